@@ -1,0 +1,58 @@
+# xai-repro: one command to reproduce, one to test. Everything runs inside .venv.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+CONFIG ?= config/config.yaml
+export SDL_VIDEODRIVER := offscreen
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: all venv reproduce report test test-fast lint format lock clean
+
+all: reproduce
+
+# The environment: torch first by its exact pin (a CPU wheel on this machine kind),
+# then the complete lock with --no-deps, so pip resolves nothing on its own.
+$(BIN)/.installed: requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/python -c "import torch, tensorflow, shap, alibi, captum, highway_env, snakemake"
+	touch $@
+
+venv: $(BIN)/.installed
+
+reproduce: venv
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+
+report: venv
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report report.html
+
+lint: venv
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	$(BIN)/snakefmt --check Snakefile rules
+	$(BIN)/snakemake --lint
+
+format: venv
+	$(BIN)/ruff format scripts tests
+	$(BIN)/ruff check --fix scripts tests
+	$(BIN)/snakefmt Snakefile rules
+
+# Lints, unit tests, dry-runs of every config and the test config end to end.
+test: lint
+	$(BIN)/python -m pytest
+
+# Unit tests only (no end-to-end runs of the workflow).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow"
+
+# Regenerate the lock from the current .venv (after changing requirements.in).
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable \
+		| sed -e 's/^torch==\(.*\)+cpu$$/torch==\1/' | sort -f > requirements.lock
+
+clean:
+	rm -rf results logs benchmarks .snakemake report.html

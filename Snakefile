@@ -1,0 +1,18 @@
+# xai-repro: four explainable-AI studies reproduced end to end.
+# This file is a table of contents: configuration, validation, the studies' rules.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/duffing.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

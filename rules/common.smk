@@ -1,0 +1,19 @@
+# Shared by every study: config validation, wildcard constraints, target lists.
+from snakemake.utils import validate
+
+
+validate(config, "../config/schema/config.schema.yaml")
+
+STUDIES = config["studies"]
+# Each rules/<study>.smk registers its final outputs here (metrics.json and figures).
+STUDY_TARGETS = {}
+
+
+wildcard_constraints:
+    seed=r"\d+",
+
+
+def all_targets():
+    """The final outputs of every study named in config['studies']."""
+    return [path for study in STUDIES for path in STUDY_TARGETS[study]]
+

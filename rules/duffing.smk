@@ -1,0 +1,316 @@
+# The Duffing study: SHAP, LIME and exact Shapley values on a Keras surrogate of the
+# forced Duffing oscillator, against the same explainers on the true ODE model.
+DUFFING = config["duffing"]
+
+STUDY_TARGETS["duffing"] = [
+    "results/duffing/metrics.json",
+    "results/duffing/figures/surrogate_summary.png",
+    "results/duffing/figures/attribution_vs_gradient.png",
+    *expand(
+        "results/duffing/figures/{kind}_{explainer}.png",
+        kind=["contributions", "aggregate"],
+        explainer=DUFFING["explain"]["explainers"],
+    ),
+]
+
+
+wildcard_constraints:
+    explainer="|".join(DUFFING["explain"]["explainers"]),
+
+
+rule simulate_duffing:
+    output:
+        samples="results/duffing/data/samples.csv",
+    params:
+        seed=DUFFING["seed"],
+        ode=DUFFING["ode"],
+        sampling=DUFFING["sampling"],
+        tolerances=DUFFING["true_model"],
+    log:
+        "logs/duffing/simulate_duffing.log",
+    benchmark:
+        "benchmarks/duffing/simulate_duffing.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=10,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/simulate_duffing.py"
+
+
+rule split_duffing:
+    input:
+        samples=rules.simulate_duffing.output.samples,
+    output:
+        train="results/duffing/data/train.csv",
+        test="results/duffing/data/test.csv",
+        scaler="results/duffing/data/scaler.json",
+    params:
+        seed=DUFFING["seed"],
+        test_fraction=DUFFING["sampling"]["test_fraction"],
+    log:
+        "logs/duffing/split_duffing.log",
+    benchmark:
+        "benchmarks/duffing/split_duffing.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/split_duffing.py"
+
+
+rule train_surrogate:
+    input:
+        train=rules.split_duffing.output.train,
+        scaler=rules.split_duffing.output.scaler,
+    output:
+        model="results/duffing/models/surrogate.keras",
+        history="results/duffing/models/history.csv",
+    params:
+        seed=DUFFING["seed"],
+        surrogate=DUFFING["surrogate"],
+    log:
+        "logs/duffing/train_surrogate.log",
+    benchmark:
+        "benchmarks/duffing/train_surrogate.tsv"
+    threads: 2
+    resources:
+        mem_mb=4096,
+        runtime=60,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/train_surrogate.py"
+
+
+rule evaluate_surrogate:
+    input:
+        test=rules.split_duffing.output.test,
+        scaler=rules.split_duffing.output.scaler,
+        model=rules.train_surrogate.output.model,
+    output:
+        predictions="results/duffing/models/test_predictions.csv",
+        metrics="results/duffing/models/surrogate_metrics.json",
+    log:
+        "logs/duffing/evaluate_surrogate.log",
+    benchmark:
+        "benchmarks/duffing/evaluate_surrogate.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/evaluate_surrogate.py"
+
+
+rule benchmark_true_model:
+    input:
+        test=rules.split_duffing.output.test,
+        scaler=rules.split_duffing.output.scaler,
+    output:
+        benchmark="results/duffing/true_model_benchmark.json",
+    params:
+        seed=DUFFING["seed"],
+        ode=DUFFING["ode"],
+        tolerances=DUFFING["true_model"],
+        benchmark=DUFFING["benchmark"],
+    log:
+        "logs/duffing/benchmark_true_model.log",
+    benchmark:
+        "benchmarks/duffing/benchmark_true_model.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=30,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/benchmark_true_model.py"
+
+
+rule select_points:
+    input:
+        predictions=rules.evaluate_surrogate.output.predictions,
+    output:
+        points="results/duffing/attributions/points.csv",
+    params:
+        seed=DUFFING["seed"],
+        explain=DUFFING["explain"],
+    log:
+        "logs/duffing/select_points.log",
+    benchmark:
+        "benchmarks/duffing/select_points.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/select_points.py"
+
+
+rule attribute_duffing:
+    input:
+        points=rules.select_points.output.points,
+        train=rules.split_duffing.output.train,
+        scaler=rules.split_duffing.output.scaler,
+        model=rules.train_surrogate.output.model,
+    output:
+        attributions="results/duffing/attributions/{explainer}.csv",
+    params:
+        seed=DUFFING["seed"],
+        ode=DUFFING["ode"],
+        tolerances=DUFFING["true_model"],
+        explain=DUFFING["explain"],
+    log:
+        "logs/duffing/attribute_duffing/{explainer}.log",
+    benchmark:
+        "benchmarks/duffing/attribute_duffing/{explainer}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=60,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/attribute_duffing.py"
+
+
+rule differentiate_true_model:
+    input:
+        points=rules.select_points.output.points,
+        scaler=rules.split_duffing.output.scaler,
+    output:
+        gradients="results/duffing/attributions/finite_differences.csv",
+    params:
+        ode=DUFFING["ode"],
+        tolerances=DUFFING["true_model"],
+        delta=DUFFING["explain"]["fd_delta"],
+    log:
+        "logs/duffing/differentiate_true_model.log",
+    benchmark:
+        "benchmarks/duffing/differentiate_true_model.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=10,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/differentiate_true_model.py"
+
+
+rule plot_surrogate:
+    input:
+        history=rules.train_surrogate.output.history,
+        predictions=rules.evaluate_surrogate.output.predictions,
+    output:
+        figure=report(
+            "results/duffing/figures/surrogate_summary.png",
+            caption="../report/duffing/surrogate_summary.rst",
+            category="Duffing",
+        ),
+    log:
+        "logs/duffing/plot_surrogate.log",
+    benchmark:
+        "benchmarks/duffing/plot_surrogate.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/plot_surrogate.py"
+
+
+rule plot_attributions:
+    input:
+        attributions=rules.attribute_duffing.output.attributions,
+    output:
+        contributions=report(
+            "results/duffing/figures/contributions_{explainer}.png",
+            caption="../report/duffing/contributions.rst",
+            category="Duffing",
+            subcategory="{explainer}",
+        ),
+        aggregate=report(
+            "results/duffing/figures/aggregate_{explainer}.png",
+            caption="../report/duffing/aggregate.rst",
+            category="Duffing",
+            subcategory="{explainer}",
+        ),
+    log:
+        "logs/duffing/plot_attributions/{explainer}.log",
+    benchmark:
+        "benchmarks/duffing/plot_attributions/{explainer}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/plot_attributions.py"
+
+
+rule plot_gradient_comparison:
+    input:
+        attributions=expand(
+            rules.attribute_duffing.output.attributions,
+            explainer=DUFFING["explain"]["explainers"],
+        ),
+        gradients=rules.differentiate_true_model.output.gradients,
+        train=rules.split_duffing.output.train,
+    output:
+        figure=report(
+            "results/duffing/figures/attribution_vs_gradient.png",
+            caption="../report/duffing/attribution_vs_gradient.rst",
+            category="Duffing",
+        ),
+    log:
+        "logs/duffing/plot_gradient_comparison.log",
+    benchmark:
+        "benchmarks/duffing/plot_gradient_comparison.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/plot_gradient_comparison.py"
+
+
+rule summarize_duffing:
+    input:
+        surrogate=rules.evaluate_surrogate.output.metrics,
+        benchmark=rules.benchmark_true_model.output.benchmark,
+        attributions=expand(
+            rules.attribute_duffing.output.attributions,
+            explainer=DUFFING["explain"]["explainers"],
+        ),
+        gradients=rules.differentiate_true_model.output.gradients,
+        train=rules.split_duffing.output.train,
+    output:
+        metrics="results/duffing/metrics.json",
+    log:
+        "logs/duffing/summarize_duffing.log",
+    benchmark:
+        "benchmarks/duffing/summarize_duffing.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    conda:
+        "../envs/duffing.yaml"
+    script:
+        "../scripts/summarize_duffing.py"
