@@ -269,7 +269,6 @@ rule plot_gradient_comparison:
             explainer=DUFFING["explain"]["explainers"],
         ),
         gradients=rules.differentiate_true_model.output.gradients,
-        train=rules.split_duffing.output.train,
     output:
         figure=report(
             "results/duffing/figures/attribution_vs_gradient.png",
@@ -299,7 +298,6 @@ rule summarize_duffing:
             explainer=DUFFING["explain"]["explainers"],
         ),
         gradients=rules.differentiate_true_model.output.gradients,
-        train=rules.split_duffing.output.train,
     output:
         metrics="results/duffing/metrics.json",
     log:

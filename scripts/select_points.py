@@ -1,0 +1,43 @@
+"""Rule ``select_points``: the test points every explainer explains.
+
+Reads ``test_predictions.csv``; writes ``points.csv`` (slice, row, scaled x0, v0, t).
+Only well-predicted points are kept (| ||y_pred|| - ||y_true|| | < error_tol, the
+seed's "good values"), then for each feature a slice where that feature varies and
+the others stay within ``slice_tol`` of 0.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from _helpers import InputError, read_csv, setup_logging, write_csv
+from duffing_explain import select_slices, well_predicted
+from duffing_ode import FEATURES, TARGETS
+
+log = logging.getLogger(__name__)
+
+
+def main(predictions_csv, points_csv, *, seed, explain):
+    pred_cols = [f"{t}_pred" for t in TARGETS]
+    data = read_csv(predictions_csv, columns=[*FEATURES, *TARGETS, *pred_cols])
+    good = well_predicted(data[pred_cols].to_numpy(), data[list(TARGETS)].to_numpy(), explain["error_tol"])
+    log.info("%d of %d test points are well predicted (tol %g)", good.sum(), len(good), explain["error_tol"])
+    points = select_slices(data[list(FEATURES)].to_numpy(), good, explain["points_per_slice"],
+                           explain["slice_tol"], np.random.default_rng(seed))
+    counts = points["slice"].value_counts().reindex(list(FEATURES), fill_value=0)
+    log.info("points per slice: %s", counts.to_dict())
+    if (counts == 0).any():
+        raise InputError(
+            f"{predictions_csv}: no well-predicted test point for slice(s) "
+            f"{list(counts.index[counts == 0])}; raise duffing.explain.slice_tol or error_tol, "
+            "or sample more data"
+        )
+    write_csv(points_csv, points)
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    main(sm.input.predictions, sm.output.points, **sm.params)
