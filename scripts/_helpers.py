@@ -5,7 +5,6 @@ seeding, atomic writes and clear input errors. Scripts import it as ``_helpers``
 (Snakemake puts ``scripts/`` on ``sys.path``; pytest does so through pyproject.toml).
 """
 
-from __future__ import annotations
 
 import contextlib
 import json
@@ -28,6 +27,8 @@ _THREAD_ENV_VARS = (
     "TF_NUM_INTRAOP_THREADS",
     "TF_NUM_INTEROP_THREADS",
 )
+
+_NOISY_LOGGERS = ("shap", "numba", "matplotlib", "PIL", "h5py", "absl", "tensorflow", "jax")
 
 
 class InputError(ValueError):
@@ -53,6 +54,8 @@ def setup_logging(log_path: str | os.PathLike | None = None, level: int = loggin
         handler.setFormatter(fmt)
         root.addHandler(handler)
     root.setLevel(level)
+    for noisy in _NOISY_LOGGERS:  # their INFO lines drown the job's own progress
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.captureWarnings(True)
 
     def _excepthook(exc_type, exc, tb):

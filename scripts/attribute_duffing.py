@@ -7,7 +7,6 @@ Both models see the same background (``background_size`` training rows drawn wit
 the study's seed) and the same points.
 """
 
-from __future__ import annotations
 
 import logging
 import time

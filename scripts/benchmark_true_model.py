@@ -9,7 +9,6 @@ DOP853, rtol = atol = 1e-11) on the same rows as the loop.
 Also runs on its own: ``python scripts/benchmark_true_model.py --rows 20000``.
 """
 
-from __future__ import annotations
 
 import logging
 import time

@@ -6,7 +6,6 @@ units) with respect to each scaled feature. This is the analytic reference the s
 notebook planned ("num_grad") and left unfinished.
 """
 
-from __future__ import annotations
 
 import pandas as pd
 

@@ -10,7 +10,6 @@ scale and can be compared with each other and with gradient x deviation.
 Used by the rules select_points, attribute_duffing, plot_* and summarize_duffing.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable
 
@@ -37,24 +36,32 @@ def well_predicted(y_pred, y_true, tol: float) -> np.ndarray:
 def select_slices(
     Z, candidates, points_per_slice: int, slice_tol: float, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """For each feature, up to ``points_per_slice`` rows where only that feature varies.
+    """For each feature, ``points_per_slice`` rows where only that feature varies.
 
     A row belongs to the slice of feature i when every other (scaled) feature lies
-    within ``slice_tol`` of 0. Rows are drawn from ``candidates`` (a boolean mask)
-    without replacement and sorted by the varying feature.
-    Returns columns: slice, row, and the scaled features.
+    within ``slice_tol`` of 0; rows are drawn from ``candidates`` (a boolean mask)
+    without replacement. Where fewer rows qualify, the slice is filled up with the
+    candidates whose other features are nearest 0, and the column ``others_max_abs``
+    (max |other feature| of each row) shows how far the slice had to reach.
+    Rows are sorted by the varying feature. Columns: slice, row, others_max_abs, features.
     """
     Z = np.asarray(Z, dtype=float)
     candidates = np.asarray(candidates, dtype=bool)
+    if not candidates.any():
+        raise ValueError("no candidate rows to select slices from")
     frames = []
     for i, name in enumerate(FEATURES):
         others = [j for j in range(Z.shape[1]) if j != i]
-        ok = candidates & (np.abs(Z[:, others]) < slice_tol).all(axis=1)
-        rows = np.flatnonzero(ok)
+        reach = np.abs(Z[:, others]).max(axis=1)
+        rows = np.flatnonzero(candidates & (reach < slice_tol))
         if len(rows) > points_per_slice:
             rows = rng.choice(rows, points_per_slice, replace=False)
+        elif len(rows) < points_per_slice:
+            pool = np.flatnonzero(candidates)
+            rows = pool[np.argsort(reach[pool], kind="stable")[:points_per_slice]]
         rows = rows[np.argsort(Z[rows, i], kind="stable")]
         frame = pd.DataFrame(Z[rows], columns=list(FEATURES))
+        frame.insert(0, "others_max_abs", reach[rows])
         frame.insert(0, "row", rows)
         frame.insert(0, "slice", name)
         frames.append(frame)
@@ -132,7 +139,9 @@ def lime_contributions(
                 z, predict_k, num_features=Z.shape[1], num_samples=num_samples
             )
             weights = np.zeros(Z.shape[1])
-            for j, w in next(iter(exp.local_exp.values())):
+            # in regression mode lime stores the weights under label 1 (label 0 holds
+            # their negation, for its "negative class" plots)
+            for j, w in exp.local_exp[1]:
                 weights[j] = w
             out[n, k] = weights * (z - mean) / scale
     return out

@@ -12,7 +12,6 @@ Used by the rules simulate_duffing, benchmark_true_model, attribute_duffing and
 differentiate_true_model.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping
 
@@ -205,7 +204,7 @@ class StandardScaler:
             raise ValueError("scaler scales must be positive")
 
     @classmethod
-    def fit(cls, X, columns=FEATURES) -> StandardScaler:
+    def fit(cls, X, columns=FEATURES) -> "StandardScaler":
         X = np.asarray(X, dtype=float)
         scale = X.std(axis=0)
         scale[scale == 0] = 1.0
@@ -221,7 +220,7 @@ class StandardScaler:
         return {"columns": list(self.columns), "mean": self.mean.tolist(), "scale": self.scale.tolist()}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> StandardScaler:
+    def from_dict(cls, d: Mapping) -> "StandardScaler":
         return cls(d["mean"], d["scale"], d.get("columns", FEATURES))
 
 
@@ -257,7 +256,7 @@ def central_differences(predict, Z, delta: float = 0.01) -> np.ndarray:
     return ((plus - minus) / (2 * delta)).transpose(1, 2, 0)
 
 
-def load_scaler(path) -> StandardScaler:
+def load_scaler(path) -> "StandardScaler":
     """Read ``scaler.json`` written by split_duffing; a bad file raises InputError naming it."""
     from _helpers import InputError, read_json
 

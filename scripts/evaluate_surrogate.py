@@ -5,7 +5,6 @@ Reads ``test.csv``, ``scaler.json`` and ``surrogate.keras``; writes
 of the state norm) and ``surrogate_metrics.json`` (test MSE and error quantiles).
 """
 
-from __future__ import annotations
 
 import numpy as np
 import pandas as pd

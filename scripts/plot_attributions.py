@@ -6,7 +6,6 @@ contribution against its scaled value, surrogate and true model side by side) an
 ``aggregate_<explainer>.png`` (mean |attribution| per feature, model and output).
 """
 
-from __future__ import annotations
 
 import matplotlib
 

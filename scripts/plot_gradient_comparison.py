@@ -7,7 +7,6 @@ contributions (surrogate and true model) against that first-order reference buil
 the true model's central differences. Points on the diagonal agree with it.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 

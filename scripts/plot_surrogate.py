@@ -5,7 +5,6 @@ loss curves, the relative-error histogram (top 5% of errors left out of the view
 in the seed), and the phase space (x, v) of true and predicted test states.
 """
 
-from __future__ import annotations
 
 import matplotlib
 

@@ -5,7 +5,6 @@ one initial state observed at ``points_per_trajectory`` uniform random times in
 [0, t_max], so neighbouring rows share a trajectory, as in the seed's data.
 """
 
-from __future__ import annotations
 
 import logging
 import time

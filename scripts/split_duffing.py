@@ -6,7 +6,6 @@ trajectory keeps rows of one trajectory on one side, so the test set measures
 generalisation to new initial states.
 """
 
-from __future__ import annotations
 
 import logging
 

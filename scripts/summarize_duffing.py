@@ -5,7 +5,6 @@ Reads ``surrogate_metrics.json``, ``true_model_benchmark.json``, every
 documented in README.md ("The Duffing study").
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 

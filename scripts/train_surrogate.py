@@ -6,7 +6,6 @@ patience; the validation set is the last ``validation_split`` of the rows, i.e. 
 held-out trajectories (rows are stored trajectory by trajectory).
 """
 
-from __future__ import annotations
 
 import logging
 import time
