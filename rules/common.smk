@@ -1,7 +1,6 @@
 # Shared by every study: config validation, wildcard constraints, target lists.
 from snakemake.utils import validate
 
-
 validate(config, "../config/schema/config.schema.yaml")
 
 STUDIES = config["studies"]
@@ -16,4 +15,3 @@ wildcard_constraints:
 def all_targets():
     """The final outputs of every study named in config['studies']."""
     return [path for study in STUDIES for path in STUDY_TARGETS[study]]
-

@@ -21,21 +21,21 @@ wildcard_constraints:
 rule simulate_duffing:
     output:
         samples="results/duffing/data/samples.csv",
+    log:
+        "logs/duffing/simulate_duffing.log",
+    benchmark:
+        "benchmarks/duffing/simulate_duffing.tsv"
+    conda:
+        "../envs/duffing.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=10,
     params:
         seed=DUFFING["seed"],
         ode=DUFFING["ode"],
         sampling=DUFFING["sampling"],
         tolerances=DUFFING["true_model"],
-    log:
-        "logs/duffing/simulate_duffing.log",
-    benchmark:
-        "benchmarks/duffing/simulate_duffing.tsv"
-    threads: 1
-    resources:
-        mem_mb=1024,
-        runtime=10,
-    conda:
-        "../envs/duffing.yaml"
     script:
         "../scripts/simulate_duffing.py"
 
@@ -47,19 +47,19 @@ rule split_duffing:
         train="results/duffing/data/train.csv",
         test="results/duffing/data/test.csv",
         scaler="results/duffing/data/scaler.json",
-    params:
-        seed=DUFFING["seed"],
-        test_fraction=DUFFING["sampling"]["test_fraction"],
     log:
         "logs/duffing/split_duffing.log",
     benchmark:
         "benchmarks/duffing/split_duffing.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 1
     resources:
         mem_mb=1024,
         runtime=5,
-    conda:
-        "../envs/duffing.yaml"
+    params:
+        seed=DUFFING["seed"],
+        test_fraction=DUFFING["sampling"]["test_fraction"],
     script:
         "../scripts/split_duffing.py"
 
@@ -71,19 +71,19 @@ rule train_surrogate:
     output:
         model="results/duffing/models/surrogate.keras",
         history="results/duffing/models/history.csv",
-    params:
-        seed=DUFFING["seed"],
-        surrogate=DUFFING["surrogate"],
     log:
         "logs/duffing/train_surrogate.log",
     benchmark:
         "benchmarks/duffing/train_surrogate.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 2
     resources:
         mem_mb=4096,
         runtime=60,
-    conda:
-        "../envs/duffing.yaml"
+    params:
+        seed=DUFFING["seed"],
+        surrogate=DUFFING["surrogate"],
     script:
         "../scripts/train_surrogate.py"
 
@@ -100,12 +100,12 @@ rule evaluate_surrogate:
         "logs/duffing/evaluate_surrogate.log",
     benchmark:
         "benchmarks/duffing/evaluate_surrogate.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 1
     resources:
         mem_mb=2048,
         runtime=10,
-    conda:
-        "../envs/duffing.yaml"
     script:
         "../scripts/evaluate_surrogate.py"
 
@@ -116,21 +116,21 @@ rule benchmark_true_model:
         scaler=rules.split_duffing.output.scaler,
     output:
         benchmark="results/duffing/true_model_benchmark.json",
+    log:
+        "logs/duffing/benchmark_true_model.log",
+    benchmark:
+        "benchmarks/duffing/benchmark_true_model.tsv"
+    conda:
+        "../envs/duffing.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=30,
     params:
         seed=DUFFING["seed"],
         ode=DUFFING["ode"],
         tolerances=DUFFING["true_model"],
         benchmark=DUFFING["benchmark"],
-    log:
-        "logs/duffing/benchmark_true_model.log",
-    benchmark:
-        "benchmarks/duffing/benchmark_true_model.tsv"
-    threads: 1
-    resources:
-        mem_mb=1024,
-        runtime=30,
-    conda:
-        "../envs/duffing.yaml"
     script:
         "../scripts/benchmark_true_model.py"
 
@@ -140,19 +140,19 @@ rule select_points:
         predictions=rules.evaluate_surrogate.output.predictions,
     output:
         points="results/duffing/attributions/points.csv",
-    params:
-        seed=DUFFING["seed"],
-        explain=DUFFING["explain"],
     log:
         "logs/duffing/select_points.log",
     benchmark:
         "benchmarks/duffing/select_points.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 1
     resources:
         mem_mb=1024,
         runtime=5,
-    conda:
-        "../envs/duffing.yaml"
+    params:
+        seed=DUFFING["seed"],
+        explain=DUFFING["explain"],
     script:
         "../scripts/select_points.py"
 
@@ -165,21 +165,21 @@ rule attribute_duffing:
         model=rules.train_surrogate.output.model,
     output:
         attributions="results/duffing/attributions/{explainer}.csv",
+    log:
+        "logs/duffing/attribute_duffing/{explainer}.log",
+    benchmark:
+        "benchmarks/duffing/attribute_duffing/{explainer}.tsv"
+    conda:
+        "../envs/duffing.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=60,
     params:
         seed=DUFFING["seed"],
         ode=DUFFING["ode"],
         tolerances=DUFFING["true_model"],
         explain=DUFFING["explain"],
-    log:
-        "logs/duffing/attribute_duffing/{explainer}.log",
-    benchmark:
-        "benchmarks/duffing/attribute_duffing/{explainer}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=60,
-    conda:
-        "../envs/duffing.yaml"
     script:
         "../scripts/attribute_duffing.py"
 
@@ -190,20 +190,20 @@ rule differentiate_true_model:
         scaler=rules.split_duffing.output.scaler,
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
-    params:
-        ode=DUFFING["ode"],
-        tolerances=DUFFING["true_model"],
-        delta=DUFFING["explain"]["fd_delta"],
     log:
         "logs/duffing/differentiate_true_model.log",
     benchmark:
         "benchmarks/duffing/differentiate_true_model.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 1
     resources:
         mem_mb=1024,
         runtime=10,
-    conda:
-        "../envs/duffing.yaml"
+    params:
+        ode=DUFFING["ode"],
+        tolerances=DUFFING["true_model"],
+        delta=DUFFING["explain"]["fd_delta"],
     script:
         "../scripts/differentiate_true_model.py"
 
@@ -222,12 +222,12 @@ rule plot_surrogate:
         "logs/duffing/plot_surrogate.log",
     benchmark:
         "benchmarks/duffing/plot_surrogate.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 1
     resources:
         mem_mb=1024,
         runtime=5,
-    conda:
-        "../envs/duffing.yaml"
     script:
         "../scripts/plot_surrogate.py"
 
@@ -252,12 +252,12 @@ rule plot_attributions:
         "logs/duffing/plot_attributions/{explainer}.log",
     benchmark:
         "benchmarks/duffing/plot_attributions/{explainer}.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 1
     resources:
         mem_mb=1024,
         runtime=5,
-    conda:
-        "../envs/duffing.yaml"
     script:
         "../scripts/plot_attributions.py"
 
@@ -279,12 +279,12 @@ rule plot_gradient_comparison:
         "logs/duffing/plot_gradient_comparison.log",
     benchmark:
         "benchmarks/duffing/plot_gradient_comparison.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 1
     resources:
         mem_mb=1024,
         runtime=5,
-    conda:
-        "../envs/duffing.yaml"
     script:
         "../scripts/plot_gradient_comparison.py"
 
@@ -304,11 +304,11 @@ rule summarize_duffing:
         "logs/duffing/summarize_duffing.log",
     benchmark:
         "benchmarks/duffing/summarize_duffing.tsv"
+    conda:
+        "../envs/duffing.yaml"
     threads: 1
     resources:
         mem_mb=1024,
         runtime=5,
-    conda:
-        "../envs/duffing.yaml"
     script:
         "../scripts/summarize_duffing.py"

@@ -5,7 +5,6 @@ seeding, atomic writes and clear input errors. Scripts import it as ``_helpers``
 (Snakemake puts ``scripts/`` on ``sys.path``; pytest does so through pyproject.toml).
 """
 
-
 import contextlib
 import json
 import logging
@@ -120,7 +119,9 @@ def atomic_output(path: str | os.PathLike, suffix: str | None = None) -> Iterato
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix, dir=path.parent
+        prefix=f".{path.name}.",
+        suffix=suffix if suffix is not None else path.suffix,
+        dir=path.parent,
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -198,7 +199,9 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> None:
     import matplotlib.pyplot as plt
 
     with atomic_output(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=Path(path).suffix.lstrip(".") or "png")
+        fig.savefig(
+            tmp, dpi=dpi, bbox_inches="tight", format=Path(path).suffix.lstrip(".") or "png"
+        )
     plt.close(fig)
 
 

@@ -7,23 +7,32 @@ Both models see the same background (``background_size`` training rows drawn wit
 the study's seed) and the same points.
 """
 
-
 import logging
 import time
 
-import numpy as np
 import pandas as pd
-
-from _helpers import limit_threads, read_csv, seed_everything, setup_logging, write_csv
 from duffing_explain import attribution_frame, background_sample
 from duffing_explain import explain as run_explainer
 from duffing_ode import FEATURES, TrueModel, load_scaler
 
+from _helpers import limit_threads, read_csv, seed_everything, setup_logging, write_csv
+
 log = logging.getLogger(__name__)
 
 
-def main(points_csv, train_csv, scaler_json, model_path, attributions_csv, *,
-         explainer, seed, ode, tolerances, explain: dict):
+def main(
+    points_csv,
+    train_csv,
+    scaler_json,
+    model_path,
+    attributions_csv,
+    *,
+    explainer,
+    seed,
+    ode,
+    tolerances,
+    explain: dict,
+):
     from duffing_surrogate import keras_predictor, load_surrogate
 
     seed_everything(seed)
@@ -34,16 +43,28 @@ def main(points_csv, train_csv, scaler_json, model_path, attributions_csv, *,
         "ml": keras_predictor(load_surrogate(model_path)),
         "true": TrueModel(scaler, ode, tolerances["rtol"], tolerances["atol"]).predict,
     }
-    background = background_sample(scaler.transform(train[list(FEATURES)].to_numpy()),
-                                    explain["background_size"], seed)
+    background = background_sample(
+        scaler.transform(train[list(FEATURES)].to_numpy()), explain["background_size"], seed
+    )
     Z = points[list(FEATURES)].to_numpy()
     frames = []
     for name, predict in models.items():
         start = time.perf_counter()
         attributions = run_explainer(
-            explainer, predict, background, Z, seed=seed, lime_num_samples=explain["lime_num_samples"]
+            explainer,
+            predict,
+            background,
+            Z,
+            seed=seed,
+            lime_num_samples=explain["lime_num_samples"],
         )
-        log.info("%s on %s model: %d points in %.1f s", explainer, name, len(Z), time.perf_counter() - start)
+        log.info(
+            "%s on %s model: %d points in %.1f s",
+            explainer,
+            name,
+            len(Z),
+            time.perf_counter() - start,
+        )
         frames.append(attribution_frame(points, name, attributions))
     write_csv(attributions_csv, pd.concat(frames, ignore_index=True))
 
@@ -52,5 +73,12 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
-    main(sm.input.points, sm.input.train, sm.input.scaler, sm.input.model, sm.output.attributions,
-         explainer=sm.wildcards.explainer, **sm.params)
+    main(
+        sm.input.points,
+        sm.input.train,
+        sm.input.scaler,
+        sm.input.model,
+        sm.output.attributions,
+        explainer=sm.wildcards.explainer,
+        **sm.params,
+    )

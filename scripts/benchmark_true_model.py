@@ -9,14 +9,13 @@ DOP853, rtol = atol = 1e-11) on the same rows as the loop.
 Also runs on its own: ``python scripts/benchmark_true_model.py --rows 20000``.
 """
 
-
 import logging
 import time
 
 import numpy as np
+from duffing_ode import FEATURES, SEED_ODE, duffing_flow, odeint_loop_flow, reference_flow
 
 from _helpers import limit_threads, read_csv, seed_everything, setup_logging, write_json
-from duffing_ode import FEATURES, SEED_ODE, duffing_flow, odeint_loop_flow, reference_flow
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +31,16 @@ def rows_per_second(fn, X, repeats: int) -> list[float]:
 
 
 def summary(rates) -> dict:
-    return {"min": float(np.min(rates)), "median": float(np.median(rates)), "max": float(np.max(rates))}
+    return {
+        "min": float(np.min(rates)),
+        "median": float(np.median(rates)),
+        "max": float(np.max(rates)),
+    }
 
 
-def compare(X, *, ode, rtol, atol, loop_rows: int, repeats: int, reference_tol: float = 1e-11) -> dict:
+def compare(
+    X, *, ode, rtol, atol, loop_rows: int, repeats: int, reference_tol: float = 1e-11
+) -> dict:
     """Time both true models on ``X`` (the loop on its first ``loop_rows`` rows) and check errors."""
     import numba
 
@@ -51,12 +56,22 @@ def compare(X, *, ode, rtol, atol, loop_rows: int, repeats: int, reference_tol: 
     loop_err = float(np.abs(odeint_loop_flow(X_loop, ode) - reference).max())
     fast_summary, loop_summary = summary(fast_rates), summary(loop_rates)
     return {
-        "vectorized": {"rows_per_s": fast_summary, "max_abs_error": fast_err, "rows": len(X),
-                       "rtol": rtol, "atol": atol, "threads": numba.get_num_threads()},
+        "vectorized": {
+            "rows_per_s": fast_summary,
+            "max_abs_error": fast_err,
+            "rows": len(X),
+            "rtol": rtol,
+            "atol": atol,
+            "threads": numba.get_num_threads(),
+        },
         "odeint_loop": {"rows_per_s": loop_summary, "max_abs_error": loop_err, "rows": len(X_loop)},
         "speedup_median": fast_summary["median"] / loop_summary["median"],
         "speedup_min_over_max": fast_summary["min"] / loop_summary["max"],
-        "reference": {"method": "solve_ivp DOP853 per row", "rtol": reference_tol, "atol": reference_tol},
+        "reference": {
+            "method": "solve_ivp DOP853 per row",
+            "rtol": reference_tol,
+            "atol": reference_tol,
+        },
         "repeats": repeats,
     }
 
@@ -70,12 +85,22 @@ def main(test_csv, benchmark_json, *, seed, ode, tolerances, benchmark, threads=
     X_all = data[list(FEATURES)].to_numpy()
     rng = np.random.default_rng(seed)
     X = X_all[rng.choice(len(X_all), benchmark["rows"], replace=len(X_all) < benchmark["rows"])]
-    result = compare(X, ode=ode, rtol=tolerances["rtol"], atol=tolerances["atol"],
-                     loop_rows=min(benchmark["loop_rows"], len(X)), repeats=benchmark["repeats"])
-    log.info("vectorized %.0f rows/s, odeint loop %.0f rows/s (median): %.0fx; max errors %.2e vs %.2e",
-             result["vectorized"]["rows_per_s"]["median"], result["odeint_loop"]["rows_per_s"]["median"],
-             result["speedup_median"], result["vectorized"]["max_abs_error"],
-             result["odeint_loop"]["max_abs_error"])
+    result = compare(
+        X,
+        ode=ode,
+        rtol=tolerances["rtol"],
+        atol=tolerances["atol"],
+        loop_rows=min(benchmark["loop_rows"], len(X)),
+        repeats=benchmark["repeats"],
+    )
+    log.info(
+        "vectorized %.0f rows/s, odeint loop %.0f rows/s (median): %.0fx; max errors %.2e vs %.2e",
+        result["vectorized"]["rows_per_s"]["median"],
+        result["odeint_loop"]["rows_per_s"]["median"],
+        result["speedup_median"],
+        result["vectorized"]["max_abs_error"],
+        result["odeint_loop"]["max_abs_error"],
+    )
     write_json(benchmark_json, result)
 
 
@@ -95,10 +120,26 @@ def _cli():
     limit_threads(args.threads)
     numba.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
-    X = np.column_stack([rng.uniform(-2, 2, args.rows), rng.uniform(-2, 2, args.rows),
-                         rng.uniform(0, 10, args.rows)])
-    print(json.dumps(compare(X, ode=SEED_ODE, rtol=args.tol, atol=args.tol,
-                             loop_rows=args.loop_rows, repeats=args.repeats), indent=2))
+    X = np.column_stack(
+        [
+            rng.uniform(-2, 2, args.rows),
+            rng.uniform(-2, 2, args.rows),
+            rng.uniform(0, 10, args.rows),
+        ]
+    )
+    print(
+        json.dumps(
+            compare(
+                X,
+                ode=SEED_ODE,
+                rtol=args.tol,
+                atol=args.tol,
+                loop_rows=args.loop_rows,
+                repeats=args.repeats,
+            ),
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

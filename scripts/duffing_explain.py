@@ -10,14 +10,12 @@ scale and can be compared with each other and with gradient x deviation.
 Used by the rules select_points, attribute_duffing, plot_* and summarize_duffing.
 """
 
-
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
-
 from duffing_ode import FEATURES, TARGETS
+from scipy.stats import spearmanr
 
 EXPLAINERS = ("kernel_shap", "lime", "exact")
 Predict = Callable[[np.ndarray], np.ndarray]

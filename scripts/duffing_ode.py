@@ -12,7 +12,6 @@ Used by the rules simulate_duffing, benchmark_true_model, attribute_duffing and
 differentiate_true_model.
 """
 
-
 from collections.abc import Mapping
 
 import numba
@@ -217,7 +216,11 @@ class StandardScaler:
         return np.asarray(Z, dtype=float) * self.scale + self.mean
 
     def to_dict(self) -> dict:
-        return {"columns": list(self.columns), "mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        return {
+            "columns": list(self.columns),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "StandardScaler":

@@ -5,7 +5,6 @@ tanh, Dense(2); Adam(learning_rate=1e-3, beta_1=0.7) on MSE.
 Used by the rules train_surrogate, evaluate_surrogate and attribute_duffing.
 """
 
-
 from collections.abc import Sequence
 from pathlib import Path
 

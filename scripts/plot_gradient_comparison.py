@@ -7,7 +7,6 @@ contributions (surrogate and true model) against that first-order reference buil
 the true model's central differences. Points on the diagonal agree with it.
 """
 
-
 from pathlib import Path
 
 import matplotlib
@@ -15,9 +14,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from duffing_ode import FEATURES, TARGETS  # noqa: E402
 
 from _helpers import read_csv, save_figure, setup_logging  # noqa: E402
-from duffing_ode import FEATURES, TARGETS  # noqa: E402
 
 MODELS = {"ml": "surrogate (ML)", "true": "true model (ODE)"}
 ATTR = [f"attr_{f}" for f in FEATURES]
@@ -31,28 +30,36 @@ def taylor_reference(gradients) -> "np.ndarray":
 
 
 def figure(attributions: dict, gradients):
-    fig, axs = plt.subplots(len(TARGETS), len(attributions), figsize=(4.5 * len(attributions), 8),
-                            squeeze=False)
+    fig, axs = plt.subplots(
+        len(TARGETS), len(attributions), figsize=(4.5 * len(attributions), 8), squeeze=False
+    )
     for c, (explainer, frame) in enumerate(attributions.items()):
         for k, target in enumerate(TARGETS):
             ax = axs[k, c]
             grad = gradients[gradients["output"] == target].sort_values("point")
             ref = taylor_reference(grad).ravel()
             for model, label in MODELS.items():
-                sub = frame[(frame["output"] == target) & (frame["model"] == model)].sort_values("point")
+                sub = frame[(frame["output"] == target) & (frame["model"] == model)].sort_values(
+                    "point"
+                )
                 ax.scatter(ref, sub[ATTR].to_numpy().ravel(), s=10, label=label, alpha=0.7)
             lim = np.nanmax(np.abs(ref)) * 1.1 or 1.0
             ax.plot([-lim, lim], [-lim, lim], color="grey", lw=0.7)
-            ax.set(title=f"{explainer}, output {target}", xlabel="FD gradient x scaled feature (true model)",
-                   ylabel="attribution")
+            ax.set(
+                title=f"{explainer}, output {target}",
+                xlabel="FD gradient x scaled feature (true model)",
+                ylabel="attribution",
+            )
     axs[0, 0].legend()
     fig.tight_layout()
     return fig
 
 
 def main(attribution_csvs, gradients_csv, figure_png):
-    attributions = {Path(p).stem: read_csv(p, columns=["point", "model", "output", *ATTR])
-                    for p in attribution_csvs}
+    attributions = {
+        Path(p).stem: read_csv(p, columns=["point", "model", "output", *ATTR])
+        for p in attribution_csvs
+    }
     gradients = read_csv(gradients_csv, columns=["point", "output", *FEATURES, *GRAD])
     save_figure(figure(attributions, gradients), figure_png)
 

@@ -5,7 +5,6 @@ loss curves, the relative-error histogram (top 5% of errors left out of the view
 in the seed), and the phase space (x, v) of true and predicted test states.
 """
 
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -28,19 +27,32 @@ def figure(history, predictions):
     rel = predictions["relative_error"].to_numpy()
     shown = rel[rel <= np.quantile(rel, 0.95)]
     ax.hist(shown, bins=40, weights=np.full(len(shown), 1 / len(rel)))
-    ax.set(xlabel=r"$|\,\|y_{pred}\| - \|y_{true}\|\,| / \|y_{true}\|$", ylabel="share of test rows",
-           title=f"Relative error (median {np.median(rel):.3f}; top 5% not shown)")
+    ax.set(
+        xlabel=r"$|\,\|y_{pred}\| - \|y_{true}\|\,| / \|y_{true}\|$",
+        ylabel="share of test rows",
+        title=f"Relative error (median {np.median(rel):.3f}; top 5% not shown)",
+    )
     sub = predictions.iloc[:PHASE_POINTS]
-    for ax, (xc, vc, title) in zip(axs[1], [("xt", "vt", "true model"), ("xt_pred", "vt_pred", "surrogate")]):
+    for ax, (xc, vc, title) in zip(
+        axs[1], [("xt", "vt", "true model"), ("xt_pred", "vt_pred", "surrogate")]
+    ):
         ax.scatter(sub[xc], sub[vc], s=4, marker="x", linewidths=0.6)
-        ax.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="x", ylabel="v", title=f"Phase space ({title})")
+        ax.set(
+            xlim=(-2.5, 2.5),
+            ylim=(-2.5, 2.5),
+            xlabel="x",
+            ylabel="v",
+            title=f"Phase space ({title})",
+        )
     fig.tight_layout()
     return fig
 
 
 def main(history_csv, predictions_csv, figure_png):
     history = read_csv(history_csv, columns=["epoch", "loss", "val_loss"])
-    predictions = read_csv(predictions_csv, columns=["xt", "vt", "xt_pred", "vt_pred", "relative_error"])
+    predictions = read_csv(
+        predictions_csv, columns=["xt", "vt", "xt_pred", "vt_pred", "relative_error"]
+    )
     save_figure(figure(history, predictions), figure_png)
 
 

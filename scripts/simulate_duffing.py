@@ -5,15 +5,14 @@ one initial state observed at ``points_per_trajectory`` uniform random times in
 [0, t_max], so neighbouring rows share a trajectory, as in the seed's data.
 """
 
-
 import logging
 import time
 
 import numpy as np
 import pandas as pd
+from duffing_ode import FEATURES, TARGETS, duffing_flow
 
 from _helpers import limit_threads, setup_logging, write_csv
-from duffing_ode import FEATURES, TARGETS, duffing_flow
 
 log = logging.getLogger(__name__)
 

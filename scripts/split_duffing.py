@@ -6,13 +6,12 @@ trajectory keeps rows of one trajectory on one side, so the test set measures
 generalisation to new initial states.
 """
 
-
 import logging
 
 import numpy as np
+from duffing_ode import FEATURES, TARGETS, StandardScaler
 
 from _helpers import InputError, read_csv, setup_logging, write_csv, write_json
-from duffing_ode import FEATURES, TARGETS, StandardScaler
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,9 @@ def split_by_trajectory(trajectory, test_fraction: float, rng: np.random.Generat
 
 def main(samples_csv, train_csv, test_csv, scaler_json, *, seed, test_fraction):
     samples = read_csv(samples_csv, columns=["trajectory", *FEATURES, *TARGETS])
-    test = split_by_trajectory(samples["trajectory"].to_numpy(), test_fraction, np.random.default_rng(seed))
+    test = split_by_trajectory(
+        samples["trajectory"].to_numpy(), test_fraction, np.random.default_rng(seed)
+    )
     scaler = StandardScaler.fit(samples.loc[~test, list(FEATURES)].to_numpy())
     log.info("train rows %d, test rows %d", (~test).sum(), test.sum())
     write_csv(train_csv, samples[~test])

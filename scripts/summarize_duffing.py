@@ -5,14 +5,13 @@ Reads ``surrogate_metrics.json``, ``true_model_benchmark.json``, every
 documented in README.md ("The Duffing study").
 """
 
-
 from pathlib import Path
 
 import numpy as np
-
-from _helpers import read_csv, read_json, setup_logging, write_json
 from duffing_explain import aggregate_importance, attribution_cube, rank_correlation
 from duffing_ode import FEATURES, TARGETS
+
+from _helpers import read_csv, read_json, setup_logging, write_json
 
 ATTR = [f"attr_{f}" for f in FEATURES]
 GRAD = [f"grad_{f}" for f in FEATURES]
@@ -28,7 +27,9 @@ def gradient_cube(gradients) -> np.ndarray:
 
 
 def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -> dict:
-    cubes = {e: {m: attribution_cube(f, m) for m in ("ml", "true")} for e, f in attributions.items()}
+    cubes = {
+        e: {m: attribution_cube(f, m) for m in ("ml", "true")} for e, f in attributions.items()
+    }
     reference = gradient_cube(gradients)
     metrics = {
         "surrogate_test_mse": surrogate["test_mse"],
@@ -38,13 +39,21 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
             for e, c in cubes.items()
         },
         "gradient_rank_correlation": {
-            e: {m: {t: rank_correlation(c[m][:, k], reference[:, k]) for k, t in enumerate(TARGETS)}
-                for m in c}
+            e: {
+                m: {t: rank_correlation(c[m][:, k], reference[:, k]) for k, t in enumerate(TARGETS)}
+                for m in c
+            }
             for e, c in cubes.items()
         },
         "aggregate_importance": {
-            e: {m: {t: dict(zip(FEATURES, row.to_numpy())) for (mm, t), row in
-                    aggregate_importance(f).iterrows() if mm == m} for m in ("ml", "true")}
+            e: {
+                m: {
+                    t: dict(zip(FEATURES, row.to_numpy()))
+                    for (mm, t), row in aggregate_importance(f).iterrows()
+                    if mm == m
+                }
+                for m in ("ml", "true")
+            }
             for e, f in attributions.items()
         },
         "true_model_rows_per_s": benchmark["vectorized"]["rows_per_s"]["median"],
@@ -55,21 +64,34 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
         "points_explained": int(next(iter(cubes.values()))["ml"].shape[0]),
     }
     if "exact" in cubes and "kernel_shap" in cubes:
-        per_model = {m: float(np.abs(cubes["exact"][m] - cubes["kernel_shap"][m]).max()) for m in ("ml", "true")}
+        per_model = {
+            m: float(np.abs(cubes["exact"][m] - cubes["kernel_shap"][m]).max())
+            for m in ("ml", "true")
+        }
         metrics["exact_vs_kernel_max_abs_diff"] = max(per_model.values())
         metrics["exact_vs_kernel_max_abs_diff_per_model"] = per_model
     return metrics
 
 
 def main(surrogate_json, benchmark_json, attribution_csvs, gradients_csv, metrics_json):
-    attributions = {Path(p).stem: read_csv(p, columns=["point", "model", "output", *ATTR])
-                    for p in attribution_csvs}
+    attributions = {
+        Path(p).stem: read_csv(p, columns=["point", "model", "output", *ATTR])
+        for p in attribution_csvs
+    }
     gradients = read_csv(gradients_csv, columns=["point", "output", *FEATURES, *GRAD])
-    metrics = summarize(read_json(surrogate_json), read_json(benchmark_json), attributions, gradients)
+    metrics = summarize(
+        read_json(surrogate_json), read_json(benchmark_json), attributions, gradients
+    )
     write_json(metrics_json, metrics)
 
 
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
-    main(sm.input.surrogate, sm.input.benchmark, sm.input.attributions, sm.input.gradients, sm.output.metrics)
+    main(
+        sm.input.surrogate,
+        sm.input.benchmark,
+        sm.input.attributions,
+        sm.input.gradients,
+        sm.output.metrics,
+    )

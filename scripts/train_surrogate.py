@@ -6,15 +6,21 @@ patience; the validation set is the last ``validation_split`` of the rows, i.e. 
 held-out trajectories (rows are stored trajectory by trajectory).
 """
 
-
 import logging
 import time
 
 import numpy as np
 import pandas as pd
-
-from _helpers import atomic_output, limit_threads, read_csv, seed_everything, setup_logging, write_csv
 from duffing_ode import FEATURES, TARGETS, load_scaler
+
+from _helpers import (
+    atomic_output,
+    limit_threads,
+    read_csv,
+    seed_everything,
+    setup_logging,
+    write_csv,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +38,12 @@ def _progress_callback(epochs: int, every: int = 10):
                 rate = done / (time.perf_counter() - self.start)
                 log.info(
                     "epoch %d/%d loss %.3g val_loss %.3g (%.2f epochs/s, ETA %.0f s at most)",
-                    done, epochs, logs["loss"], logs["val_loss"], rate, (epochs - done) / rate,
+                    done,
+                    epochs,
+                    logs["loss"],
+                    logs["val_loss"],
+                    rate,
+                    (epochs - done) / rate,
                 )
 
     return Progress()
@@ -44,14 +55,16 @@ def train(Z, y, *, surrogate: dict, seed: int, verbose: int = 0):
     Returns (model, history DataFrame with epoch, loss, val_loss).
     """
     import keras
-
     from duffing_surrogate import build_surrogate
 
     seed_everything(seed)
     params = {k: surrogate[k] for k in ("width", "depth", "head_width", "head_activations")}
     model = build_surrogate(
-        Z.shape[1], y.shape[1], learning_rate=surrogate["learning_rate"],
-        beta_1=surrogate["beta_1"], **params,
+        Z.shape[1],
+        y.shape[1],
+        learning_rate=surrogate["learning_rate"],
+        beta_1=surrogate["beta_1"],
+        **params,
     )
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=surrogate["patience"]),
@@ -59,10 +72,14 @@ def train(Z, y, *, surrogate: dict, seed: int, verbose: int = 0):
         _progress_callback(surrogate["epochs"]),
     ]
     history = model.fit(
-        Z.astype(np.float32), y.astype(np.float32),
-        epochs=surrogate["epochs"], batch_size=surrogate["batch_size"],
-        validation_split=surrogate["validation_split"], shuffle=True,
-        callbacks=callbacks, verbose=verbose,
+        Z.astype(np.float32),
+        y.astype(np.float32),
+        epochs=surrogate["epochs"],
+        batch_size=surrogate["batch_size"],
+        validation_split=surrogate["validation_split"],
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=verbose,
     )
     frame = pd.DataFrame(history.history)
     frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
@@ -75,8 +92,12 @@ def main(train_csv, scaler_json, model_path, history_csv, *, seed, surrogate):
     Z = scaler.transform(data[list(FEATURES)].to_numpy())
     y = data[list(TARGETS)].to_numpy()
     model, history = train(Z, y, surrogate=surrogate, seed=seed)
-    log.info("stopped after %d epochs: loss %.4g, val_loss %.4g", len(history),
-             history["loss"].iloc[-1], history["val_loss"].iloc[-1])
+    log.info(
+        "stopped after %d epochs: loss %.4g, val_loss %.4g",
+        len(history),
+        history["loss"].iloc[-1],
+        history["val_loss"].iloc[-1],
+    )
     with atomic_output(model_path) as tmp:
         model.save(tmp)
     write_csv(history_csv, history)

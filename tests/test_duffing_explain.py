@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from duffing_explain import (
     aggregate_importance,
     attribution_cube,
@@ -47,13 +46,17 @@ def test_shapley_of_linear_model_is_weight_times_deviation(data, name):
 def test_shapley_efficiency_on_nonlinear_model(data, name):
     background, Z = data
     phi = explain(name, nonlinear, background, Z)
-    np.testing.assert_allclose(phi.sum(axis=2), nonlinear(Z) - nonlinear(background).mean(axis=0), atol=1e-8)
+    np.testing.assert_allclose(
+        phi.sum(axis=2), nonlinear(Z) - nonlinear(background).mean(axis=0), atol=1e-8
+    )
 
 
 def test_kernel_shap_equals_exact_for_three_features(data):
     background, Z = data
     np.testing.assert_allclose(
-        explain("kernel_shap", nonlinear, background, Z), explain("exact", nonlinear, background, Z), atol=1e-8
+        explain("kernel_shap", nonlinear, background, Z),
+        explain("exact", nonlinear, background, Z),
+        atol=1e-8,
     )
 
 
@@ -67,7 +70,9 @@ def test_lime_recovers_linear_contributions(data):
 def test_batched_equals_unbatched(data):
     background, Z = data
     batched = explain("exact", nonlinear, background, Z)
-    single = np.concatenate([explain("exact", nonlinear, background, Z[i : i + 1]) for i in range(len(Z))])
+    single = np.concatenate(
+        [explain("exact", nonlinear, background, Z[i : i + 1]) for i in range(len(Z))]
+    )
     np.testing.assert_allclose(batched, single, atol=1e-12)
 
 
@@ -119,7 +124,9 @@ def test_select_slices_respects_candidates():
 def test_attribution_frame_roundtrip_and_aggregate():
     points = pd.DataFrame({"slice": ["x0"] * 4, "row": range(4), "x0": 0.0, "v0": 0.0, "t": 0.0})
     cube = np.arange(24, dtype=float).reshape(4, 2, 3) - 12
-    frame = pd.concat([attribution_frame(points, "ml", cube), attribution_frame(points, "true", -cube)])
+    frame = pd.concat(
+        [attribution_frame(points, "ml", cube), attribution_frame(points, "true", -cube)]
+    )
     np.testing.assert_array_equal(attribution_cube(frame, "ml"), cube)
     np.testing.assert_array_equal(attribution_cube(frame, "true"), -cube)
     agg = aggregate_importance(frame)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from duffing_ode import (
     SEED_ODE,
     StandardScaler,

@@ -38,7 +38,14 @@ def _write_config(workdir, mutate):
         (lambda c: c.update(studdies=["duffing"]), "studdies"),
         (lambda c: c["duffing"].pop("seed"), "seed"),
     ],
-    ids=["misspelled-key", "wrong-type", "bad-enum", "out-of-range", "top-level-key", "missing-key"],
+    ids=[
+        "misspelled-key",
+        "wrong-type",
+        "bad-enum",
+        "out-of-range",
+        "top-level-key",
+        "missing-key",
+    ],
 )
 def test_invalid_config_is_refused_naming_the_key(workflow_copy, mutate, expected):
     configfile = _write_config(workflow_copy, mutate)
@@ -65,7 +72,11 @@ def test_test_config_end_to_end(workflow_copy):
         figures = list((workflow_copy / "results" / study / "figures").glob("*"))
         assert figures and all(f.stat().st_size > 1000 for f in figures), study
     # a second run has nothing to do
-    again = run_snakemake(workflow_copy, "--cores", "2", "--configfile", "config/test.yaml", "--dry-run")
+    again = run_snakemake(
+        workflow_copy, "--cores", "2", "--configfile", "config/test.yaml", "--dry-run"
+    )
     assert "Nothing to be done" in again.stdout
-    run_snakemake(workflow_copy, "--cores", "2", "--configfile", "config/test.yaml", "--report", "report.html")
+    run_snakemake(
+        workflow_copy, "--cores", "2", "--configfile", "config/test.yaml", "--report", "report.html"
+    )
     assert (workflow_copy / "report.html").stat().st_size > 10000
