@@ -22,7 +22,6 @@ _THREAD_ENV_VARS = (
     "MKL_NUM_THREADS",
     "NUMEXPR_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
-    "NUMBA_NUM_THREADS",
     "TF_NUM_INTRAOP_THREADS",
     "TF_NUM_INTEROP_THREADS",
 )
@@ -87,6 +86,11 @@ def limit_threads(n: int) -> None:
         torch.set_num_threads(n)
         with contextlib.suppress(RuntimeError):  # only settable before first use
             torch.set_num_interop_threads(n)
+    if "numba" in sys.modules:
+        # not through NUMBA_NUM_THREADS: numba re-reads it when compiling and refuses a
+        # value other than the size of its already-launched pool
+        numba = sys.modules["numba"]
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     if "tensorflow" in sys.modules:
         tf = sys.modules["tensorflow"]
         with contextlib.suppress(RuntimeError):  # only settable before TF initializes
@@ -167,8 +171,13 @@ def read_json(path: str | os.PathLike) -> Any:
         raise InputError(f"{path}: not valid JSON ({err})") from err
 
 
-def read_csv(path: str | os.PathLike, columns: list[str] | None = None, **kwargs):
-    """Read a CSV with pandas; a missing file, a parse error or missing columns raise InputError."""
+def read_csv(path: str | os.PathLike, columns: list[str] | None = None, text=(), **kwargs):
+    """Read a CSV with pandas, checking it before anyone computes with it.
+
+    A missing file, a parse error, a missing column, or an empty or non-numeric value in
+    a requested column (other than those named in ``text``) raises InputError naming
+    the file.
+    """
     import pandas as pd
 
     path = Path(path)
@@ -183,7 +192,10 @@ def read_csv(path: str | os.PathLike, columns: list[str] | None = None, **kwargs
         if missing:
             raise InputError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
         if frame[columns].isna().any().any():
-            raise InputError(f"{path}: empty or non-numeric values in columns {columns}")
+            raise InputError(f"{path}: empty values in columns {columns}")
+        bad = [c for c in columns if c not in text and not pd.api.types.is_numeric_dtype(frame[c])]
+        if bad:
+            raise InputError(f"{path}: non-numeric values in column(s) {bad}")
     return frame
 
 

@@ -36,7 +36,7 @@ def main(
     from duffing_surrogate import keras_predictor, load_surrogate
 
     seed_everything(seed)
-    points = read_csv(points_csv, columns=["slice", "row", *FEATURES])
+    points = read_csv(points_csv, columns=["slice", "row", *FEATURES], text=("slice",))
     train = read_csv(train_csv, columns=list(FEATURES))
     scaler = load_scaler(scaler_json)
     models = {

@@ -77,9 +77,6 @@ def compare(
 
 
 def main(test_csv, benchmark_json, *, seed, ode, tolerances, benchmark, threads=1):
-    import numba
-
-    numba.set_num_threads(threads)
     seed_everything(seed)
     data = read_csv(test_csv, columns=list(FEATURES))
     X_all = data[list(FEATURES)].to_numpy()
@@ -108,8 +105,6 @@ def _cli():
     import argparse
     import json
 
-    import numba
-
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, default=20000)
     p.add_argument("--loop-rows", type=int, default=500)
@@ -118,7 +113,6 @@ def _cli():
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     limit_threads(args.threads)
-    numba.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     X = np.column_stack(
         [

@@ -26,7 +26,7 @@ def gradient_frame(points: pd.DataFrame, gradients) -> pd.DataFrame:
 
 
 def main(points_csv, scaler_json, gradients_csv, *, ode, tolerances, delta):
-    points = read_csv(points_csv, columns=["slice", "row", *FEATURES])
+    points = read_csv(points_csv, columns=["slice", "row", *FEATURES], text=("slice",))
     model = TrueModel(load_scaler(scaler_json), ode, tolerances["rtol"], tolerances["atol"])
     gradients = central_differences(model.predict, points[list(FEATURES)].to_numpy(), delta)
     write_csv(gradients_csv, gradient_frame(points, gradients))

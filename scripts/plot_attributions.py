@@ -73,6 +73,7 @@ def main(attributions_csv, contributions_png, aggregate_png, *, explainer):
     frame = read_csv(
         attributions_csv,
         columns=["slice", "model", "output", *FEATURES, *[f"attr_{f}" for f in FEATURES]],
+        text=("slice", "model", "output"),
     )
     save_figure(contributions_figure(frame, explainer), contributions_png)
     save_figure(aggregate_figure(frame, explainer), aggregate_png)

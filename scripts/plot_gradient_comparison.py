@@ -57,10 +57,14 @@ def figure(attributions: dict, gradients):
 
 def main(attribution_csvs, gradients_csv, figure_png):
     attributions = {
-        Path(p).stem: read_csv(p, columns=["point", "model", "output", *ATTR])
+        Path(p).stem: read_csv(
+            p, columns=["point", "model", "output", *ATTR], text=("model", "output")
+        )
         for p in attribution_csvs
     }
-    gradients = read_csv(gradients_csv, columns=["point", "output", *FEATURES, *GRAD])
+    gradients = read_csv(
+        gradients_csv, columns=["point", "output", *FEATURES, *GRAD], text=("output",)
+    )
     save_figure(figure(attributions, gradients), figure_png)
 
 

@@ -75,10 +75,14 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
 
 def main(surrogate_json, benchmark_json, attribution_csvs, gradients_csv, metrics_json):
     attributions = {
-        Path(p).stem: read_csv(p, columns=["point", "model", "output", *ATTR])
+        Path(p).stem: read_csv(
+            p, columns=["point", "model", "output", *ATTR], text=("model", "output")
+        )
         for p in attribution_csvs
     }
-    gradients = read_csv(gradients_csv, columns=["point", "output", *FEATURES, *GRAD])
+    gradients = read_csv(
+        gradients_csv, columns=["point", "output", *FEATURES, *GRAD], text=("output",)
+    )
     metrics = summarize(
         read_json(surrogate_json), read_json(benchmark_json), attributions, gradients
     )
