@@ -29,7 +29,7 @@ def contributions_figure(frame, explainer: str):
             sub = frame[(frame["slice"] == feature) & (frame["output"] == target)]
             for model, (label, marker) in MODELS.items():
                 m = sub[sub["model"] == model].sort_values(feature)
-                ax.plot(m[feature], m[f"attr_{feature}"], marker=marker, label=label, lw=0.8)
+                ax.plot(m[feature], m[f"attr_{feature}"], marker=marker, ls="none", label=label)
             ax.axhline(0, color="grey", lw=0.5)
             ax.set(
                 title=f"{feature} -> {target}",
