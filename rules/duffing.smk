@@ -122,7 +122,7 @@ rule benchmark_true_model:
         "benchmarks/duffing/benchmark_true_model.tsv"
     conda:
         "../envs/duffing.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=1024,
         runtime=30,

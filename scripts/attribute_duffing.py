@@ -11,11 +11,11 @@ import logging
 import time
 
 import pandas as pd
+
+from _helpers import limit_threads, read_csv, seed_everything, setup_logging, write_csv
 from duffing_explain import attribution_frame, background_sample
 from duffing_explain import explain as run_explainer
 from duffing_ode import FEATURES, TrueModel, load_scaler
-
-from _helpers import limit_threads, read_csv, seed_everything, setup_logging, write_csv
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import logging
 import time
 
 import numpy as np
-from duffing_ode import FEATURES, SEED_ODE, duffing_flow, odeint_loop_flow, reference_flow
 
 from _helpers import limit_threads, read_csv, seed_everything, setup_logging, write_json
+from duffing_ode import FEATURES, SEED_ODE, duffing_flow, odeint_loop_flow, reference_flow
 
 log = logging.getLogger(__name__)
 
@@ -41,32 +41,51 @@ def summary(rates) -> dict:
 def compare(
     X, *, ode, rtol, atol, loop_rows: int, repeats: int, reference_tol: float = 1e-11
 ) -> dict:
-    """Time both true models on ``X`` (the loop on its first ``loop_rows`` rows) and check errors."""
+    """Time the true models on ``X`` (the loop on its first ``loop_rows`` rows) and check errors.
+
+    The vectorized model is timed on one thread and on all of numba's threads (the
+    job's ``threads``); the seed's loop can use only one. Runs are interleaved, so all
+    see the same machine load.
+    """
     import numba
 
+    threads = numba.get_num_threads()
     X_loop = X[:loop_rows]
-    fast = lambda A: duffing_flow(A, ode, rtol, atol)  # noqa: E731
+
+    def fast(A):
+        return duffing_flow(A, ode, rtol, atol)
+
+    def fast_one_thread(A):
+        numba.set_num_threads(1)
+        try:
+            return fast(A)
+        finally:
+            numba.set_num_threads(threads)
+
     fast(X[:8])  # compile outside the timed runs
-    fast_rates, loop_rates = [], []
-    for _ in range(repeats):  # interleaved, so both see the same machine load
-        fast_rates += rows_per_second(fast, X, 1)
-        loop_rates += rows_per_second(lambda A: odeint_loop_flow(A, ode), X_loop, 1)
+    rates = {"parallel": [], "one_thread": [], "loop": []}
+    for _ in range(repeats):
+        rates["parallel"] += rows_per_second(fast, X, 1)
+        rates["one_thread"] += rows_per_second(fast_one_thread, X, 1)
+        rates["loop"] += rows_per_second(lambda A: odeint_loop_flow(A, ode), X_loop, 1)
     reference = reference_flow(X_loop, ode, tol=reference_tol)
     fast_err = float(np.abs(fast(X_loop) - reference).max())
     loop_err = float(np.abs(odeint_loop_flow(X_loop, ode) - reference).max())
-    fast_summary, loop_summary = summary(fast_rates), summary(loop_rates)
+    par, one, loop = (summary(rates[k]) for k in ("parallel", "one_thread", "loop"))
     return {
         "vectorized": {
-            "rows_per_s": fast_summary,
+            "rows_per_s": par,
+            "rows_per_s_one_thread": one,
+            "threads": threads,
             "max_abs_error": fast_err,
             "rows": len(X),
             "rtol": rtol,
             "atol": atol,
-            "threads": numba.get_num_threads(),
         },
-        "odeint_loop": {"rows_per_s": loop_summary, "max_abs_error": loop_err, "rows": len(X_loop)},
-        "speedup_median": fast_summary["median"] / loop_summary["median"],
-        "speedup_min_over_max": fast_summary["min"] / loop_summary["max"],
+        "odeint_loop": {"rows_per_s": loop, "max_abs_error": loop_err, "rows": len(X_loop)},
+        "speedup_median": par["median"] / loop["median"],
+        "speedup_median_one_thread": one["median"] / loop["median"],
+        "speedup_min_over_max": par["min"] / loop["max"],
         "reference": {
             "method": "solve_ivp DOP853 per row",
             "rtol": reference_tol,
@@ -91,10 +110,14 @@ def main(test_csv, benchmark_json, *, seed, ode, tolerances, benchmark, threads=
         repeats=benchmark["repeats"],
     )
     log.info(
-        "vectorized %.0f rows/s, odeint loop %.0f rows/s (median): %.0fx; max errors %.2e vs %.2e",
+        "vectorized %.0f rows/s on %d threads (%.0fx), %.0f rows/s on 1 (%.0fx); "
+        "odeint loop %.0f rows/s (medians); max errors %.2e vs %.2e",
         result["vectorized"]["rows_per_s"]["median"],
-        result["odeint_loop"]["rows_per_s"]["median"],
+        result["vectorized"]["threads"],
         result["speedup_median"],
+        result["vectorized"]["rows_per_s_one_thread"]["median"],
+        result["speedup_median_one_thread"],
+        result["odeint_loop"]["rows_per_s"]["median"],
         result["vectorized"]["max_abs_error"],
         result["odeint_loop"]["max_abs_error"],
     )

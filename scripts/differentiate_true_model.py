@@ -7,9 +7,9 @@ notebook planned ("num_grad") and left unfinished.
 """
 
 import pandas as pd
-from duffing_ode import FEATURES, TARGETS, TrueModel, central_differences, load_scaler
 
 from _helpers import limit_threads, read_csv, setup_logging, write_csv
+from duffing_ode import FEATURES, TARGETS, TrueModel, central_differences, load_scaler
 
 
 def gradient_frame(points: pd.DataFrame, gradients) -> pd.DataFrame:

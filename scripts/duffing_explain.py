@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from duffing_ode import FEATURES, TARGETS
 from scipy.stats import spearmanr
+
+from duffing_ode import FEATURES, TARGETS
 
 EXPLAINERS = ("kernel_shap", "lime", "exact")
 Predict = Callable[[np.ndarray], np.ndarray]

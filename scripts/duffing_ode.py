@@ -38,12 +38,12 @@ def _ode_args(ode: Mapping[str, float]) -> tuple[float, float, float, float, flo
     return tuple(float(ode[k]) for k in ("alpha", "beta", "delta", "gamma", "omega"))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, fastmath=True, inline="always")
 def _accel(t, x, v, alpha, beta, delta, gamma, omega):
     return gamma * np.cos(omega * t) - (delta * v + alpha * x + beta * x * x * x)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=True)
 def _integrate_row(x0, v0, t_end, alpha, beta, delta, gamma, omega, rtol, atol, A, B, C, E3, E5):
     """Integrate one row from t=0 to t_end with adaptive DOP853; return (x, v, steps)."""
     if t_end == 0.0:

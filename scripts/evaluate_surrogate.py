@@ -7,9 +7,9 @@ of the state norm) and ``surrogate_metrics.json`` (test MSE and error quantiles)
 
 import numpy as np
 import pandas as pd
-from duffing_ode import FEATURES, TARGETS, load_scaler
 
 from _helpers import limit_threads, read_csv, setup_logging, write_csv, write_json
+from duffing_ode import FEATURES, TARGETS, load_scaler
 
 
 def relative_norm_error(y_pred, y_true) -> np.ndarray:

@@ -11,10 +11,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from duffing_explain import aggregate_importance  # noqa: E402
-from duffing_ode import FEATURES, TARGETS  # noqa: E402
 
 from _helpers import read_csv, save_figure, setup_logging  # noqa: E402
+from duffing_explain import aggregate_importance  # noqa: E402
+from duffing_ode import FEATURES, TARGETS  # noqa: E402
 
 MODELS = {"ml": ("surrogate (ML)", "o"), "true": ("true model (ODE)", "x")}
 

@@ -14,9 +14,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from duffing_ode import FEATURES, TARGETS  # noqa: E402
 
 from _helpers import read_csv, save_figure, setup_logging  # noqa: E402
+from duffing_ode import FEATURES, TARGETS  # noqa: E402
 
 MODELS = {"ml": "surrogate (ML)", "true": "true model (ODE)"}
 ATTR = [f"attr_{f}" for f in FEATURES]

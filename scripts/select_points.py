@@ -9,10 +9,10 @@ the others stay within ``slice_tol`` of 0.
 import logging
 
 import numpy as np
-from duffing_explain import select_slices, well_predicted
-from duffing_ode import FEATURES, TARGETS
 
 from _helpers import InputError, read_csv, setup_logging, write_csv
+from duffing_explain import select_slices, well_predicted
+from duffing_ode import FEATURES, TARGETS
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pandas as pd
-from duffing_ode import FEATURES, TARGETS, duffing_flow
 
 from _helpers import limit_threads, setup_logging, write_csv
+from duffing_ode import FEATURES, TARGETS, duffing_flow
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ generalisation to new initial states.
 import logging
 
 import numpy as np
-from duffing_ode import FEATURES, TARGETS, StandardScaler
 
 from _helpers import InputError, read_csv, setup_logging, write_csv, write_json
+from duffing_ode import FEATURES, TARGETS, StandardScaler
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ documented in README.md ("The Duffing study").
 from pathlib import Path
 
 import numpy as np
-from duffing_explain import aggregate_importance, attribution_cube, rank_correlation
-from duffing_ode import FEATURES, TARGETS
 
 from _helpers import read_csv, read_json, setup_logging, write_json
+from duffing_explain import aggregate_importance, attribution_cube, rank_correlation
+from duffing_ode import FEATURES, TARGETS
 
 ATTR = [f"attr_{f}" for f in FEATURES]
 GRAD = [f"grad_{f}" for f in FEATURES]
@@ -58,7 +58,9 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
         },
         "true_model_rows_per_s": benchmark["vectorized"]["rows_per_s"]["median"],
         "true_model_max_abs_error": benchmark["vectorized"]["max_abs_error"],
+        "true_model_threads": benchmark["vectorized"]["threads"],
         "true_model_speedup_vs_odeint_loop": benchmark["speedup_median"],
+        "true_model_speedup_vs_odeint_loop_one_thread": benchmark["speedup_median_one_thread"],
         "odeint_loop_rows_per_s": benchmark["odeint_loop"]["rows_per_s"]["median"],
         "odeint_loop_max_abs_error": benchmark["odeint_loop"]["max_abs_error"],
         "points_explained": int(next(iter(cubes.values()))["ml"].shape[0]),

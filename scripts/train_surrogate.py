@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 import pandas as pd
-from duffing_ode import FEATURES, TARGETS, load_scaler
 
 from _helpers import (
     atomic_output,
@@ -21,6 +20,7 @@ from _helpers import (
     setup_logging,
     write_csv,
 )
+from duffing_ode import FEATURES, TARGETS, load_scaler
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def train(Z, y, *, surrogate: dict, seed: int, verbose: int = 0):
     Returns (model, history DataFrame with epoch, loss, val_loss).
     """
     import keras
+
     from duffing_surrogate import build_surrogate
 
     seed_everything(seed)

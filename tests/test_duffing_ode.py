@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from duffing_ode import (
     SEED_ODE,
     StandardScaler,
@@ -100,3 +101,17 @@ def test_true_model_gradient_matches_reference_differences(rows):
 
     J_ref = central_differences(ref_predict, Z, delta=1e-3)
     np.testing.assert_allclose(J, J_ref, atol=1e-3)
+
+
+def test_benchmark_compare_reports_both_models_and_errors():
+    from benchmark_true_model import compare
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(-2, 2, 50), rng.uniform(-2, 2, 50), rng.uniform(0, 5, 50)])
+    result = compare(X, ode=SEED_ODE, rtol=1e-8, atol=1e-8, loop_rows=5, repeats=2)
+    assert result["vectorized"]["rows"] == 50 and result["odeint_loop"]["rows"] == 5
+    for key in ("rows_per_s", "rows_per_s_one_thread"):
+        stats = result["vectorized"][key]
+        assert 0 < stats["min"] <= stats["median"] <= stats["max"]
+    assert result["vectorized"]["max_abs_error"] < 1e-6
+    assert result["odeint_loop"]["max_abs_error"] < 1e-4

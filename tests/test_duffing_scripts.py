@@ -54,7 +54,9 @@ def test_split_keeps_trajectories_whole_and_scales_on_train(tmp_path, samples):
     assert set(train["trajectory"]).isdisjoint(test["trajectory"])
     assert test["trajectory"].nunique() == 3
     scaler = load_scaler(out[2])
-    np.testing.assert_allclose(scaler.transform(train[["x0", "v0", "t"]]).mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(
+        scaler.transform(train[["x0", "v0", "t"]]).mean(axis=0), 0, atol=1e-12
+    )
 
 
 def test_missing_input_names_the_file_and_writes_nothing(tmp_path):
@@ -79,7 +81,9 @@ def test_non_numeric_csv_is_refused(tmp_path, samples):
     frame.loc[3, "x0"] = "oops"
     frame.to_csv(bad, index=False)
     with pytest.raises(InputError, match="bad.csv"):
-        split_duffing.main(bad, *[tmp_path / n for n in ("a.csv", "b.csv", "c.json")], seed=0, test_fraction=0.2)
+        split_duffing.main(
+            bad, *[tmp_path / n for n in ("a.csv", "b.csv", "c.json")], seed=0, test_fraction=0.2
+        )
 
 
 @pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x03\x04 truncated"])
@@ -118,5 +122,18 @@ def test_evaluate_and_select_on_a_tiny_model(tmp_path, samples):
     points = pd.read_csv(tmp_path / "points.csv")
     assert list(points["slice"].value_counts().sort_index()) == [2, 2, 2]
     with pytest.raises(InputError, match="error_tol"):
-        select_points.main(preds, tmp_path / "p2.csv", seed=0, explain={**explain, "error_tol": 1e-12})
+        select_points.main(
+            preds, tmp_path / "p2.csv", seed=0, explain={**explain, "error_tol": 1e-12}
+        )
     assert not (tmp_path / "p2.csv").exists()
+
+
+@pytest.mark.parametrize("activations", [["relu", "relu", "sigmoid", "tanh"], ["elu", "linear"]])
+def test_numpy_predictor_equals_keras(activations):
+    from duffing_surrogate import keras_predictor
+
+    model = build_surrogate(width=16, depth=2, head_width=8, head_activations=activations)
+    Z = np.random.default_rng(0).normal(size=(50, 3)) * 3
+    np.testing.assert_allclose(
+        keras_predictor(model)(Z), np.asarray(model(Z.astype("float32"))), atol=1e-5
+    )

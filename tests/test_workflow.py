@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 import yaml
+
 from conftest import REPO, run_snakemake
 
 CONFIGS = ["config/config.yaml", "config/test.yaml", "config/paper.yaml"]
