@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from _helpers import read_csv, save_figure, setup_logging  # noqa: E402
 from duffing_ode import FEATURES, TARGETS  # noqa: E402
 
-MODELS = {"ml": "surrogate (ML)", "true": "true model (ODE)"}
+MODELS = {"ml": ("surrogate (ML)", "o"), "true": ("true model (ODE)", "x")}
 ATTR = [f"attr_{f}" for f in FEATURES]
 GRAD = [f"grad_{f}" for f in FEATURES]
 
@@ -38,11 +38,13 @@ def figure(attributions: dict, gradients):
             ax = axs[k, c]
             grad = gradients[gradients["output"] == target].sort_values("point")
             ref = taylor_reference(grad).ravel()
-            for model, label in MODELS.items():
+            for model, (label, marker) in MODELS.items():
                 sub = frame[(frame["output"] == target) & (frame["model"] == model)].sort_values(
                     "point"
                 )
-                ax.scatter(ref, sub[ATTR].to_numpy().ravel(), s=10, label=label, alpha=0.7)
+                values = sub[ATTR].to_numpy().ravel()
+                face = "none" if marker == "o" else None
+                ax.scatter(ref, values, s=18, marker=marker, facecolors=face, label=label)
             lim = np.nanmax(np.abs(ref)) * 1.1 or 1.0
             ax.plot([-lim, lim], [-lim, lim], color="grey", lw=0.7)
             ax.set(
