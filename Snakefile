@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 
 include: "rules/common.smk"
 include: "rules/duffing.smk"
+include: "rules/cfrl.smk"
 
 
 rule all:

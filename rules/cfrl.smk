@@ -1,0 +1,262 @@
+# The counterfactual study: alibi's CounterfactualRL (reinforcement-learned counterfactuals)
+# on 8x8 digits or MNIST, against alibi's optimization-based Counterfactual search.
+CFRL = config["cfrl"]
+CFRL_IMAGE_SIZE = 8 if CFRL["dataset"] == "digits" else 28
+# weights live in the framework of the CFRL backend: npz weight lists (TF) or state_dicts
+CFRL_EXT = "npz" if CFRL["cfrl"]["backend"] == "tensorflow" else "pt"
+
+STUDY_TARGETS["cfrl"] = [
+    "results/cfrl/metrics.json",
+    *expand(
+        "results/cfrl/figures/{name}.png",
+        name=[
+            "training_curves",
+            "counterfactuals",
+            "target_grid",
+            "difference_maps",
+        ],
+    ),
+]
+
+
+rule prepare_cfrl_data:
+    output:
+        dataset="results/cfrl/data/dataset.npz",
+    log:
+        "logs/cfrl/prepare_cfrl_data.log",
+    benchmark:
+        "benchmarks/cfrl/prepare_cfrl_data.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    params:
+        dataset=CFRL["dataset"],
+        seed=CFRL["seed"],
+        digits=CFRL["digits"],
+        mnist=CFRL["mnist"],
+    script:
+        "../scripts/prepare_cfrl_data.py"
+
+
+rule train_cfrl_classifier:
+    input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
+    output:
+        weights="results/cfrl/models/classifier.npz",
+        metrics="results/cfrl/models/classifier.json",
+    log:
+        "logs/cfrl/train_cfrl_classifier.log",
+    benchmark:
+        "benchmarks/cfrl/train_cfrl_classifier.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=3072,
+        runtime=60,
+    params:
+        seed=CFRL["seed"],
+        **CFRL["classifier"],
+    script:
+        "../scripts/train_cfrl_classifier.py"
+
+
+rule train_cfrl_autoencoder:
+    input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
+    output:
+        weights=f"results/cfrl/models/autoencoder.{CFRL_EXT}",
+        metrics="results/cfrl/models/autoencoder.json",
+    log:
+        "logs/cfrl/train_cfrl_autoencoder.log",
+    benchmark:
+        "benchmarks/cfrl/train_cfrl_autoencoder.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=3072,
+        runtime=120,
+    params:
+        seed=CFRL["seed"],
+        backend=CFRL["cfrl"]["backend"],
+        **CFRL["autoencoder"],
+    script:
+        "../scripts/train_cfrl_autoencoder.py"
+
+
+rule fit_cfrl:
+    input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
+        classifier=rules.train_cfrl_classifier.output.weights,
+        autoencoder=rules.train_cfrl_autoencoder.output.weights,
+    output:
+        actor=f"results/cfrl/models/actor.{CFRL_EXT}",
+        log_csv="results/cfrl/training_log.csv",
+        fit="results/cfrl/models/fit.json",
+    log:
+        "logs/cfrl/fit_cfrl.log",
+    benchmark:
+        "benchmarks/cfrl/fit_cfrl.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=240,
+    params:
+        seed=CFRL["seed"],
+        image_size=CFRL_IMAGE_SIZE,
+        autoencoder=CFRL["autoencoder"],
+        cfrl=CFRL["cfrl"],
+    script:
+        "../scripts/fit_cfrl.py"
+
+
+rule explain_cfrl:
+    input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
+        classifier=rules.train_cfrl_classifier.output.weights,
+        autoencoder=rules.train_cfrl_autoencoder.output.weights,
+        actor=rules.fit_cfrl.output.actor,
+    output:
+        counterfactuals="results/cfrl/counterfactuals/cfrl.npz",
+        timing="results/cfrl/counterfactuals/cfrl_timing.json",
+    log:
+        "logs/cfrl/explain_cfrl.log",
+    benchmark:
+        "benchmarks/cfrl/explain_cfrl.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=3072,
+        runtime=20,
+    params:
+        seed=CFRL["seed"],
+        image_size=CFRL_IMAGE_SIZE,
+        autoencoder=CFRL["autoencoder"],
+        cfrl=CFRL["cfrl"],
+        explain={k: CFRL["explain"][k] for k in ("n_instances", "batch_size", "repeats")},
+    script:
+        "../scripts/explain_cfrl.py"
+
+
+rule search_baseline_counterfactuals:
+    input:
+        classifier=rules.train_cfrl_classifier.output.weights,
+        counterfactuals=rules.explain_cfrl.output.counterfactuals,
+    output:
+        baseline="results/cfrl/counterfactuals/baseline.npz",
+        timing="results/cfrl/counterfactuals/baseline_timing.json",
+    log:
+        "logs/cfrl/search_baseline_counterfactuals.log",
+    benchmark:
+        "benchmarks/cfrl/search_baseline_counterfactuals.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=3072,
+        runtime=120,
+    params:
+        seed=CFRL["seed"],
+        image_size=CFRL_IMAGE_SIZE,
+        baseline=CFRL["baseline"],
+    script:
+        "../scripts/search_baseline_counterfactuals.py"
+
+
+rule plot_cfrl_training:
+    input:
+        log_csv=rules.fit_cfrl.output.log_csv,
+    output:
+        figure=report(
+            "results/cfrl/figures/training_curves.png",
+            caption="../report/cfrl/training_curves.rst",
+            category="CFRL",
+        ),
+    log:
+        "logs/cfrl/plot_cfrl_training.log",
+    benchmark:
+        "benchmarks/cfrl/plot_cfrl_training.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../scripts/plot_cfrl_training.py"
+
+
+rule plot_counterfactuals:
+    input:
+        counterfactuals=rules.explain_cfrl.output.counterfactuals,
+    output:
+        pairs=report(
+            "results/cfrl/figures/counterfactuals.png",
+            caption="../report/cfrl/counterfactuals.rst",
+            category="CFRL",
+        ),
+        grid=report(
+            "results/cfrl/figures/target_grid.png",
+            caption="../report/cfrl/target_grid.rst",
+            category="CFRL",
+        ),
+        differences=report(
+            "results/cfrl/figures/difference_maps.png",
+            caption="../report/cfrl/difference_maps.rst",
+            category="CFRL",
+        ),
+    log:
+        "logs/cfrl/plot_counterfactuals.log",
+    benchmark:
+        "benchmarks/cfrl/plot_counterfactuals.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    params:
+        plot_target=CFRL["explain"]["plot_target"],
+        n_examples=CFRL["explain"]["n_examples"],
+    script:
+        "../scripts/plot_counterfactuals.py"
+
+
+rule summarize_cfrl:
+    input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
+        classifier=rules.train_cfrl_classifier.output.weights,
+        classifier_metrics=rules.train_cfrl_classifier.output.metrics,
+        autoencoder=rules.train_cfrl_autoencoder.output.weights,
+        fit=rules.fit_cfrl.output.fit,
+        counterfactuals=rules.explain_cfrl.output.counterfactuals,
+        cfrl_timing=rules.explain_cfrl.output.timing,
+        baseline=rules.search_baseline_counterfactuals.output.baseline,
+        baseline_timing=rules.search_baseline_counterfactuals.output.timing,
+    output:
+        metrics="results/cfrl/metrics.json",
+    log:
+        "logs/cfrl/summarize_cfrl.log",
+    benchmark:
+        "benchmarks/cfrl/summarize_cfrl.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=3072,
+        runtime=10,
+    params:
+        dataset=CFRL["dataset"],
+        image_size=CFRL_IMAGE_SIZE,
+        backend=CFRL["cfrl"]["backend"],
+        autoencoder=CFRL["autoencoder"],
+        l0_tolerance=CFRL["explain"]["l0_tolerance"],
+    script:
+        "../scripts/summarize_cfrl.py"
