@@ -58,8 +58,8 @@ rule train_cfrl_classifier:
         mem_mb=3072,
         runtime=60,
     params:
-        seed=CFRL["seed"],
         **CFRL["classifier"],
+        seed=CFRL["seed"],
     script:
         "../scripts/train_cfrl_classifier.py"
 
@@ -81,9 +81,9 @@ rule train_cfrl_autoencoder:
         mem_mb=3072,
         runtime=120,
     params:
+        **CFRL["autoencoder"],
         seed=CFRL["seed"],
         backend=CFRL["cfrl"]["backend"],
-        **CFRL["autoencoder"],
     script:
         "../scripts/train_cfrl_autoencoder.py"
 
@@ -140,7 +140,9 @@ rule explain_cfrl:
         image_size=CFRL_IMAGE_SIZE,
         autoencoder=CFRL["autoencoder"],
         cfrl=CFRL["cfrl"],
-        explain={k: CFRL["explain"][k] for k in ("n_instances", "batch_size", "repeats")},
+        explain={
+            k: CFRL["explain"][k] for k in ("n_instances", "batch_size", "repeats")
+        },
     script:
         "../scripts/explain_cfrl.py"
 

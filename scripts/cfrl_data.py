@@ -46,9 +46,7 @@ def check_images_labels(x, y, source: str, *, image_size: int | None = None):
     if not np.issubdtype(y.dtype, np.integer):
         raise InputError(f"{source}: labels must be integers, found dtype {y.dtype}")
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
-        raise InputError(
-            f"{source}: need one label per image: images {x.shape}, labels {y.shape}"
-        )
+        raise InputError(f"{source}: need one label per image: images {x.shape}, labels {y.shape}")
     if x.shape[0] == 0:
         raise InputError(f"{source}: no images")
     if y.min() < 0 or y.max() >= N_CLASSES:

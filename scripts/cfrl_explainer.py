@@ -8,14 +8,18 @@ PyTorch) and rebuilds the explainer from the same config.
 """
 
 import logging
+import os
 import time
 
 import numpy as np
-from cfrl_models import N_CLASSES, load_torch_state, load_weights, save_weights, set_keras_weights
 
 from _helpers import atomic_output
+from cfrl_models import N_CLASSES, load_torch_state, load_weights, save_weights, set_keras_weights
 
 log = logging.getLogger(__name__)
+# alibi's tqdm bars flood the rule's log (the CSV callback logs progress instead); tqdm
+# reads its TQDM_* environment when it is first imported, so this must come first.
+os.environ.setdefault("TQDM_DISABLE", "1")
 
 LOG_COLUMNS = [
     "step",
@@ -89,7 +93,9 @@ def make_csv_logger(predictor, *, every: int, total_steps: int):
         def __call__(self, step, update, model, sample, losses):
             if update != 0 or (step % every != 0 and step != total_steps - 1):
                 return
-            reward = float(np.mean(model.params["reward_func"](predictor(sample["X_cf"]), sample["Y_t"])))
+            reward = float(
+                np.mean(model.params["reward_func"](predictor(sample["X_cf"]), sample["Y_t"]))
+            )
             elapsed = time.perf_counter() - self.start
             row = {"step": step, "seconds": elapsed, "reward": reward}
             row.update({k: float(losses.get(k, np.nan)) for k in LOG_COLUMNS[3:]})

@@ -12,12 +12,12 @@ import logging
 import time
 
 import numpy as np
+
+from _helpers import atomic_output, limit_threads, seed_everything, setup_logging, write_json
 from cfrl_data import load_dataset
 from cfrl_explainer import build_explainer, load_actor
 from cfrl_metrics import expand_targets, select_instances, timing_stats
 from cfrl_models import keras_predictor, load_autoencoder, load_classifier
-
-from _helpers import atomic_output, limit_threads, seed_everything, setup_logging, write_json
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ import logging
 import time
 
 import pandas as pd
+
+from _helpers import limit_threads, seed_everything, setup_logging, write_csv, write_json
 from cfrl_data import load_dataset
 from cfrl_explainer import LOG_COLUMNS, build_explainer, make_csv_logger, save_actor
 from cfrl_models import keras_predictor, load_autoencoder, load_classifier
-
-from _helpers import limit_threads, seed_everything, setup_logging, write_csv, write_json
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,13 @@ def main(
     explainer.fit(X=data["x_train"])
     seconds = time.perf_counter() - start
     steps = cfrl["train_steps"]
-    log.info("fitted %d steps in %.1f s (%.1f steps/s, %s backend)", steps, seconds, steps / seconds, backend)
+    log.info(
+        "fitted %d steps in %.1f s (%.1f steps/s, %s backend)",
+        steps,
+        seconds,
+        steps / seconds,
+        backend,
+    )
     save_actor(explainer, actor_path, backend=backend)
     write_csv(log_csv, pd.DataFrame(logger.rows, columns=LOG_COLUMNS))
     write_json(

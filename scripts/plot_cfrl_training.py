@@ -11,9 +11,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from cfrl_explainer import LOG_COLUMNS  # noqa: E402
 
 from _helpers import InputError, limit_threads, read_csv, save_figure, setup_logging  # noqa: E402
+from cfrl_explainer import LOG_COLUMNS  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -53,10 +53,17 @@ def plot_pairs(cf, target: int, n_examples: int):
         row = i * 10 + target
         _show(axes[0, i], cf["x"][i], f"label {cf['y_pred'][i]}")
         ok = cf["cf_pred"][row] == target
-        _show(axes[1, i], cf["x_cf"][row], f"label {cf['cf_pred'][row]}", color="black" if ok else "red")
+        _show(
+            axes[1, i],
+            cf["x_cf"][row],
+            f"label {cf['cf_pred'][row]}",
+            color="black" if ok else "red",
+        )
     axes[0, 0].set_ylabel("X")
     axes[1, 0].set_ylabel(f"X_cf (target {target})")
-    fig.suptitle(f"CFRL counterfactuals toward class {target} (predicted labels; red: not the target)")
+    fig.suptitle(
+        f"CFRL counterfactuals toward class {target} (predicted labels; red: not the target)"
+    )
     fig.tight_layout()
     return fig
 
@@ -76,7 +83,11 @@ def plot_target_grid(cf, n_examples: int, *, differences: bool = False):
                 _show(axes[i, t + 1], diff, f"t={t}", cmap="RdBu_r", vmin=-1, vmax=1, color=color)
             else:
                 _show(axes[i, t + 1], cf["x_cf"][row], f"t={t}: {cf['cf_pred'][row]}", color=color)
-    what = "x_cf - x (red: added ink, blue: removed)" if differences else "counterfactual: predicted label"
+    what = (
+        "x_cf - x (red: added ink, blue: removed)"
+        if differences
+        else "counterfactual: predicted label"
+    )
     fig.suptitle(f"Each example toward every target t; {what}; red title: not the target")
     fig.tight_layout()
     return fig

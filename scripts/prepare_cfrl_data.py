@@ -12,6 +12,8 @@ import logging
 from pathlib import Path
 
 import numpy as np
+
+from _helpers import InputError, limit_threads, seed_everything, setup_logging
 from cfrl_data import (
     check_images_labels,
     load_digits_split,
@@ -19,8 +21,6 @@ from cfrl_data import (
     load_mnist_npz,
     save_dataset,
 )
-
-from _helpers import InputError, limit_threads, seed_everything, setup_logging
 
 log = logging.getLogger(__name__)
 

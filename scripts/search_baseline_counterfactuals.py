@@ -16,10 +16,17 @@ import sys
 import time
 
 import numpy as np
+
+from _helpers import (
+    InputError,
+    atomic_output,
+    limit_threads,
+    seed_everything,
+    setup_logging,
+    write_json,
+)
 from cfrl_metrics import timing_stats
 from cfrl_models import build_classifier, load_weights, set_keras_weights
-
-from _helpers import InputError, atomic_output, limit_threads, seed_everything, setup_logging, write_json
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +79,9 @@ def search(model, x, *, tf, n_classes: int, settings: dict):
     start_all = time.perf_counter()
     for t in range(n_classes):
         start = time.perf_counter()
-        cf = Counterfactual(model, shape=shape, target_class=t, feature_range=(0.0, 1.0), **settings)
+        cf = Counterfactual(
+            model, shape=shape, target_class=t, feature_range=(0.0, 1.0), **settings
+        )
         setup.append(time.perf_counter() - start)
         for i in range(n):
             row = i * n_classes + t
@@ -133,4 +142,10 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
-    main(sm.input.classifier, sm.input.counterfactuals, sm.output.baseline, sm.output.timing, **sm.params)
+    main(
+        sm.input.classifier,
+        sm.input.counterfactuals,
+        sm.output.baseline,
+        sm.output.timing,
+        **sm.params,
+    )

@@ -9,6 +9,8 @@ import logging
 from pathlib import Path
 
 import numpy as np
+
+from _helpers import InputError, limit_threads, read_json, setup_logging, write_json
 from cfrl_data import load_dataset
 from cfrl_metrics import (
     in_distribution,
@@ -18,8 +20,6 @@ from cfrl_metrics import (
     validity_per_target,
 )
 from cfrl_models import keras_predictor, load_autoencoder, load_classifier, reconstruct
-
-from _helpers import InputError, limit_threads, read_json, setup_logging, write_json
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +122,7 @@ def main(
     )
 
     def rec_error(images):
-        return reconstruction_error(
-            images, reconstruct(encoder, decoder, images, backend=backend)
-        )
+        return reconstruction_error(images, reconstruct(encoder, decoder, images, backend=backend))
 
     cf = read_npz(cf_npz, ["x", "instance", "target", "x_cf"])
     base = read_npz(baseline_npz, ["instance", "target", "x_cf"])

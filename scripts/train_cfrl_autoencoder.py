@@ -10,6 +10,8 @@ import logging
 import time
 
 import numpy as np
+
+from _helpers import atomic_output, limit_threads, seed_everything, setup_logging, write_json
 from cfrl_data import load_dataset
 from cfrl_metrics import reconstruction_error
 from cfrl_models import (
@@ -18,8 +20,6 @@ from cfrl_models import (
     reconstruct,
     save_weights,
 )
-
-from _helpers import atomic_output, limit_threads, seed_everything, setup_logging, write_json
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ import logging
 import time
 
 import numpy as np
-from cfrl_data import load_dataset
-from cfrl_models import build_classifier, save_weights
 
 from _helpers import limit_threads, seed_everything, setup_logging, write_json
+from cfrl_data import load_dataset
+from cfrl_models import build_classifier, save_weights
 
 log = logging.getLogger(__name__)
 
