@@ -38,9 +38,12 @@ def read_counterfactuals(path):
     return out
 
 
-def _show(ax, image, title, *, cmap="gray", vmin=0.0, vmax=1.0, color="black"):
+def _show(ax, image, title, *, cmap="gray", vmin=0.0, vmax=1.0, color="black", below=False):
     ax.imshow(image.squeeze(-1), cmap=cmap, vmin=vmin, vmax=vmax)
-    ax.set_title(title, fontsize=8, color=color)
+    if below:  # the seed's layout: labels under the images
+        ax.set_xlabel(title, fontsize=8, color=color)
+    else:
+        ax.set_title(title, fontsize=8, color=color)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -48,16 +51,17 @@ def _show(ax, image, title, *, cmap="gray", vmin=0.0, vmax=1.0, color="black"):
 def plot_pairs(cf, target: int, n_examples: int):
     """The seed's grid: originals (top) and counterfactuals toward ``target`` (bottom)."""
     n = min(n_examples, len(cf["x"]))
-    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.6), squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 4.0), squeeze=False)
     for i in range(n):
         row = i * 10 + target
-        _show(axes[0, i], cf["x"][i], f"label {cf['y_pred'][i]}")
+        _show(axes[0, i], cf["x"][i], f"label {cf['y_pred'][i]}", below=True)
         ok = cf["cf_pred"][row] == target
         _show(
             axes[1, i],
             cf["x_cf"][row],
             f"label {cf['cf_pred'][row]}",
             color="black" if ok else "red",
+            below=True,
         )
     axes[0, 0].set_ylabel("X")
     axes[1, 0].set_ylabel(f"X_cf (target {target})")

@@ -1,0 +1,98 @@
+"""The counterfactual study through Snakemake: config validation and the test config end to end."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake
+
+TARGETS = [
+    "results/cfrl/metrics.json",
+    "results/cfrl/figures/training_curves.png",
+    "results/cfrl/figures/counterfactuals.png",
+    "results/cfrl/figures/target_grid.png",
+    "results/cfrl/figures/difference_maps.png",
+]
+
+
+def _config(workdir, mutate):
+    config = yaml.safe_load((REPO / "config/test.yaml").read_text())
+    mutate(config)
+    path = workdir / "config" / "cfrl_case.yaml"
+    path.write_text(yaml.safe_dump(config))
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    return "config/cfrl_case.yaml"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda c: c["cfrl"]["cfrl"].update(backend="jax"), "jax"),
+        (lambda c: c["cfrl"]["cfrl"].update(coeff_sparsity=-1), "coeff_sparsity"),
+        (lambda c: c["cfrl"]["mnist"].update(fromat="idx"), "fromat"),
+        (lambda c: c["cfrl"]["explain"].update(plot_target=10), "plot_target"),
+        (lambda c: c["cfrl"].pop("baseline"), "baseline"),
+        (lambda c: c["cfrl"].update(dataset="cifar"), "cifar"),
+    ],
+    ids=[
+        "bad-backend",
+        "negative-coefficient",
+        "misspelled-key",
+        "bad-class",
+        "missing-section",
+        "bad-dataset",
+    ],
+)
+def test_invalid_cfrl_config_is_refused_naming_the_key(workflow_copy, mutate, expected):
+    configfile = _config(workflow_copy, mutate)
+    proc = run_snakemake(workflow_copy, "--dry-run", "--configfile", configfile, check=False)
+    assert proc.returncode != 0
+    assert expected in proc.stdout
+
+
+@pytest.mark.slow
+def test_missing_mnist_fails_naming_the_path_and_writes_nothing(workflow_copy):
+    def use_mnist(c):
+        c["cfrl"]["dataset"] = "mnist"
+        c["cfrl"]["mnist"]["path"] = "data/nowhere/mnist.npz"
+
+    configfile = _config(workflow_copy, use_mnist)
+    target = "results/cfrl/data/dataset.npz"
+    proc = run_snakemake(
+        workflow_copy, target, "--cores", "1", "--configfile", configfile, check=False
+    )
+    assert proc.returncode != 0
+    log = (workflow_copy / "logs/cfrl/prepare_cfrl_data.log").read_text()
+    assert "data/nowhere/mnist.npz" in log and "InputError" in log
+    assert not (workflow_copy / "results/cfrl/data/dataset.npz").exists()
+
+
+@pytest.mark.slow
+def test_cfrl_test_config_end_to_end(workflow_copy):
+    run_snakemake(workflow_copy, *TARGETS, "--cores", "2", "--configfile", "config/test.yaml")
+    metrics = json.loads((workflow_copy / "results/cfrl/metrics.json").read_text())
+    for key in (
+        "classifier_accuracy",
+        "validity",
+        "validity_per_target",
+        "sparsity_l1",
+        "sparsity_l0",
+        "in_distribution",
+        "seconds_per_counterfactual",
+        "baseline_validity",
+        "baseline_seconds_per_counterfactual",
+        "speedup",
+    ):
+        assert key in metrics, key
+    assert 0.5 < metrics["classifier_accuracy"] <= 1
+    assert metrics["seconds_per_counterfactual"] < metrics["baseline_seconds_per_counterfactual"]
+    for target in TARGETS[1:]:
+        assert (workflow_copy / target).stat().st_size > 1000
+    log = (workflow_copy / "results/cfrl/training_log.csv").read_text().splitlines()
+    assert log[0].startswith("step,seconds,reward") and len(log) > 2
+    with np.load(workflow_copy / "results/cfrl/counterfactuals/cfrl.npz") as cf:
+        assert cf["x_cf"].shape[0] == 10 * cf["x"].shape[0]
+    again = run_snakemake(workflow_copy, *TARGETS, "--dry-run", "--configfile", "config/test.yaml")
+    assert "Nothing to be done" in again.stdout
