@@ -259,3 +259,55 @@ def test_baseline_refuses_more_instances_than_explained(trained):
     np.savez(cf, x=np.zeros((2, 8, 8, 1), np.float32))
     with pytest.raises(InputError, match="n_instances"):
         s.read_counterfactual_set(cf, 3)
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "pytorch"])
+def test_mnist_sized_pipeline_from_idx_files(tmp_path, backend):
+    """28x28 images in MNIST's IDX files through the seed's networks (both backends)."""
+    from scipy.ndimage import zoom
+    from sklearn.datasets import load_digits
+
+    from cfrl_data import IDX_FILES, write_idx
+
+    digits = load_digits()
+    # 8x8 digits (0-16) scaled up to MNIST's 28x28 uint8 format
+    images = np.clip(zoom(digits.images[:300], (1, 3.5, 3.5), order=1) * 16, 0, 255)
+    images = images.astype(np.uint8)
+    assert images.shape == (300, 28, 28)
+    labels = digits.target[:300].astype(np.uint8)
+    raw = {
+        "x_train": images[:240],
+        "y_train": labels[:240],
+        "x_test": images[240:],
+        "y_test": labels[240:],
+    }
+    mnist_dir = tmp_path / "mnist"
+    mnist_dir.mkdir()
+    for key, name in IDX_FILES.items():
+        write_idx(mnist_dir / name, raw[key])
+    d = tmp_path
+    mnist = {"path": str(mnist_dir), "format": "idx", "allow_download": False}
+    prepare_cfrl_data.main(d / "dataset.npz", dataset="mnist", seed=0, digits={}, mnist=mnist)
+    train_cfrl_classifier.main(
+        d / "dataset.npz", d / "classifier.npz", d / "classifier.json",
+        seed=0, epochs=1, batch_size=64, learning_rate=1e-3,
+    )  # fmt: skip
+    ae = {"latent_dim": 16, "hidden_dim": 32}
+    ext = "npz" if backend == "tensorflow" else "pt"
+    train_cfrl_autoencoder.main(
+        d / "dataset.npz", d / f"ae.{ext}", d / "ae.json", seed=0, backend=backend,
+        epochs=1, batch_size=64, learning_rate=1e-3, **ae,
+    )  # fmt: skip
+    cfrl = {**CFRL, "backend": backend, "train_steps": 20}
+    fit_cfrl.main(
+        d / "dataset.npz", d / "classifier.npz", d / f"ae.{ext}", d / f"actor.{ext}",
+        d / "log.csv", d / "fit.json", seed=0, image_size=28, autoencoder=ae, cfrl=cfrl,
+    )  # fmt: skip
+    explain_cfrl.main(
+        d / "dataset.npz", d / "classifier.npz", d / f"ae.{ext}", d / f"actor.{ext}",
+        d / "cf.npz", d / "cf.json", seed=0, image_size=28, autoencoder=ae, cfrl=cfrl,
+        explain={**EXPLAIN, "n_instances": 2},
+    )  # fmt: skip
+    with np.load(d / "cf.npz") as cf:
+        assert cf["x_cf"].shape == (20, 28, 28, 1)
+        assert np.isfinite(cf["x_cf"]).all()
