@@ -13,7 +13,14 @@ import time
 
 import numpy as np
 
-from _helpers import atomic_output, limit_threads, seed_everything, setup_logging, write_json
+from _helpers import (
+    InputError,
+    atomic_output,
+    limit_threads,
+    seed_everything,
+    setup_logging,
+    write_json,
+)
 from cfrl_data import load_dataset
 from cfrl_explainer import build_explainer, load_actor
 from cfrl_metrics import expand_targets, select_instances, timing_stats
@@ -55,6 +62,11 @@ def main(
     explain,
 ):
     data = load_dataset(dataset_npz)
+    if explain["n_instances"] > len(data["x_test"]):
+        raise InputError(
+            f"config cfrl.explain.n_instances = {explain['n_instances']} exceeds the "
+            f"{len(data['x_test'])} test images of {dataset_npz}"
+        )
     predictor = keras_predictor(load_classifier(classifier_path, image_size))
     backend = cfrl["backend"]
     encoder, decoder = load_autoencoder(

@@ -242,3 +242,25 @@ def test_load_dataset_refuses_out_of_range_images(tmp_path):
     np.savez(path, x_train=x, y_train=y, x_test=x, y_test=y)
     with pytest.raises(InputError, match="outside"):
         load_dataset(path)
+
+
+def test_explaining_more_images_than_the_test_set_names_the_key(tmp_path):
+    import explain_cfrl
+
+    path = tmp_path / "dataset.npz"
+    prepare_cfrl_data.main(path, dataset="digits", seed=0, digits=DIGITS, mnist={})
+    with pytest.raises(InputError, match="cfrl.explain.n_instances"):
+        explain_cfrl.main(
+            path,
+            tmp_path / "classifier.npz",
+            tmp_path / "autoencoder.npz",
+            tmp_path / "actor.npz",
+            tmp_path / "cf.npz",
+            tmp_path / "cf.json",
+            seed=0,
+            image_size=8,
+            autoencoder={"latent_dim": 4, "hidden_dim": 8},
+            cfrl={"backend": "tensorflow"},
+            explain={"n_instances": 10_000, "batch_size": 100, "repeats": 1},
+        )
+    assert not (tmp_path / "cf.npz").exists()
