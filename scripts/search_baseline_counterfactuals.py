@@ -63,7 +63,7 @@ def read_counterfactual_set(path, n_instances: int):
     return x[:n_instances]
 
 
-def search(model, x, *, tf, n_classes: int, settings: dict):
+def search(model, x, *, n_classes: int, settings: dict):
     """alibi Counterfactual for every image in x toward every class (instance-major order).
 
     Returns (instance, target, x_cf, found, seconds per search, setup seconds per target).
@@ -109,13 +109,13 @@ def search(model, x, *, tf, n_classes: int, settings: dict):
 
 def main(classifier_path, cf_npz, baseline_npz, timing_json, *, seed, image_size, baseline):
     x = read_counterfactual_set(cf_npz, baseline["n_instances"])
-    tf, keras = graph_mode_keras()
+    _, keras = graph_mode_keras()
     seed_everything(seed)
     model = build_classifier(keras, image_size, probabilities=True)
     set_keras_weights(model, load_weights(classifier_path), classifier_path)
     settings = {k: v for k, v in baseline.items() if k != "n_instances"}
     instance, target, x_cf, found, seconds, setup = search(
-        model, x, tf=tf, n_classes=10, settings=settings
+        model, x, n_classes=10, settings=settings
     )
     log.info(
         "%d searches: %.1f%% found, median %.3f s each (setup %.2f s per target)",
