@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages of a one-node SLURM (tools/slurm/start.sh) and nothing else:
-# slurmctld, slurmd, the client commands (sbatch, squeue, scontrol, sacct) and munge.
+# slurmctld, slurmd, the client commands (sbatch, squeue, scontrol, sacct), munge, and
+# iproute2 (ss: start.sh and tests/test_slurm.py check that nothing listens beyond loopback).
 # Idempotent: does nothing when they are already installed. Needs root (CI runs as root).
 # No daemon is started or enabled here: Debian's postinst scripts cannot start services
 # without systemd/invoke-rc.d, and policy-rc.d below forbids it where they could.
 set -euo pipefail
 
-PACKAGES=(slurmctld slurmd slurm-client munge)
+PACKAGES=(slurmctld slurmd slurm-client munge iproute2)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

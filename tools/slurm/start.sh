@@ -53,8 +53,10 @@ if [[ "$resolved" != 127.* ]]; then
 fi
 
 # 2. munge: reuse a working munged (someone else's: never stopped by stop.sh), else start ours.
-if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-    log "munged already answers; reusing it"
+if alive "$STATE/munged.pid" munged; then
+    log "munged already running (pid $(cat "$STATE/munged.pid"))"
+elif munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+    log "a munged not started here answers; reusing it (stop.sh leaves it alone)"
 else
     [ -s /etc/munge/munge.key ] || die "/etc/munge/munge.key missing (reinstall munge)"
     install -d -o munge -g munge -m 0755 /run/munge
