@@ -11,6 +11,7 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 include: "rules/duffing.smk"
 include: "rules/cfrl.smk"
+include: "rules/diffig.smk"
 
 
 rule all:

@@ -1,0 +1,278 @@
+# The recurrent-policy study: a GRU policy for CartPole quantized into a Moore machine
+# network (MMN), its Moore machine extracted and minimized, and differential Integrated
+# Gradients of the observation bottleneck.
+DIFFIG = config["diffig"]
+DIFFIG_PAIRS = [f"{i}_{j}" for i, j in DIFFIG["diff_ig"]["pairs"]]
+
+STUDY_TARGETS["diffig"] = [
+    "results/diffig/metrics.json",
+    "results/diffig/figures/diff_ig_matrix.png",
+    "results/diffig/figures/moore_machine_raw.png",
+    "results/diffig/figures/moore_machine_minimized.png",
+    *expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),
+]
+
+
+wildcard_constraints:
+    kind="hx|obs",
+
+
+rule train_gru_policy:
+    output:
+        gru="results/diffig/models/gru.pt",
+        history="results/diffig/models/gru_history.csv",
+    log:
+        "logs/diffig/train_gru_policy.log",
+    benchmark:
+        "benchmarks/diffig/train_gru_policy.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=30,
+    params:
+        seed=DIFFIG["seed"],
+        gru=DIFFIG["gru"],
+    script:
+        "../scripts/train_gru_policy.py"
+
+
+rule collect_bottleneck_data:
+    input:
+        gru=rules.train_gru_policy.output.gru,
+    output:
+        data="results/diffig/data/bottleneck.npz",
+    log:
+        "logs/diffig/collect_bottleneck_data.log",
+    benchmark:
+        "benchmarks/diffig/collect_bottleneck_data.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=10,
+    params:
+        seed=DIFFIG["seed"],
+        bottleneck=DIFFIG["bottleneck"],
+    script:
+        "../scripts/collect_bottleneck_data.py"
+
+
+rule train_qbn:
+    input:
+        gru=rules.train_gru_policy.output.gru,
+        data=rules.collect_bottleneck_data.output.data,
+    output:
+        qbn="results/diffig/models/{kind}_qbn.pt",
+        history="results/diffig/models/{kind}_qbn_history.csv",
+    log:
+        "logs/diffig/train_qbn/{kind}.log",
+    benchmark:
+        "benchmarks/diffig/train_qbn/{kind}.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=60,
+    params:
+        seed=DIFFIG["seed"],
+        qbn=DIFFIG["qbn"],
+    script:
+        "../scripts/train_qbn.py"
+
+
+if DIFFIG["pretrained"]["model"]:
+
+    rule import_mmn:
+        input:
+            source=DIFFIG["pretrained"]["model"],
+        output:
+            mmn="results/diffig/models/mmn.pt",
+        log:
+            "logs/diffig/import_mmn.log",
+        benchmark:
+            "benchmarks/diffig/import_mmn.tsv"
+        conda:
+            "../envs/diffig.yaml"
+        threads: 1
+        resources:
+            mem_mb=1024,
+            runtime=5,
+        script:
+            "../scripts/import_mmn.py"
+
+else:
+
+    rule finetune_mmn:
+        input:
+            gru=rules.train_gru_policy.output.gru,
+            hx="results/diffig/models/hx_qbn.pt",
+            obs="results/diffig/models/obs_qbn.pt",
+        output:
+            mmn="results/diffig/models/mmn.pt",
+            history="results/diffig/models/mmn_history.csv",
+        log:
+            "logs/diffig/finetune_mmn.log",
+        benchmark:
+            "benchmarks/diffig/finetune_mmn.tsv"
+        conda:
+            "../envs/diffig.yaml"
+        threads: 1
+        resources:
+            mem_mb=1024,
+            runtime=60,
+        params:
+            seed=DIFFIG["seed"],
+            finetune=DIFFIG["finetune"],
+        script:
+            "../scripts/finetune_mmn.py"
+
+
+rule evaluate_mmn:
+    input:
+        mmn="results/diffig/models/mmn.pt",
+    output:
+        returns="results/diffig/returns.json",
+    log:
+        "logs/diffig/evaluate_mmn.log",
+    benchmark:
+        "benchmarks/diffig/evaluate_mmn.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=15,
+    params:
+        seed=DIFFIG["seed"],
+        evaluation=DIFFIG["evaluation"],
+    script:
+        "../scripts/evaluate_mmn.py"
+
+
+rule extract_moore_machine:
+    input:
+        mmn="results/diffig/models/mmn.pt",
+    output:
+        machine="results/diffig/moore_machine.json",
+        raw="results/diffig/transitions_raw.csv",
+        minimized="results/diffig/transitions_minimized.csv",
+    log:
+        "logs/diffig/extract_moore_machine.log",
+    benchmark:
+        "benchmarks/diffig/extract_moore_machine.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=15,
+    params:
+        seed=DIFFIG["seed"],
+        machine=DIFFIG["machine"],
+        evaluation=DIFFIG["evaluation"],
+    script:
+        "../scripts/extract_moore_machine.py"
+
+
+rule attribute_diffig:
+    input:
+        mmn="results/diffig/models/mmn.pt",
+    output:
+        diff_ig="results/diffig/diff_ig.json",
+    log:
+        "logs/diffig/attribute_diffig.log",
+    benchmark:
+        "benchmarks/diffig/attribute_diffig.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=15,
+    params:
+        seed=DIFFIG["seed"],
+        diff_ig=DIFFIG["diff_ig"],
+        observations=DIFFIG["pretrained"]["observations"],
+    script:
+        "../scripts/attribute_diffig.py"
+
+
+rule plot_diff_ig:
+    input:
+        diff_ig=rules.attribute_diffig.output.diff_ig,
+    output:
+        pairs=report(
+            expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),
+            caption="../report/diffig/diff_ig_pair.rst",
+            category="Recurrent policies",
+        ),
+        matrix=report(
+            "results/diffig/figures/diff_ig_matrix.png",
+            caption="../report/diffig/diff_ig_matrix.rst",
+            category="Recurrent policies",
+        ),
+    log:
+        "logs/diffig/plot_diff_ig.log",
+    benchmark:
+        "benchmarks/diffig/plot_diff_ig.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../scripts/plot_diff_ig.py"
+
+
+rule plot_moore_machine:
+    input:
+        machine=rules.extract_moore_machine.output.machine,
+    output:
+        raw=report(
+            "results/diffig/figures/moore_machine_raw.png",
+            caption="../report/diffig/moore_machine.rst",
+            category="Recurrent policies",
+        ),
+        minimized=report(
+            "results/diffig/figures/moore_machine_minimized.png",
+            caption="../report/diffig/moore_machine.rst",
+            category="Recurrent policies",
+        ),
+    log:
+        "logs/diffig/plot_moore_machine.log",
+    benchmark:
+        "benchmarks/diffig/plot_moore_machine.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../scripts/plot_moore_machine.py"
+
+
+rule summarize_diffig:
+    input:
+        returns=rules.evaluate_mmn.output.returns,
+        machine=rules.extract_moore_machine.output.machine,
+        diff_ig=rules.attribute_diffig.output.diff_ig,
+    output:
+        metrics="results/diffig/metrics.json",
+    log:
+        "logs/diffig/summarize_diffig.log",
+    benchmark:
+        "benchmarks/diffig/summarize_diffig.tsv"
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../scripts/summarize_diffig.py"

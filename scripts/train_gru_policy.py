@@ -1,0 +1,32 @@
+"""Rule ``train_gru_policy``: the GRU policy for CartPole by DAgger imitation.
+
+Writes ``gru.pt`` (state_dict, MMN key format) and ``gru_history.csv`` (per iteration:
+sequences, greedy return). The expert is "push right iff 3 theta + theta_dot > 0".
+"""
+
+import pandas as pd
+
+from _helpers import limit_threads, seed_everything, setup_logging, write_csv
+from diffig_core import train_gru_dagger
+from diffig_io import save_state
+
+
+def main(gru_pt, history_csv, *, seed, gru):
+    seed_everything(seed)
+    net, history = train_gru_dagger(
+        seed=seed,
+        iterations=gru["iterations"],
+        episodes_per_iteration=gru["episodes_per_iteration"],
+        epochs=gru["epochs"],
+        lr=gru["learning_rate"],
+        eval_episodes=gru["eval_episodes"],
+    )
+    save_state(net, gru_pt)
+    write_csv(history_csv, pd.DataFrame(history))
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    limit_threads(sm.threads)
+    main(sm.output.gru, sm.output.history, **sm.params)
