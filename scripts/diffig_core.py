@@ -352,6 +352,7 @@ def finetune_mmn(
     history = []
     ret = float(evaluate(mmn, eval_episodes, seed=30_000).mean())
     history.append({"step": 0, "loss": None, "mean_return": ret})
+    best_ret, best_state = ret, {k: v.clone() for k, v in mmn.state_dict().items()}
     for step in range(1, steps + 1):
         if ret >= target_return:
             break
@@ -371,7 +372,7 @@ def finetune_mmn(
             opt.zero_grad()
             loss.backward()
             opt.step()
-            loss_total += float(loss)
+            loss_total += loss.item()
         ret = float(evaluate(mmn, eval_episodes, seed=30_000 + step).mean())
         history.append({"step": step, "loss": loss_total / episodes_per_step, "mean_return": ret})
         log.info(
@@ -380,7 +381,10 @@ def finetune_mmn(
             loss_total / episodes_per_step,
             ret,
         )
+        if ret > best_ret:
+            best_ret, best_state = ret, {k: v.clone() for k, v in mmn.state_dict().items()}
     env.close()
+    mmn.load_state_dict(best_state)  # the step whose MMN returned best
     return mmn, history
 
 
