@@ -109,7 +109,28 @@ def slurm_cluster():
     yield watch
     watch.stop()
     if not already:
+        pids = _daemon_pids()
+        ports = _slurm_ports()
         subprocess.run([str(REPO / "tools/slurm/stop.sh")], check=True, timeout=120)
+        # stopped exactly what it started: those daemons are gone, their ports closed
+        assert not [pid for pid in pids.values() if Path(f"/proc/{pid}").exists()], pids
+        assert not {a for a in ListenWatch._listening() if int(a.rsplit(":", 1)[1]) in ports}
+        assert not (STATE / "slurmctld.pid").exists()
+
+
+def _daemon_pids() -> dict[str, str]:
+    """name -> pid of the daemons tools/slurm/start.sh started (its pid files)."""
+    return {p.stem: p.read_text().strip() for p in STATE.glob("*.pid")}
+
+
+def test_start_is_idempotent(slurm_cluster):
+    before = _daemon_pids()
+    again = subprocess.run(
+        [str(REPO / "tools/slurm/start.sh")], capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "slurmctld and slurmd already running" in again.stdout
+    assert _daemon_pids() == before
 
 
 def test_test_config_through_slurm_equals_local_run(slurm_cluster, workflow_copy):

@@ -16,6 +16,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -73,7 +74,9 @@ def completed_test_run() -> Path:
         root = Path(tempfile.mkdtemp(prefix="xai-repro-local-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         work = copy_workflow(root / "workflow")
+        start = time.perf_counter()
         proc = run_snakemake(work, "--cores", "2", "--configfile", TEST_CONFIG)
+        print(f"local run of the test config: {time.perf_counter() - start:.0f} s")
         (root / "run.log").write_text(proc.stdout)
         _COMPLETED["path"] = work
     return _COMPLETED["path"]
