@@ -23,6 +23,8 @@ STUDY_TARGETS["cfrl"] = [
 
 
 rule prepare_cfrl_data:
+    input:
+        modules=modules("cfrl_data"),
     output:
         dataset="results/cfrl/data/dataset.npz",
     log:
@@ -47,6 +49,7 @@ rule prepare_cfrl_data:
 rule train_cfrl_classifier:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
+        modules=modules("cfrl_data", "cfrl_models"),
     output:
         weights="results/cfrl/models/classifier.npz",
         metrics="results/cfrl/models/classifier.json",
@@ -70,6 +73,7 @@ rule train_cfrl_classifier:
 rule train_cfrl_autoencoder:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
+        modules=modules("cfrl_data", "cfrl_metrics", "cfrl_models"),
     output:
         weights=f"results/cfrl/models/autoencoder.{CFRL_EXT}",
         metrics="results/cfrl/models/autoencoder.json",
@@ -96,6 +100,7 @@ rule fit_cfrl:
         dataset=rules.prepare_cfrl_data.output.dataset,
         classifier=rules.train_cfrl_classifier.output.weights,
         autoencoder=rules.train_cfrl_autoencoder.output.weights,
+        modules=modules("cfrl_data", "cfrl_explainer", "cfrl_models"),
     output:
         actor=f"results/cfrl/models/actor.{CFRL_EXT}",
         log_csv="results/cfrl/training_log.csv",
@@ -125,6 +130,7 @@ rule explain_cfrl:
         classifier=rules.train_cfrl_classifier.output.weights,
         autoencoder=rules.train_cfrl_autoencoder.output.weights,
         actor=rules.fit_cfrl.output.actor,
+        modules=modules("cfrl_data", "cfrl_explainer", "cfrl_metrics", "cfrl_models"),
     output:
         counterfactuals="results/cfrl/counterfactuals/cfrl.npz",
         timing="results/cfrl/counterfactuals/cfrl_timing.json",
@@ -154,6 +160,7 @@ rule search_baseline_counterfactuals:
     input:
         classifier=rules.train_cfrl_classifier.output.weights,
         counterfactuals=rules.explain_cfrl.output.counterfactuals,
+        modules=modules("cfrl_metrics", "cfrl_models"),
     output:
         baseline="results/cfrl/counterfactuals/baseline.npz",
         timing="results/cfrl/counterfactuals/baseline_timing.json",
@@ -178,6 +185,7 @@ rule search_baseline_counterfactuals:
 rule plot_cfrl_training:
     input:
         log_csv=rules.fit_cfrl.output.log_csv,
+        modules=modules("cfrl_explainer", "cfrl_models"),
     output:
         figure=report(
             "results/cfrl/figures/training_curves.png",
@@ -245,6 +253,7 @@ rule summarize_cfrl:
         cfrl_timing=rules.explain_cfrl.output.timing,
         baseline=rules.search_baseline_counterfactuals.output.baseline,
         baseline_timing=rules.search_baseline_counterfactuals.output.timing,
+        modules=modules("cfrl_data", "cfrl_metrics", "cfrl_models"),
     output:
         metrics="results/cfrl/metrics.json",
     log:

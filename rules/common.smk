@@ -15,3 +15,12 @@ wildcard_constraints:
 def all_targets():
     """The final outputs of every study named in config['studies']."""
     return [path for study in STUDIES for path in STUDY_TARGETS[study]]
+
+
+def modules(*names):
+    """Shared science modules a rule's script imports (directly or not), as its inputs.
+
+    Snakemake's code trigger sees only the rule's own script: without these inputs,
+    editing scripts/<study>_*.py would rerun nothing.
+    """
+    return [f"{workflow.basedir}/scripts/{name}.py" for name in names]

@@ -18,6 +18,8 @@ wildcard_constraints:
 
 
 rule train_gru_policy:
+    input:
+        modules=modules("diffig_core", "diffig_io"),
     output:
         gru="results/diffig/models/gru.pt",
         history="results/diffig/models/gru_history.csv",
@@ -41,6 +43,7 @@ rule train_gru_policy:
 rule collect_bottleneck_data:
     input:
         gru=rules.train_gru_policy.output.gru,
+        modules=modules("diffig_core", "diffig_io"),
     output:
         data="results/diffig/data/bottleneck.npz",
     log:
@@ -64,6 +67,7 @@ rule train_qbn:
     input:
         gru=rules.train_gru_policy.output.gru,
         data=rules.collect_bottleneck_data.output.data,
+        modules=modules("diffig_core", "diffig_io"),
     output:
         qbn="results/diffig/models/{kind}_qbn.pt",
         history="results/diffig/models/{kind}_qbn_history.csv",
@@ -89,6 +93,7 @@ if DIFFIG["pretrained"]["model"]:
     rule import_mmn:
         input:
             source=DIFFIG["pretrained"]["model"],
+            modules=modules("diffig_core", "diffig_io"),
         output:
             mmn="results/diffig/models/mmn.pt",
         log:
@@ -111,6 +116,7 @@ else:
             gru=rules.train_gru_policy.output.gru,
             hx="results/diffig/models/hx_qbn.pt",
             obs="results/diffig/models/obs_qbn.pt",
+            modules=modules("diffig_core", "diffig_io"),
         output:
             mmn="results/diffig/models/mmn.pt",
             history="results/diffig/models/mmn_history.csv",
@@ -134,6 +140,7 @@ else:
 rule evaluate_mmn:
     input:
         mmn="results/diffig/models/mmn.pt",
+        modules=modules("diffig_core", "diffig_io"),
     output:
         returns="results/diffig/returns.json",
     log:
@@ -156,6 +163,7 @@ rule evaluate_mmn:
 rule extract_moore_machine:
     input:
         mmn="results/diffig/models/mmn.pt",
+        modules=modules("diffig_core", "diffig_io"),
     output:
         machine="results/diffig/moore_machine.json",
         raw="results/diffig/transitions_raw.csv",
@@ -181,6 +189,7 @@ rule extract_moore_machine:
 rule attribute_diffig:
     input:
         mmn="results/diffig/models/mmn.pt",
+        modules=modules("diffig_core", "diffig_io"),
     output:
         diff_ig="results/diffig/diff_ig.json",
     log:

@@ -19,6 +19,8 @@ wildcard_constraints:
 
 
 rule simulate_duffing:
+    input:
+        modules=modules("duffing_ode"),
     output:
         samples="results/duffing/data/samples.csv",
     log:
@@ -43,6 +45,7 @@ rule simulate_duffing:
 rule split_duffing:
     input:
         samples=rules.simulate_duffing.output.samples,
+        modules=modules("duffing_ode"),
     output:
         train="results/duffing/data/train.csv",
         test="results/duffing/data/test.csv",
@@ -68,6 +71,7 @@ rule train_surrogate:
     input:
         train=rules.split_duffing.output.train,
         scaler=rules.split_duffing.output.scaler,
+        modules=modules("duffing_ode", "duffing_surrogate"),
     output:
         model="results/duffing/models/surrogate.keras",
         history="results/duffing/models/history.csv",
@@ -93,6 +97,7 @@ rule evaluate_surrogate:
         test=rules.split_duffing.output.test,
         scaler=rules.split_duffing.output.scaler,
         model=rules.train_surrogate.output.model,
+        modules=modules("duffing_ode", "duffing_surrogate"),
     output:
         predictions="results/duffing/models/test_predictions.csv",
         metrics="results/duffing/models/surrogate_metrics.json",
@@ -114,6 +119,7 @@ rule benchmark_true_model:
     input:
         test=rules.split_duffing.output.test,
         scaler=rules.split_duffing.output.scaler,
+        modules=modules("duffing_ode"),
     output:
         benchmark="results/duffing/true_model_benchmark.json",
     log:
@@ -138,6 +144,7 @@ rule benchmark_true_model:
 rule select_points:
     input:
         predictions=rules.evaluate_surrogate.output.predictions,
+        modules=modules("duffing_explain", "duffing_ode"),
     output:
         points="results/duffing/attributions/points.csv",
     log:
@@ -163,6 +170,7 @@ rule attribute_duffing:
         train=rules.split_duffing.output.train,
         scaler=rules.split_duffing.output.scaler,
         model=rules.train_surrogate.output.model,
+        modules=modules("duffing_explain", "duffing_ode", "duffing_surrogate"),
     output:
         attributions="results/duffing/attributions/{explainer}.csv",
     log:
@@ -188,6 +196,7 @@ rule differentiate_true_model:
     input:
         points=rules.select_points.output.points,
         scaler=rules.split_duffing.output.scaler,
+        modules=modules("duffing_ode"),
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
     log:
@@ -235,6 +244,7 @@ rule plot_surrogate:
 rule plot_attributions:
     input:
         attributions=rules.attribute_duffing.output.attributions,
+        modules=modules("duffing_explain", "duffing_ode"),
     output:
         contributions=report(
             "results/duffing/figures/contributions_{explainer}.png",
@@ -269,6 +279,7 @@ rule plot_gradient_comparison:
             explainer=DUFFING["explain"]["explainers"],
         ),
         gradients=rules.differentiate_true_model.output.gradients,
+        modules=modules("duffing_ode"),
     output:
         figure=report(
             "results/duffing/figures/attribution_vs_gradient.png",
@@ -298,6 +309,7 @@ rule summarize_duffing:
             explainer=DUFFING["explain"]["explainers"],
         ),
         gradients=rules.differentiate_true_model.output.gradients,
+        modules=modules("duffing_explain", "duffing_ode"),
     output:
         metrics="results/duffing/metrics.json",
     log:
