@@ -12,6 +12,7 @@ include: "rules/common.smk"
 include: "rules/duffing.smk"
 include: "rules/cfrl.smk"
 include: "rules/diffig.smk"
+include: "rules/highway.smk"
 
 
 rule all:

@@ -1,0 +1,161 @@
+"""Rule ``train_highway``: trains the ego-attention DQN (SB3) on intersection-v0.
+
+Writes the untrained (initial) and trained Q-networks (rl-agents layout) and training stats.
+Periodic SB3 checkpoints in ``checkpoint_dir`` let a rerun resume after an interruption.
+"""
+
+import glob
+import logging
+import os
+import re
+import time
+
+from _helpers import (
+    InputError,
+    atomic_output,
+    limit_threads,
+    seed_everything,
+    setup_logging,
+    write_json,
+)
+from highway_model import make_env, network_config, save_network, sb3_policy_class
+
+log = logging.getLogger(__name__)
+
+
+def latest_checkpoint(checkpoint_dir):
+    """Path and step count of the newest ``dqn_<steps>_steps.zip`` in ``checkpoint_dir``."""
+    best = (None, 0)
+    for path in glob.glob(os.path.join(checkpoint_dir, "dqn_*_steps.zip")):
+        m = re.search(r"dqn_(\d+)_steps\.zip$", path)
+        if m and int(m.group(1)) > best[1]:
+            best = (path, int(m.group(1)))
+    return best
+
+
+def build_model(env, *, seed, net, dqn):
+    from stable_baselines3 import DQN
+
+    return DQN(
+        sb3_policy_class(),
+        env,
+        policy_kwargs={"net_config": network_config(**net)},
+        learning_rate=dqn["learning_rate"],
+        buffer_size=dqn["buffer_size"],
+        learning_starts=dqn["learning_starts"],
+        batch_size=dqn["batch_size"],
+        gamma=dqn["gamma"],
+        train_freq=dqn["train_freq"],
+        gradient_steps=dqn["gradient_steps"],
+        target_update_interval=dqn["target_update_interval"],
+        exploration_fraction=dqn["exploration_fraction"],
+        exploration_initial_eps=1.0,
+        exploration_final_eps=dqn["exploration_final_eps"],
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+
+
+def main(
+    untrained_path,
+    trained_path,
+    stats_path,
+    *,
+    seed,
+    net,
+    dqn,
+    total_steps,
+    n_envs,
+    checkpoint_every,
+    checkpoint_dir,
+    threads=1,
+):
+    from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    seed_everything(seed)
+    os.makedirs(checkpoint_dir, exist_ok=True)
+    vec_cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
+    kw = {"start_method": "fork"} if n_envs > 1 else None
+    env = make_vec_env(make_env, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, vec_env_kwargs=kw)
+    model = build_model(env, seed=seed, net=net, dqn=dqn)
+    with atomic_output(untrained_path) as tmp:
+        save_network(model.q_net.q_net, tmp)
+    ckpt, done_steps = latest_checkpoint(checkpoint_dir)
+    if ckpt:
+        from stable_baselines3 import DQN
+
+        log.info("resuming from %s (%d steps)", ckpt, done_steps)
+        try:
+            model = DQN.load(
+                ckpt, env=env, device="cpu", custom_objects={"policy_class": sb3_policy_class()}
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"{ckpt}: cannot resume from this checkpoint ({exc})") from exc
+        buf = os.path.join(checkpoint_dir, f"dqn_replay_buffer_{done_steps}_steps.pkl")
+        if os.path.exists(buf):
+            model.load_replay_buffer(buf)
+
+    class Progress(BaseCallback):
+        def _on_training_start(self):
+            self.t0, self.n0, self.last = (
+                time.perf_counter(),
+                self.num_timesteps,
+                time.perf_counter(),
+            )
+
+        def _on_step(self):
+            now = time.perf_counter()
+            if now - self.last > 15 or self.num_timesteps >= total_steps:
+                rate = (self.num_timesteps - self.n0) / max(now - self.t0, 1e-9)
+                eta = (total_steps - self.num_timesteps) / max(rate, 1e-9)
+                log.info(
+                    "step %d/%d  %.1f env steps/s  ETA %.0f s  eps %.2f",
+                    self.num_timesteps,
+                    total_steps,
+                    rate,
+                    eta,
+                    self.model.exploration_rate,
+                )
+                self.last = now
+            return True
+
+    remaining = max(total_steps - done_steps, 0)
+    progress = Progress()
+    callbacks = [
+        progress,
+        CheckpointCallback(
+            max(checkpoint_every // n_envs, 1),
+            checkpoint_dir,
+            name_prefix="dqn",
+            save_replay_buffer=True,
+        ),
+    ]
+    t0 = time.perf_counter()
+    if remaining:
+        model.learn(remaining, callback=callbacks, reset_num_timesteps=not ckpt, progress_bar=False)
+    wall = time.perf_counter() - t0
+    env.close()
+    with atomic_output(trained_path) as tmp:
+        save_network(model.q_net.q_net, tmp)
+    write_json(
+        stats_path,
+        {
+            "total_steps": total_steps,
+            "steps_this_run": remaining,
+            "resumed_from": done_steps,
+            "n_envs": n_envs,
+            "wall_s": wall,
+            "env_steps_per_s": remaining / wall if remaining and wall > 0 else None,
+            "episodes": len(model.ep_info_buffer) if model.ep_info_buffer is not None else None,
+        },
+    )
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    limit_threads(1)
+    main(sm.output.untrained, sm.output.trained, sm.output.stats, threads=sm.threads, **sm.params)

@@ -1,0 +1,205 @@
+"""Tests of the attention-DQN study: network, checkpoint import, attributions, scripts."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import summarize_highway
+from _helpers import InputError
+from highway_explain import (
+    ego_attention_stats,
+    integrated_gradients,
+    qk_ov_circuits,
+    rank_correlation,
+)
+from highway_model import EgoAttentionNetwork, load_network, save_rl_agents_checkpoint
+from rollout_highway import frame_is_blank, record_linear_activations
+from train_highway import latest_checkpoint
+
+
+def tiny_net(heads=1, seed=0):
+    torch.manual_seed(seed)
+    return EgoAttentionNetwork(
+        embedding=(8, 8), heads=heads, feature_size=8, output_layers=(8,)
+    ).eval()
+
+
+def states(n=6, vehicles=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, vehicles, 7, generator=g)
+    x[..., 0] = (torch.rand(n, vehicles, generator=g) > 0.4).float()
+    x[:, 0, 0] = 1.0  # ego always present
+    return x
+
+
+def test_default_network_matches_rl_agents_names_and_shapes():
+    net = EgoAttentionNetwork()
+    keys = set(net.state_dict())
+    for k in [
+        "ego_embedding.layers.0.weight",
+        "others_embedding.layers.1.bias",
+        "attention_layer.query_ego.weight",
+        "attention_layer.key_all.weight",
+        "attention_layer.value_all.weight",
+        "attention_layer.attention_combine.weight",
+        "output_layer.layers.1.weight",
+        "output_layer.predict.bias",
+    ]:
+        assert k in keys
+    x = states(4, 15)
+    assert net(x).shape == (4, 3)
+    assert net.get_attention_matrix(x).shape == (4, 1, 1, 15)
+
+
+@pytest.mark.parametrize("heads", [1, 2, 4])
+def test_attention_is_a_distribution_and_ignores_absent_vehicles(heads):
+    net = tiny_net(heads)
+    x = states()
+    att = net.get_attention_matrix(x)
+    assert torch.allclose(att.sum(-1), torch.ones_like(att.sum(-1)), atol=1e-5)
+    absent = (x[:, :, 0] < 0.5)[:, None, None, :].expand_as(att)
+    assert att[absent].max() < 1e-6 if absent.any() else True
+    # changing an absent vehicle's features does not change Q
+    x2 = x.clone()
+    x2[..., 1:] = torch.where(x2[..., :1] < 0.5, x2[..., 1:] + 5.0, x2[..., 1:])
+    assert torch.allclose(net(x), net(x2), atol=1e-5)
+
+
+def test_rl_agents_checkpoint_round_trip(tmp_path):
+    net = EgoAttentionNetwork()
+    path = tmp_path / "checkpoint-final.tar"
+    save_rl_agents_checkpoint(path, net)  # {'state_dict': ...} only, as rl-agents writes it
+    loaded = load_network(path)
+    x = states(3, 15)
+    assert torch.allclose(loaded(x), net(x))
+
+
+def test_bad_checkpoints_are_refused(tmp_path):
+    good = EgoAttentionNetwork().state_dict()
+    wrong_keys = {k.replace("attention_layer", "attn"): v for k, v in good.items()}
+    wrong_shape = dict(good, **{"output_layer.predict.weight": torch.zeros(5, 64)})
+    cases = {
+        "keys.tar": {"state_dict": wrong_keys},
+        "shape.tar": {"state_dict": wrong_shape},
+        "nostate.tar": {"weights": good},
+    }
+    for name, obj in cases.items():
+        torch.save(obj, tmp_path / name)
+        with pytest.raises(InputError, match=name):
+            load_network(tmp_path / name)
+    (tmp_path / "junk.tar").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(InputError, match="junk.tar"):
+        load_network(tmp_path / "junk.tar")
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    torch.save({"state_dict": good, "x": Evil()}, tmp_path / "evil.tar")
+    with pytest.raises(InputError, match="evil.tar"):
+        load_network(tmp_path / "evil.tar")
+    with pytest.raises(InputError, match="missing.tar"):
+        load_network(tmp_path / "missing.tar")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ig_completeness_with_presence_baseline(seed):
+    net = tiny_net(heads=2, seed=seed)
+    x = states(5, 6, seed=seed)
+    for action in range(3):
+        attr, err = integrated_gradients(net, x, action, n_steps=100)
+        assert attr.shape == x.shape
+        assert float(err.max()) < 0.02
+        # the presence feature is not on the path: zero attribution
+        assert float(attr[..., 0].abs().max()) == 0.0
+
+
+def test_qk_ov_circuits_per_head_match_attention_scores():
+    net = tiny_net(heads=2)
+    circ = qk_ov_circuits(net)
+    assert len(circ) == 2 and circ[0]["qk"].shape == (8, 8)
+    # QK circuit reproduces the per-head dot product q.k
+    e = torch.randn(8)
+    o = torch.randn(8)
+    att = net.attention_layer
+    q, k = att.query_ego(e)[:4], att.key_all(o)[:4]
+    assert np.isclose(float(q @ k), float(e.numpy() @ circ[0]["qk"] @ o.numpy()), atol=1e-4)
+
+
+def test_head_ablation_changes_output_only_when_set():
+    net = tiny_net(heads=2)
+    x = states()
+    q0 = net(x)
+    net.attention_layer.ablated_heads = (1,)
+    q1 = net(x)
+    net.attention_layer.ablated_heads = ()
+    assert not torch.allclose(q0, q1)
+    assert torch.allclose(q0, net(x))
+
+
+def test_attention_stats_and_rank_correlation():
+    uniform = np.full((3, 1, 4), 0.25)
+    s = ego_attention_stats(uniform)
+    assert np.isclose(s["ego_self_attention"], 0.25) and np.isclose(s["entropy"], np.log(4))
+    assert np.isclose(rank_correlation([1, 2, 3], [10, 20, 30]), 1.0)
+    assert np.isclose(rank_correlation([1, 2, 3], [3, 2, 1]), -1.0)
+
+
+def test_forward_hooks_record_every_linear():
+    net = tiny_net()
+    store, handles = record_linear_activations(net)
+    net(states(2))
+    for h in handles:
+        h.remove()
+    n_linear = sum(isinstance(m, torch.nn.Linear) for m in net.modules())
+    assert len(store) == n_linear and store["output_layer.predict"].shape == (2, 3)
+
+
+def test_frame_is_blank():
+    assert frame_is_blank(np.zeros((10, 10, 3), dtype=np.uint8))
+    f = np.zeros((10, 10, 3), dtype=np.uint8)
+    f[:5] = 200
+    assert not frame_is_blank(f)
+
+
+def test_latest_checkpoint(tmp_path):
+    assert latest_checkpoint(tmp_path) == (None, 0)
+    for s in (100, 2000, 300):
+        (tmp_path / f"dqn_{s}_steps.zip").write_bytes(b"")
+    path, steps = latest_checkpoint(tmp_path)
+    assert steps == 2000 and path.endswith("dqn_2000_steps.zip")
+
+
+def test_summarize_requires_every_policy_and_key():
+    pol = {
+        "mean_return": 1.0,
+        "std_return": 0.0,
+        "crash_rate": 0.1,
+        "arrival_rate": 0.5,
+        "episodes": 50,
+    }
+    ev = {"trained": pol, "untrained": pol, "random": pol}
+    analysis = {"attention": {}, "ig_completeness_error_median": 0.01}
+    m = summarize_highway.build_metrics(ev, {"env_steps_per_s": 3.0}, {}, analysis)
+    assert set(m) >= {
+        "evaluation",
+        "attention",
+        "ig_completeness_error_median",
+        "train_env_steps_per_s",
+    }
+    with pytest.raises(InputError, match="random"):
+        summarize_highway.build_metrics({"trained": pol, "untrained": pol}, {}, {}, analysis)
+    with pytest.raises(InputError, match="ig_completeness"):
+        summarize_highway.build_metrics(ev, {}, {}, {"attention": {}})
+
+
+@pytest.mark.slow
+def test_rollout_frames_are_not_blank():
+    from rollout_highway import rollout
+
+    rec = rollout(EgoAttentionNetwork().eval(), seed=3, max_steps=2)
+    assert rec["frames"].shape[1:] == (600, 600, 3)
+    assert not frame_is_blank(rec["frames"][0])
+    assert rec["attention"].shape[1:] == (1, 15)
