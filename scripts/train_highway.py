@@ -33,6 +33,37 @@ def latest_checkpoint(checkpoint_dir):
     return best
 
 
+def resumable_checkpoint(checkpoint_dir, settings, total_steps):
+    """The checkpoint to resume from: only one written with the same settings and within
+    ``total_steps``; checkpoints of other settings are deleted (with a warning)."""
+    import json
+
+    stamp = os.path.join(checkpoint_dir, "settings.json")
+    current = json.loads(json.dumps(settings))
+    if os.path.exists(stamp):
+        try:
+            with open(stamp) as fh:
+                previous = json.load(fh)
+        except ValueError:
+            previous = None
+        if previous != current:
+            log.warning(
+                "%s: checkpoints were written with other settings; starting afresh", checkpoint_dir
+            )
+            for path in glob.glob(os.path.join(checkpoint_dir, "dqn_*")):
+                os.remove(path)
+    else:
+        for path in glob.glob(os.path.join(checkpoint_dir, "dqn_*")):
+            os.remove(path)
+    with atomic_output(stamp) as tmp, open(tmp, "w") as fh:
+        json.dump(current, fh)
+    path, steps = latest_checkpoint(checkpoint_dir)
+    if path and steps > total_steps:
+        log.warning("%s has %d steps > total_steps %d; starting afresh", path, steps, total_steps)
+        return None, 0
+    return path, steps
+
+
 def build_model(env, *, seed, net, dqn):
     from stable_baselines3 import DQN
 
@@ -83,7 +114,9 @@ def main(
     model = build_model(env, seed=seed, net=net, dqn=dqn)
     with atomic_output(untrained_path) as tmp:
         save_network(model.q_net.q_net, tmp)
-    ckpt, done_steps = latest_checkpoint(checkpoint_dir)
+    ckpt, done_steps = resumable_checkpoint(
+        checkpoint_dir, {"seed": seed, "net": net, "dqn": dqn, "n_envs": n_envs}, total_steps
+    )
     if ckpt:
         from stable_baselines3 import DQN
 

@@ -203,3 +203,47 @@ def test_rollout_frames_are_not_blank():
     assert rec["frames"].shape[1:] == (600, 600, 3)
     assert not frame_is_blank(rec["frames"][0])
     assert rec["attention"].shape[1:] == (1, 15)
+
+
+@pytest.mark.slow
+def test_training_resumes_from_the_last_checkpoint(tmp_path):
+    import json
+
+    import train_highway
+
+    dqn = {
+        "learning_rate": 5e-4,
+        "buffer_size": 1000,
+        "learning_starts": 4,
+        "batch_size": 8,
+        "gamma": 0.95,
+        "train_freq": 1,
+        "gradient_steps": 1,
+        "target_update_interval": 50,
+        "exploration_fraction": 0.5,
+        "exploration_final_eps": 0.05,
+    }
+    net = {"embedding": [8, 8], "heads": 1, "output_layers": [8]}
+    kw = dict(
+        seed=0, net=net, dqn=dqn, n_envs=1, checkpoint_every=6, checkpoint_dir=str(tmp_path / "ck")
+    )
+    out = [str(tmp_path / n) for n in ("u.pt", "t.pt", "s.json")]
+    train_highway.main(*out, total_steps=12, **kw)
+    assert latest_checkpoint(tmp_path / "ck")[1] == 12
+    train_highway.main(*out, total_steps=18, **kw)  # "interrupted" at 12: resumes, trains 6 more
+    stats = json.loads((tmp_path / "s.json").read_text())
+    assert stats["resumed_from"] == 12 and stats["steps_this_run"] == 6
+    assert latest_checkpoint(tmp_path / "ck")[1] == 18
+    load_network(out[1])
+
+
+def test_checkpoints_of_other_settings_are_not_resumed(tmp_path):
+    from train_highway import resumable_checkpoint
+
+    (tmp_path / "dqn_10_steps.zip").write_bytes(b"")  # no settings stamp: unknown origin
+    assert resumable_checkpoint(tmp_path, {"a": 1}, 100) == (None, 0)
+    (tmp_path / "dqn_10_steps.zip").write_bytes(b"")
+    assert resumable_checkpoint(tmp_path, {"a": 1}, 100)[1] == 10
+    assert resumable_checkpoint(tmp_path, {"a": 1}, 5) == (None, 0)  # beyond total_steps
+    assert resumable_checkpoint(tmp_path, {"a": 2}, 100) == (None, 0)
+    assert not (tmp_path / "dqn_10_steps.zip").exists()
