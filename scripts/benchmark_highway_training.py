@@ -33,6 +33,8 @@ def steps_per_s(n_envs, *, steps, seed, net, dqn):
 
 def main(out_path, *, seed, steps, repeats, n_envs, net, dqn):
     seed_everything(seed)
+    # gradient updates must happen inside the timed window
+    dqn = dict(dqn, learning_starts=min(dqn["learning_starts"], steps // 5))
     rates = {"single_env": [], f"subproc_{n_envs}_envs": []}
     for r in range(repeats):
         for name, n in (("single_env", 1), (f"subproc_{n_envs}_envs", n_envs)):

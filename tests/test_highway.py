@@ -247,3 +247,12 @@ def test_checkpoints_of_other_settings_are_not_resumed(tmp_path):
     assert resumable_checkpoint(tmp_path, {"a": 1}, 5) == (None, 0)  # beyond total_steps
     assert resumable_checkpoint(tmp_path, {"a": 2}, 100) == (None, 0)
     assert not (tmp_path / "dqn_10_steps.zip").exists()
+
+
+def test_malformed_rollout_is_refused(tmp_path):
+    from analyze_highway import load_rollout
+
+    bad = tmp_path / "trained.npz"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(InputError, match="trained.npz"):
+        load_rollout(bad)
