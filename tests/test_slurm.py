@@ -55,9 +55,13 @@ CLOCK_FILES = (
     "*.keras",  # a zip archive: its members carry the time they were written
     "cfrl/models/fit.json",  # seconds, steps_per_second
     "cfrl/training_log.csv",  # a wall-clock column
+    "highway/models/train_stats.json",  # wall_s, env_steps_per_s
+    "highway/checkpoints/*",  # SB3's zip archives carry their write time (resume state, not results)
 )
 # metrics that are timings: any key path with one of these words
-CLOCK_KEY = re.compile(r"second|per_s\b|per_s_|speedup|time|elapsed|duration")
+CLOCK_KEY = re.compile(
+    r"second|per_s\b|per_s_|speedup|time|elapsed|duration|^benchmark\."
+)  # highway: env steps/s
 
 
 class ListenWatch(threading.Thread):
