@@ -1,4 +1,6 @@
 # Shared by every study: config validation, wildcard constraints, target lists.
+import os
+
 from snakemake.utils import validate
 
 validate(config, "../config/schema/config.schema.yaml")
@@ -23,4 +25,6 @@ def modules(*names):
     Snakemake's code trigger sees only the rule's own script: without these inputs,
     editing scripts/<study>_*.py would rerun nothing.
     """
-    return [f"{workflow.basedir}/scripts/{name}.py" for name in names]
+    # relative to the working directory: Snakemake records each job's set of input paths,
+    # and an absolute path would make a moved or copied workflow rerun everything
+    return [os.path.relpath(f"{workflow.basedir}/scripts/{name}.py") for name in names]
