@@ -2,12 +2,14 @@
 
 import json
 import logging
+import os
 import pickle
 
 import numpy as np
 import pytest
 
 from _helpers import (
+    _THREAD_ENV_VARS,
     InputError,
     atomic_output,
     limit_threads,
@@ -79,6 +81,8 @@ def test_torch_load_checked_refuses_code_and_garbage(tmp_path):
 
 def test_limit_threads_and_seed(monkeypatch):
     torch = pytest.importorskip("torch")
+    for var in _THREAD_ENV_VARS:  # restored after the test: later subprocesses see the real machine
+        monkeypatch.setenv(var, os.environ.get(var, "0"))
     limit_threads(1)
     assert torch.get_num_threads() == 1
     seed_everything(5)

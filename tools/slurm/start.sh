@@ -81,8 +81,13 @@ else
             die "port $port is taken by another process (another SLURM?); set XAI_SLURM_CTLD_PORT/XAI_SLURM_SLURMD_PORT"
         fi
     done
-    cpus="$(nproc)"
-    mem_mb="$(slurmd -C | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p')"
+    # the hardware's CPUs as slurmd sees them: not nproc, which honours OMP_NUM_THREADS
+    # (a test process that limited its threads to 1 would get a 1-CPU node, and every
+    # 2-thread job would pend forever with reason PartitionConfig)
+    hw="$(slurmd -C)"
+    cpus="$(printf '%s\n' "$hw" | sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' | head -n 1)"
+    [ -n "$cpus" ] || cpus="$(OMP_NUM_THREADS= OMP_THREAD_LIMIT= nproc --all)"
+    mem_mb="$(printf '%s\n' "$hw" | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' | head -n 1)"
     [ -n "$mem_mb" ] || die "slurmd -C reported no RealMemory"
     if [ -e /etc/slurm/slurm.conf ] && [ "$(readlink /etc/slurm/slurm.conf)" != "$CONF" ]; then
         die "/etc/slurm/slurm.conf exists and is not ours: this machine has its own SLURM"
