@@ -191,11 +191,16 @@ def train_gru_dagger(
     epochs: int,
     lr: float,
     eval_episodes: int,
+    memory_dropout: float = 0.0,
     chunk: int = 50,
 ) -> tuple[GRUNet, list[dict]]:
     """DAgger: roll out the current policy, label every state with the expert, refit.
 
     Sequences are cut into ``chunk``-step pieces for truncated backprop through time.
+    With probability ``memory_dropout`` per training step, the incoming hidden state is
+    replaced by uniform noise in [-1, 1]: the GRU learns to act on the current observation
+    whatever its memory holds (the controller it imitates is memoryless), so its hidden
+    state, and the Moore machine extracted from it, carry no history they do not need.
     Stops early once the greedy return over ``eval_episodes`` episodes is 500.
     """
     torch.manual_seed(seed)
@@ -232,6 +237,8 @@ def train_gru_dagger(
                     hx = hx.detach()
                     logits_all = []
                     for t in range(start, min(start + chunk, len(seq))):
+                        if memory_dropout > 0 and rng.random() < memory_dropout:
+                            hx = torch.rand_like(hx) * 2 - 1
                         logits, hx, _, _ = net.step(seq[t : t + 1], hx)
                         logits_all.append(logits)
                     loss = nn.functional.cross_entropy(

@@ -214,6 +214,65 @@ def sb3_policy_class():
     return EgoAttentionDQNPolicy
 
 
+class ExponentialEpsilon:
+    """rl-agents' exploration schedule: eps(t) = final + (initial - final) exp(-t / tau).
+
+    ``t`` counts env steps; SB3 calls the schedule with the remaining fraction of
+    ``total_steps`` (a resumed run keeps the global count, so the schedule continues).
+    """
+
+    def __init__(self, initial, final, tau, total_steps):
+        self.initial, self.final, self.tau, self.total_steps = initial, final, tau, total_steps
+
+    def __call__(self, progress_remaining):
+        t = (1.0 - progress_remaining) * self.total_steps
+        return self.final + (self.initial - self.final) * float(np.exp(-t / self.tau))
+
+
+def double_dqn_targets(q_online_next, q_target_next, rewards, dones, discounts):
+    """Double-DQN TD targets: the online net picks the next action, the target net values it."""
+    best = q_online_next.argmax(dim=1, keepdim=True)
+    next_q = torch.gather(q_target_next, 1, best)
+    return rewards + (1 - dones) * discounts * next_q
+
+
+def dqn_class(double=True):
+    """SB3's DQN, or a subclass whose TD target is Double DQN's (rl-agents' default)."""
+    from stable_baselines3 import DQN
+
+    if not double:
+        return DQN
+
+    class DoubleDQN(DQN):
+        def train(self, gradient_steps, batch_size=100):
+            self.policy.set_training_mode(True)
+            self._update_learning_rate(self.policy.optimizer)
+            losses = []
+            for _ in range(gradient_steps):
+                data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+                discounts = data.discounts if data.discounts is not None else self.gamma
+                with torch.no_grad():
+                    target = double_dqn_targets(
+                        self.q_net(data.next_observations),
+                        self.q_net_target(data.next_observations),
+                        data.rewards,
+                        data.dones,
+                        discounts,
+                    )
+                current = torch.gather(self.q_net(data.observations), 1, data.actions.long())
+                loss = F.smooth_l1_loss(current, target)
+                losses.append(loss.item())
+                self.policy.optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self.policy.optimizer.step()
+            self._n_updates += gradient_steps
+            self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+            self.logger.record("train/loss", np.mean(losses))
+
+    return DoubleDQN
+
+
 def save_network(net, path):
     """rl-agents layout: {'state_dict': ..., 'config': ...} (weights-only loadable)."""
     cfg = {k: list(v) if isinstance(v, tuple) else v for k, v in net.config.items()}

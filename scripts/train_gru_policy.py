@@ -20,6 +20,7 @@ def main(gru_pt, history_csv, *, seed, gru):
         epochs=gru["epochs"],
         lr=gru["learning_rate"],
         eval_episodes=gru["eval_episodes"],
+        memory_dropout=gru["memory_dropout"],
     )
     save_state(net, gru_pt)
     write_csv(history_csv, pd.DataFrame(history))

@@ -10,6 +10,8 @@ import os
 import re
 import time
 
+import numpy as np
+
 from _helpers import (
     InputError,
     atomic_output,
@@ -18,7 +20,14 @@ from _helpers import (
     setup_logging,
     write_json,
 )
-from highway_model import make_env, network_config, save_network, sb3_policy_class
+from highway_model import (
+    ExponentialEpsilon,
+    dqn_class,
+    make_env,
+    network_config,
+    save_network,
+    sb3_policy_class,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +73,9 @@ def resumable_checkpoint(checkpoint_dir, settings, total_steps):
     return path, steps
 
 
-def build_model(env, *, seed, net, dqn):
-    from stable_baselines3 import DQN
-
-    return DQN(
+def build_model(env, *, seed, net, dqn, total_steps=None):
+    """SB3 (Double) DQN with the ego-attention Q-network and the configured exploration."""
+    model = dqn_class(dqn["double"])(
         sb3_policy_class(),
         env,
         policy_kwargs={"net_config": network_config(**net)},
@@ -86,6 +94,21 @@ def build_model(env, *, seed, net, dqn):
         device="cpu",
         verbose=0,
     )
+    return set_exploration(model, dqn, total_steps)
+
+
+def set_exploration(model, dqn, total_steps):
+    """rl-agents' exponential epsilon decay when configured (SB3's own is linear).
+
+    Called after building and after loading a checkpoint: SB3's setup resets the schedule.
+    """
+    if dqn["exploration_schedule"] == "exponential":
+        if total_steps is None:
+            raise ValueError("the exponential exploration schedule needs total_steps")
+        model.exploration_schedule = ExponentialEpsilon(
+            1.0, dqn["exploration_final_eps"], dqn["exploration_tau"], total_steps
+        )
+    return model
 
 
 def main(
@@ -111,20 +134,19 @@ def main(
     vec_cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
     kw = {"start_method": "fork"} if n_envs > 1 else None
     env = make_vec_env(make_env, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, vec_env_kwargs=kw)
-    model = build_model(env, seed=seed, net=net, dqn=dqn)
+    model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=total_steps)
     with atomic_output(untrained_path) as tmp:
         save_network(model.q_net.q_net, tmp)
     ckpt, done_steps = resumable_checkpoint(
         checkpoint_dir, {"seed": seed, "net": net, "dqn": dqn, "n_envs": n_envs}, total_steps
     )
     if ckpt:
-        from stable_baselines3 import DQN
-
         log.info("resuming from %s (%d steps)", ckpt, done_steps)
         try:
-            model = DQN.load(
+            model = dqn_class(dqn["double"]).load(
                 ckpt, env=env, device="cpu", custom_objects={"policy_class": sb3_policy_class()}
             )
+            set_exploration(model, dqn, total_steps)
         except Exception as exc:  # noqa: BLE001
             raise InputError(f"{ckpt}: cannot resume from this checkpoint ({exc})") from exc
         buf = os.path.join(checkpoint_dir, f"dqn_replay_buffer_{done_steps}_steps.pkl")
@@ -144,13 +166,17 @@ def main(
             if now - self.last > 15 or self.num_timesteps >= total_steps:
                 rate = (self.num_timesteps - self.n0) / max(now - self.t0, 1e-9)
                 eta = (total_steps - self.num_timesteps) / max(rate, 1e-9)
+                recent = [ep["r"] for ep in self.model.ep_info_buffer or []]
                 log.info(
-                    "step %d/%d  %.1f env steps/s  ETA %.0f s  eps %.2f",
+                    "step %d/%d  %.1f env steps/s  ETA %.0f s  eps %.2f  "
+                    "mean return of the last %d episodes %.2f",
                     self.num_timesteps,
                     total_steps,
                     rate,
                     eta,
                     self.model.exploration_rate,
+                    len(recent),
+                    float(np.mean(recent)) if recent else float("nan"),
                 )
                 self.last = now
             return True

@@ -15,6 +15,7 @@ from diffig_core import (
     make_mmn,
     minimize_moore_machine,
     path_points,
+    train_gru_dagger,
 )
 from diffig_io import load_mmn, load_observations, save_state
 
@@ -204,6 +205,41 @@ def test_minimization_keeps_distinguishable_states():
                 mini["transitions"][mini["state_map"][s]][mini["observation_map"][o]]
                 == mini["state_map"][n]
             )
+
+
+def test_memoryless_transitions_minimize_to_one_state_per_action():
+    # next state a function of the observation alone (what memory dropout trains for):
+    # every state with the same action is equivalent, whatever the raw machine's size
+    rng = np.random.default_rng(0)
+    goes_to = {o: int(rng.integers(1, 12)) for o in range(6)}
+    actions = {s: s % 2 for s in range(12)}
+    transitions = {s: {o: goes_to[o] for o in range(6) if rng.random() < 0.7} for s in range(12)}
+    mini = minimize_moore_machine(_machine(actions, transitions))
+    assert mini["n_states"] == len(set(actions[s] for s in range(12)))
+
+
+def test_memory_dropout_makes_the_gru_act_on_the_observation_alone():
+    gru, _ = train_gru_dagger(
+        seed=0,
+        iterations=2,
+        episodes_per_iteration=3,
+        epochs=2,
+        lr=1e-2,
+        eval_episodes=1,
+        memory_dropout=1.0,
+    )
+    gen = torch.Generator().manual_seed(1)
+    obs = torch.randn(200, 4, generator=gen) * torch.tensor([0.5, 0.5, 0.1, 0.5])
+    feats = gru.input_ff(obs)
+    with torch.no_grad():
+        actions = [
+            gru.actor_linear(gru.gru(feats, torch.rand(200, 32, generator=gen) * 2 - 1)).argmax(1)
+            for _ in range(5)
+        ]
+    agreement = min(float((a == actions[0]).float().mean()) for a in actions[1:])
+    assert agreement > 0.95  # the incoming memory barely changes the action
+    expert = torch.tensor([expert_action(o) for o in obs.numpy()])
+    assert float((actions[0] == expert).float().mean()) > 0.8
 
 
 @pytest.mark.slow

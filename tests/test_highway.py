@@ -14,7 +14,13 @@ from highway_explain import (
     qk_ov_circuits,
     rank_correlation,
 )
-from highway_model import EgoAttentionNetwork, load_network, save_rl_agents_checkpoint
+from highway_model import (
+    EgoAttentionNetwork,
+    ExponentialEpsilon,
+    double_dqn_targets,
+    load_network,
+    save_rl_agents_checkpoint,
+)
 from rollout_highway import frame_is_blank, record_linear_activations
 from train_highway import latest_checkpoint
 
@@ -220,6 +226,9 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path):
         "train_freq": 1,
         "gradient_steps": 1,
         "target_update_interval": 50,
+        "double": True,
+        "exploration_schedule": "exponential",
+        "exploration_tau": 6.0,
         "exploration_fraction": 0.5,
         "exploration_final_eps": 0.05,
     }
@@ -256,3 +265,20 @@ def test_malformed_rollout_is_refused(tmp_path):
     bad.write_bytes(b"garbage")
     with pytest.raises(InputError, match="trained.npz"):
         load_rollout(bad)
+
+
+def test_exponential_epsilon_follows_rl_agents_schedule():
+    eps = ExponentialEpsilon(1.0, 0.05, tau=1000, total_steps=4000)
+    assert eps(1.0) == pytest.approx(1.0)  # progress remaining 1: no step taken
+    assert eps(0.75) == pytest.approx(0.05 + 0.95 * np.exp(-1.0))  # 1000 steps
+    assert eps(0.0) == pytest.approx(0.05 + 0.95 * np.exp(-4.0))
+
+
+def test_double_dqn_target_values_the_online_choice_with_the_target_net():
+    online = torch.tensor([[1.0, 3.0, 2.0], [0.0, 0.0, 5.0]])
+    target = torch.tensor([[10.0, 20.0, 30.0], [7.0, 8.0, 9.0]])
+    rewards = torch.tensor([[1.0], [2.0]])
+    dones = torch.tensor([[0.0], [1.0]])
+    y = double_dqn_targets(online, target, rewards, dones, 0.5)
+    # sample 0: online picks action 1 -> target value 20 (not the target's max 30)
+    torch.testing.assert_close(y, torch.tensor([[1.0 + 0.5 * 20.0], [2.0]]))
