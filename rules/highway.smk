@@ -164,6 +164,7 @@ rule analyze_highway:
         ig_steps=HIGHWAY["analysis"]["ig_steps"],
         shap_background=HIGHWAY["analysis"]["shap_background"],
         perturb_sigmas=HIGHWAY["analysis"]["perturb_sigmas"],
+        ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],
     script:
         "../scripts/analyze_highway.py"
 

@@ -20,13 +20,14 @@ from _helpers import (
     write_json,
 )  # noqa: E402
 from highway_explain import (
+    ablated_policy,
     ego_attention_stats,
     integrated_gradients,
     presence_baseline,
     qk_ov_circuits,
     rank_correlation,
 )  # noqa: E402
-from highway_model import ACTIONS, FEATURES, load_network  # noqa: E402
+from highway_model import ACTIONS, FEATURES, load_network, make_env, run_episode  # noqa: E402
 
 log = logging.getLogger(__name__)
 MODELS = ("trained", "untrained")
@@ -83,6 +84,15 @@ def layer_conductance(net, x, layers):
     return out
 
 
+def episode_returns(policy, seeds):
+    """Returns of ``policy`` over seeded intersection-v0 episodes."""
+    env = make_env()
+    try:
+        return [run_episode(env, policy, s)["return"] for s in seeds]
+    finally:
+        env.close()
+
+
 def main(
     models,
     rollouts,
@@ -94,6 +104,7 @@ def main(
     ig_steps,
     shap_background,
     perturb_sigmas,
+    ablation_episodes,
 ):
     seed_everything(seed)
     nets = {m: load_network(models[m]) for m in MODELS}
@@ -303,44 +314,59 @@ def main(
     )
     save_figure(fig, figs["shap"])
 
-    # ablation: zero each head; remove the most-attended observed vehicle
+    # ablation: zero each head; remove the most-attended observed vehicle. Measured on the
+    # rollout's states (action change, |dQ|) and over seeded episodes (return change).
+    variants = {f"head_{h}": {"heads": (h,)} for h in range(heads)}
+    variants["most_attended_vehicle"] = {"remove_most_attended": True}
+    seeds = [seed + 50_000 + i for i in range(ablation_episodes)]
     abl = {}
     for m in MODELS:
         net = nets[m]
         with torch.no_grad():
             q0 = net(x)
-            a0 = q0.argmax(1)
-            abl[m] = {}
-            for h in range(heads):
-                net.attention_layer.ablated_heads = (h,)
-                q = net(x)
-                net.attention_layer.ablated_heads = ()
-                abl[m][f"head_{h}"] = {
-                    "action_change_rate": float((q.argmax(1) != a0).float().mean()),
-                    "mean_abs_q_change": float((q - q0).abs().mean()),
-                }
-            att_m = net.get_attention_matrix(x)[:, :, 0, 1:].mean(1)  # others only
-            idx = att_m.argmax(1)
-            xr = x.clone()
-            xr[torch.arange(len(x)), idx + 1] = 0.0  # presence 0 -> vehicle removed
-            q = net(xr)
-            abl[m]["most_attended_vehicle"] = {
-                "action_change_rate": float((q.argmax(1) != a0).float().mean()),
+        a0 = q0.argmax(1)
+        base = episode_returns(ablated_policy(net), seeds)
+        abl[m] = {"intact_mean_return": float(np.mean(base))}
+        for name, kw in variants.items():
+            pol = ablated_policy(net, **kw)
+            with torch.no_grad():
+                a = torch.tensor([pol(s) for s in x.numpy()])
+                if "heads" in kw:
+                    net.attention_layer.ablated_heads = kw["heads"]
+                    q = net(x)
+                    net.attention_layer.ablated_heads = ()
+                else:
+                    att = net.get_attention_matrix(x)[:, :, 0, 1:].mean(1)  # others only
+                    att = att.masked_fill(x[:, 1:, 0] == 0, -1.0)
+                    xr = x.clone()
+                    xr[torch.arange(len(x)), att.argmax(1) + 1, 0] = 0.0  # presence 0: removed
+                    q = net(xr)
+            rets = episode_returns(pol, seeds)
+            abl[m][name] = {
+                "action_change_rate": float((a != a0).float().mean()),
                 "mean_abs_q_change": float((q - q0).abs().mean()),
+                "mean_return": float(np.mean(rets)),
+                "return_change": float(np.mean(rets) - np.mean(base)),
+                "episodes": len(seeds),
             }
+            log.info("ablation %s %s: %s", m, name, abl[m][name])
     result["ablation"] = abl
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    labels = list(abl["trained"])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    labels = list(variants)
     for j, m in enumerate(MODELS):
-        ax.bar(
-            np.arange(len(labels)) + 0.4 * j,
-            [abl[m][k]["action_change_rate"] for k in labels],
-            0.4,
-            label=m,
-        )
-    ax.set_xticks(np.arange(len(labels)) + 0.2, labels)
-    ax.set_ylabel("greedy action change rate")
-    ax.legend()
+        for ax, key in zip(axes, ("action_change_rate", "return_change")):
+            ax.bar(
+                np.arange(len(labels)) + 0.4 * j,
+                [abl[m][k][key] for k in labels],
+                0.4,
+                label=m,
+            )
+    axes[0].set_ylabel("greedy action change rate (rollout states)")
+    axes[1].set_ylabel(f"mean return change ({len(seeds)} episodes)")
+    axes[1].axhline(0, color="k", lw=0.5)
+    for ax in axes:
+        ax.set_xticks(np.arange(len(labels)) + 0.2, labels)
+    axes[0].legend()
     save_figure(fig, figs["ablation"])
     write_json(analysis_path, result)
 

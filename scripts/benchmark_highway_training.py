@@ -23,7 +23,7 @@ def steps_per_s(n_envs, *, steps, seed, net, dqn):
     cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
     kw = {"start_method": "fork"} if n_envs > 1 else None
     env = make_vec_env(make_env, n_envs=n_envs, seed=seed, vec_env_cls=cls, vec_env_kwargs=kw)
-    model = build_model(env, seed=seed, net=net, dqn=dqn)
+    model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=steps)
     t0 = time.perf_counter()
     model.learn(steps)
     rate = steps / (time.perf_counter() - t0)

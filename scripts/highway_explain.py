@@ -48,3 +48,23 @@ def rank_correlation(a, b):
     ra = np.argsort(np.argsort(np.ravel(a))).astype(float)
     rb = np.argsort(np.argsort(np.ravel(b))).astype(float)
     return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def ablated_policy(net, heads=(), remove_most_attended=False, presence_idx=0):
+    """Greedy policy of ``net`` with attention ``heads`` zeroed and/or, at every step, the
+    other vehicle the ego attends to most removed from the observation (presence 0)."""
+
+    def act(obs):
+        x = torch.as_tensor(obs, dtype=torch.float32)[None].clone()
+        with torch.no_grad():
+            if remove_most_attended and x[0, 1:, presence_idx].any():
+                att = net.get_attention_matrix(x)[0, :, 0, 1:].mean(0)  # (others,)
+                att = att.masked_fill(x[0, 1:, presence_idx] == 0, -1.0)
+                x[0, 1 + int(att.argmax()), presence_idx] = 0.0
+            net.attention_layer.ablated_heads = tuple(heads)
+            try:
+                return int(net(x).argmax(1))
+            finally:
+                net.attention_layer.ablated_heads = ()
+
+    return act

@@ -9,6 +9,7 @@ import torch
 import summarize_highway
 from _helpers import InputError
 from highway_explain import (
+    ablated_policy,
     ego_attention_stats,
     integrated_gradients,
     qk_ov_circuits,
@@ -282,3 +283,20 @@ def test_double_dqn_target_values_the_online_choice_with_the_target_net():
     y = double_dqn_targets(online, target, rewards, dones, 0.5)
     # sample 0: online picks action 1 -> target value 20 (not the target's max 30)
     torch.testing.assert_close(y, torch.tensor([[1.0 + 0.5 * 20.0], [2.0]]))
+
+
+def test_vehicle_removal_ablation_hides_exactly_the_most_attended_vehicle():
+    torch.manual_seed(0)
+    net = EgoAttentionNetwork().eval()
+    obs = torch.rand(15, 7)
+    obs[:, 0] = 1.0
+    obs[10:, 0] = 0.0  # slots 10..14 empty
+    with torch.no_grad():
+        att = net.get_attention_matrix(obs[None])[0, :, 0, 1:].mean(0)
+        att[9:] = -1  # empty others (slots 10..14 are others 9..13)
+        removed = obs.clone()
+        removed[1 + int(att.argmax()), 0] = 0.0
+        expected = int(net(removed[None]).argmax(1))
+    assert ablated_policy(net, remove_most_attended=True)(obs.numpy()) == expected
+    assert ablated_policy(net)(obs.numpy()) == int(net(obs[None]).argmax(1))
+    assert net.attention_layer.ablated_heads == ()  # restored after each call
