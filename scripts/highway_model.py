@@ -236,14 +236,20 @@ def double_dqn_targets(q_online_next, q_target_next, rewards, dones, discounts):
     return rewards + (1 - dones) * discounts * next_q
 
 
-def dqn_class(double=True):
-    """SB3's DQN, or a subclass whose TD target is Double DQN's (rl-agents' default)."""
+TD_LOSSES = {"huber": F.smooth_l1_loss, "l2": F.mse_loss}
+
+
+def dqn_class(double=True, loss="huber"):
+    """SB3's DQN, or a subclass with Double DQN's TD target (rl-agents' default) and the
+    TD loss ``loss`` ("huber": SB3's; "l2": rl-agents')."""
     from stable_baselines3 import DQN
 
-    if not double:
+    if not double and loss == "huber":
         return DQN
 
     class DoubleDQN(DQN):
+        td_loss = staticmethod(TD_LOSSES[loss])
+
         def train(self, gradient_steps, batch_size=100):
             self.policy.set_training_mode(True)
             self._update_learning_rate(self.policy.optimizer)
@@ -252,15 +258,16 @@ def dqn_class(double=True):
                 data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
                 discounts = data.discounts if data.discounts is not None else self.gamma
                 with torch.no_grad():
+                    q_next = self.q_net_target(data.next_observations)
                     target = double_dqn_targets(
-                        self.q_net(data.next_observations),
-                        self.q_net_target(data.next_observations),
+                        self.q_net(data.next_observations) if double else q_next,
+                        q_next,
                         data.rewards,
                         data.dones,
                         discounts,
                     )
                 current = torch.gather(self.q_net(data.observations), 1, data.actions.long())
-                loss = F.smooth_l1_loss(current, target)
+                loss = self.td_loss(current, target)
                 losses.append(loss.item())
                 self.policy.optimizer.zero_grad()
                 loss.backward()

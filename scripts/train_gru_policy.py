@@ -21,6 +21,7 @@ def main(gru_pt, history_csv, *, seed, gru):
         lr=gru["learning_rate"],
         eval_episodes=gru["eval_episodes"],
         memory_dropout=gru["memory_dropout"],
+        stop_after=gru["stop_after"],
     )
     save_state(net, gru_pt)
     write_csv(history_csv, pd.DataFrame(history))

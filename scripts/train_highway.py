@@ -75,7 +75,7 @@ def resumable_checkpoint(checkpoint_dir, settings, total_steps):
 
 def build_model(env, *, seed, net, dqn, total_steps=None):
     """SB3 (Double) DQN with the ego-attention Q-network and the configured exploration."""
-    model = dqn_class(dqn["double"])(
+    model = dqn_class(dqn["double"], dqn["loss"])(
         sb3_policy_class(),
         env,
         policy_kwargs={"net_config": network_config(**net)},
@@ -143,7 +143,7 @@ def main(
     if ckpt:
         log.info("resuming from %s (%d steps)", ckpt, done_steps)
         try:
-            model = dqn_class(dqn["double"]).load(
+            model = dqn_class(dqn["double"], dqn["loss"]).load(
                 ckpt, env=env, device="cpu", custom_objects={"policy_class": sb3_policy_class()}
             )
             set_exploration(model, dqn, total_steps)

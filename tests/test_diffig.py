@@ -219,15 +219,21 @@ def test_memoryless_transitions_minimize_to_one_state_per_action():
 
 
 def test_memory_dropout_makes_the_gru_act_on_the_observation_alone():
-    gru, _ = train_gru_dagger(
+    gru, history = train_gru_dagger(
         seed=0,
-        iterations=2,
+        iterations=4,
         episodes_per_iteration=3,
         epochs=2,
         lr=1e-2,
         eval_episodes=1,
         memory_dropout=1.0,
+        stop_after=2,
     )
+    # it stops at the first two consecutive perfect checks, not before
+    perfect = [h["mean_return"] >= 500 for h in history]
+    assert not any(a and b for a, b in zip(perfect[:-2], perfect[1:-1]))
+    if len(history) < 4:
+        assert perfect[-2:] == [True, True]
     gen = torch.Generator().manual_seed(1)
     obs = torch.randn(200, 4, generator=gen) * torch.tensor([0.5, 0.5, 0.1, 0.5])
     feats = gru.input_ff(obs)

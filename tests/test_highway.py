@@ -228,6 +228,7 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path):
         "gradient_steps": 1,
         "target_update_interval": 50,
         "double": True,
+        "loss": "l2",
         "exploration_schedule": "exponential",
         "exploration_tau": 6.0,
         "exploration_fraction": 0.5,
