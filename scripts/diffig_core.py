@@ -462,18 +462,8 @@ def extract_moore_machine(mmn: MMNet, *, episodes: int, seed: int) -> dict:
     }
 
 
-def minimize_moore_machine(machine: dict) -> dict:
-    """Merge states, then observations, of a partially specified Moore machine.
-
-    States: start from the partition by emitted action and split any block whose members
-    disagree on the block of the next state for an observation both have seen (partition
-    refinement; unseen pairs constrain nothing). Observations: merge those that send every
-    state to the same block wherever both are defined. Returns a machine on the blocks
-    with ``state_map`` and ``observation_map`` from old ids to new ones.
-    """
-    actions = {int(k): v for k, v in machine["actions"].items()}
-    trans = {int(s): {int(o): n for o, n in d.items()} for s, d in machine["transitions"].items()}
-    states = sorted(actions)
+def _refine_states(states, actions, trans) -> dict[int, int]:
+    """Partition refinement from the action partition, placing states in ``states`` order."""
     block = {s: actions[s] for s in states}
     while True:
         groups: dict[int, list[list[int]]] = defaultdict(list)
@@ -498,9 +488,44 @@ def minimize_moore_machine(machine: dict) -> dict:
                     new_block[s] = next_id
                 next_id += 1
         if len(set(new_block.values())) == len(set(block.values())):
-            block = new_block
-            break
+            return new_block
         block = new_block
+
+
+def _is_closed(block, actions, trans) -> bool:
+    """Every block emits one action and sends each observation to one block."""
+    seen: dict[tuple[int, int], int] = {}
+    acts: dict[int, int] = {}
+    for s, d in trans.items():
+        for o, n in d.items():
+            if seen.setdefault((block[s], o), block[n]) != block[n]:
+                return False
+    return all(acts.setdefault(block[s], a) == a for s, a in actions.items())
+
+
+def minimize_moore_machine(machine: dict, restarts: int = 0, seed: int = 0) -> dict:
+    """Merge states, then observations, of a partially specified Moore machine.
+
+    States: start from the partition by emitted action and split any block whose members
+    disagree on the block of the next state for an observation both have seen (partition
+    refinement; unseen pairs constrain nothing). Which compatible states end up together
+    depends on the order states are placed in (minimizing a partially specified machine
+    is NP-hard): ``restarts`` further random orders are tried and the smallest closed
+    partition is kept. Observations: merge those that send every state to the same block
+    wherever both are defined. Returns a machine on the blocks with ``state_map`` and
+    ``observation_map`` from old ids to new ones.
+    """
+    actions = {int(k): v for k, v in machine["actions"].items()}
+    trans = {int(s): {int(o): n for o, n in d.items()} for s, d in machine["transitions"].items()}
+    states = sorted(actions)
+    block = _refine_states(states, actions, trans)
+    rng = np.random.default_rng(seed)
+    for _ in range(restarts):
+        candidate = _refine_states([int(s) for s in rng.permutation(states)], actions, trans)
+        if len(set(candidate.values())) < len(set(block.values())) and _is_closed(
+            candidate, actions, trans
+        ):
+            block = candidate
     # renumber so the initial state is 0
     order = sorted(set(block.values()), key=lambda b: (b != block[machine["initial_state"]], b))
     renum = {b: i for i, b in enumerate(order)}

@@ -32,7 +32,7 @@ def main(mmn_pt, machine_json, raw_csv, minimized_csv, *, seed, machine, evaluat
     seed_everything(seed)
     mmn = load_mmn(mmn_pt)
     raw = extract_moore_machine(mmn, episodes=machine["episodes"], seed=seed)
-    minimized = minimize_moore_machine(raw)
+    minimized = minimize_moore_machine(raw, restarts=machine["minimize_restarts"], seed=seed)
     returns = run_machine(
         raw, minimized, mmn, episodes=evaluation["episodes"], seed=evaluation["seed"]
     )

@@ -207,6 +207,23 @@ def test_minimization_keeps_distinguishable_states():
             )
 
 
+def test_minimization_restarts_find_a_smaller_closed_partition():
+    # compatible pairs among the action-1 states B=0, C=1, A=2, D=3 form the path A-B-C-D:
+    # sorted order groups {B, C}, {A}, {D}; the optimum is {A, B}, {C, D}
+    machine = _machine(
+        {0: 1, 1: 1, 2: 1, 3: 1, 4: 0, 5: 1},
+        {2: {1: 4, 2: 4}, 1: {1: 5}, 3: {2: 5, 3: 5}, 0: {3: 4}},
+    )
+    greedy = minimize_moore_machine(machine)
+    best = minimize_moore_machine(machine, restarts=50, seed=0)
+    assert (greedy["n_states"], best["n_states"]) == (4, 3)
+    smap = best["state_map"]
+    assert smap[2] == smap[0] and smap[1] == smap[3]
+    for s, d in machine["transitions"].items():
+        for o, n in d.items():
+            assert best["transitions"][smap[s]][best["observation_map"][o]] == smap[n]
+
+
 def test_memoryless_transitions_minimize_to_one_state_per_action():
     # next state a function of the observation alone (what memory dropout trains for):
     # every state with the same action is equivalent, whatever the raw machine's size
