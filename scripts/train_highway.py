@@ -208,7 +208,7 @@ def main(
             "n_envs": n_envs,
             "wall_s": wall,
             "env_steps_per_s": remaining / wall if remaining and wall > 0 else None,
-            "episodes": len(model.ep_info_buffer) if model.ep_info_buffer is not None else None,
+            "episodes": int(model._episode_num),  # all so far (ep_info_buffer keeps 100)
         },
     )
 
