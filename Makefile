@@ -19,7 +19,7 @@ $(BIN)/.installed: requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
-	$(BIN)/python -c "import torch, tensorflow, shap, alibi, captum, highway_env, snakemake"
+	$(BIN)/python -c "import torch, tensorflow, shap, alibi, captum, highway_env, ale_py, snakemake"
 	touch $@
 
 venv: $(BIN)/.installed

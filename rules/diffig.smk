@@ -11,6 +11,12 @@ STUDY_TARGETS["diffig"] = [
     "results/diffig/figures/moore_machine_minimized.png",
     *expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),
 ]
+ATARI = DIFFIG["atari"]
+ATARI_FIGURES = [
+    f"results/diffig/atari/figures/diff_ig_{i}_{j}.png" for i, j in ATARI["pairs"]
+]
+if ATARI["model"]:
+    STUDY_TARGETS["diffig"] += ["results/diffig/atari/metrics.json", *ATARI_FIGURES]
 
 
 wildcard_constraints:
@@ -285,3 +291,31 @@ rule summarize_diffig:
         runtime=5,
     script:
         "../scripts/summarize_diffig.py"
+
+
+if ATARI["model"]:
+
+    rule analyze_atari_mmn:
+        input:
+            model=ATARI["model"],
+            modules=modules("diffig_core", "diffig_atari"),
+        output:
+            metrics="results/diffig/atari/metrics.json",
+            figures=ATARI_FIGURES,
+        log:
+            "logs/diffig/analyze_atari_mmn.log",
+        benchmark:
+            "benchmarks/diffig/analyze_atari_mmn.tsv"
+        conda:
+            "../envs/diffig.yaml"
+        threads: 1
+        resources:
+            mem_mb=4096,
+            runtime=60,
+        params:
+            seed=DIFFIG["seed"],
+            atari=ATARI,
+            diff_ig=DIFFIG["diff_ig"],
+            minimize_restarts=DIFFIG["machine"]["minimize_restarts"],
+        script:
+            "../scripts/analyze_atari_mmn.py"

@@ -404,15 +404,30 @@ def _key(code) -> str:
     return "".join({-1: "-", 0: "0", 1: "+"}[int(c)] for c in code)
 
 
+def _as_input(obs):
+    return torch.tensor(obs, dtype=torch.float32)[None]  # a copy, never a view of env state
+
+
 @torch.no_grad()
-def extract_moore_machine(mmn: MMNet, *, episodes: int, seed: int) -> dict:
+def extract_moore_machine(
+    mmn: MMNet,
+    *,
+    episodes: int,
+    seed: int,
+    env_factory=make_env,
+    preprocess=_as_input,
+    env_action=int,
+    max_steps: int | None = None,
+) -> dict:
     """Moore machine from greedy MMN rollouts.
 
     States are hidden codes, observations are observation codes; ``transitions[s][o]`` is
-    the next state after observing o in state s; ``actions[s]`` the action emitted in s.
-    State 0 is the code of the initial hidden state.
+    the next state after observing o in state s; ``actions[s]`` the action emitted in s
+    (the network's action index; ``env_action`` maps it to the env's). State 0 is the code
+    of the initial hidden state. Defaults are CartPole's; an Atari MMN passes its env,
+    frame preprocessing, action map and a step cap per episode.
     """
-    env = make_env()
+    env = env_factory()
     states: dict[str, int] = {}
     observations: dict[str, int] = {}
     transitions: dict[int, dict[int, int]] = defaultdict(dict)
@@ -430,10 +445,10 @@ def extract_moore_machine(mmn: MMNet, *, episodes: int, seed: int) -> dict:
     for e in range(episodes):
         obs, _ = env.reset(seed=seed + e)
         hx = mmn.initial_hidden()
-        s = 0
+        s, steps = 0, 0
         done = False
         while not done:
-            logits, hx, o_code, h_code = mmn.step(torch.tensor(obs, dtype=torch.float32)[None], hx)
+            logits, hx, o_code, h_code = mmn.step(preprocess(obs), hx)
             ok, hk = _key(o_code[0]), _key(h_code[0])
             o = observations.setdefault(ok, len(observations))
             obs_codes[o] = o_code[0].numpy().astype(int)
@@ -445,8 +460,9 @@ def extract_moore_machine(mmn: MMNet, *, episodes: int, seed: int) -> dict:
             actions[nxt] = action
             transitions[s][o] = nxt
             s = nxt
-            obs, _, terminated, truncated, _ = env.step(action)
-            done = terminated or truncated
+            obs, _, terminated, truncated, _ = env.step(env_action(action))
+            steps += 1
+            done = terminated or truncated or (max_steps is not None and steps >= max_steps)
     env.close()
     return {
         "n_states": len(states),
@@ -635,7 +651,8 @@ def path_points(x_baseline: torch.Tensor, x_input: torch.Tensor, m: int, rule: s
         weights[0] = weights[-1] = 0.5 / m
     else:
         raise ValueError(f"unknown integration rule {rule!r}")
-    points = x_baseline[None] + alphas[:, None] * (x_input - x_baseline)[None]
+    alphas = alphas.view(-1, *[1] * x_input.dim())  # any observation shape
+    points = x_baseline[None] + alphas * (x_input - x_baseline)[None]
     return points, weights
 
 
@@ -647,7 +664,8 @@ def differential_ig(
     For each observation code unit k, F_k(x) = (pre_k(x) - pre_k(x_i))^2, where pre is the
     observation QBN encoder before quantization applied to the features of x; the
     attribution to the raw 4-d observation is (x_i - x_j) * sum_w w grad F_k(path point),
-    averaged over k. Returns (attribution (4,), completeness error |sum - (F(x_i) - F(x_j))|).
+    averaged over k. Returns (attribution (shape of one observation, (4,) for CartPole),
+    completeness error |sum - (F(x_i) - F(x_j))|).
     """
     torch.backends.cudnn.enabled = False  # captum IG on GRUs fails under cuDNN in eval mode
     obs = torch.tensor(np.asarray(observations, dtype=np.float32))
@@ -671,8 +689,9 @@ def differential_ig(
             torch.autograd.grad(values[:, k].sum(), points, retain_graph=True)[0]
             for k in range(n_units)
         ]
-    )  # (B, points, 4)
-    attr_per_unit = (x_i - x_j)[None] * (weights[None, :, None] * grads).sum(dim=1)  # (B, 4)
+    )  # (B, points, *observation shape)
+    w = weights.view(1, -1, *[1] * x_i.dim())
+    attr_per_unit = (x_i - x_j)[None] * (w * grads).sum(dim=1)  # (B, *observation shape)
     attribution = attr_per_unit.mean(dim=0)
     with torch.no_grad():
         delta = float((F(x_i[None]) - F(x_j[None])).mean())
