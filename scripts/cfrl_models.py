@@ -235,6 +235,21 @@ def load_classifier(path, image_size: int):
     return model
 
 
+def load_predictor_and_autoencoder(
+    classifier_path, autoencoder_path, *, image_size: int, autoencoder: dict, backend: str
+):
+    """The classifier as a batch predictor, and the autoencoder's (encoder, decoder)."""
+    predictor = keras_predictor(load_classifier(classifier_path, image_size))
+    encoder, decoder = load_autoencoder(
+        autoencoder_path,
+        backend=backend,
+        image_size=image_size,
+        latent_dim=autoencoder["latent_dim"],
+        hidden_dim=autoencoder["hidden_dim"],
+    )
+    return predictor, encoder, decoder
+
+
 def reconstruct(encoder, decoder, x: np.ndarray, *, backend: str, batch_size: int = 1024):
     """Autoencoder reconstructions of images ``x`` (n, S, S, 1), as numpy."""
     outs = []

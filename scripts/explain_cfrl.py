@@ -24,7 +24,7 @@ from _helpers import (
 from cfrl_data import load_dataset
 from cfrl_explainer import build_explainer, load_actor
 from cfrl_metrics import expand_targets, select_instances, timing_stats
-from cfrl_models import keras_predictor, load_autoencoder, load_classifier
+from cfrl_models import load_predictor_and_autoencoder
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,13 @@ def main(
             f"config cfrl.explain.n_instances = {explain['n_instances']} exceeds the "
             f"{len(data['x_test'])} test images of {dataset_npz}"
         )
-    predictor = keras_predictor(load_classifier(classifier_path, image_size))
     backend = cfrl["backend"]
-    encoder, decoder = load_autoencoder(
+    predictor, encoder, decoder = load_predictor_and_autoencoder(
+        classifier_path,
         autoencoder_path,
-        backend=backend,
         image_size=image_size,
-        latent_dim=autoencoder["latent_dim"],
-        hidden_dim=autoencoder["hidden_dim"],
+        autoencoder=autoencoder,
+        backend=backend,
     )
     seed_everything(seed)
     explainer = build_explainer(

@@ -14,7 +14,7 @@ import pandas as pd
 from _helpers import limit_threads, seed_everything, setup_logging, write_csv, write_json
 from cfrl_data import load_dataset
 from cfrl_explainer import LOG_COLUMNS, build_explainer, make_csv_logger, save_actor
-from cfrl_models import keras_predictor, load_autoencoder, load_classifier
+from cfrl_models import load_predictor_and_autoencoder
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,13 @@ def main(
     cfrl,
 ):
     data = load_dataset(dataset_npz)
-    predictor = keras_predictor(load_classifier(classifier_path, image_size))
     backend = cfrl["backend"]
-    encoder, decoder = load_autoencoder(
+    predictor, encoder, decoder = load_predictor_and_autoencoder(
+        classifier_path,
         autoencoder_path,
-        backend=backend,
         image_size=image_size,
-        latent_dim=autoencoder["latent_dim"],
-        hidden_dim=autoencoder["hidden_dim"],
+        autoencoder=autoencoder,
+        backend=backend,
     )
     seed_everything(seed)
     logger = make_csv_logger(predictor, every=cfrl["log_every"], total_steps=cfrl["train_steps"])

@@ -19,7 +19,7 @@ from cfrl_metrics import (
     validity,
     validity_per_target,
 )
-from cfrl_models import keras_predictor, load_autoencoder, load_classifier, reconstruct
+from cfrl_models import load_predictor_and_autoencoder, reconstruct
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +112,12 @@ def main(
     l0_tolerance,
 ):
     data = load_dataset(dataset_npz)
-    predict = keras_predictor(load_classifier(classifier_path, image_size))
-    encoder, decoder = load_autoencoder(
+    predict, encoder, decoder = load_predictor_and_autoencoder(
+        classifier_path,
         autoencoder_path,
-        backend=backend,
         image_size=image_size,
-        latent_dim=autoencoder["latent_dim"],
-        hidden_dim=autoencoder["hidden_dim"],
+        autoencoder=autoencoder,
+        backend=backend,
     )
 
     def rec_error(images):
