@@ -5,7 +5,7 @@
   actor Linear(32, n_actions), critic Linear(32, 1). As in the MMN code base the convs are
   registered both as ``conv1``..``conv4`` and inside ``input_ff``, so its state_dicts
   (``gru_net.conv1.weight`` and ``gru_net.input_ff.0.weight``, ...) load strictly.
-- ObsQBN 200 -> 800 -> 100 (diffig_core.QBN) and ``AtariHxQBN`` 32 -> 512 -> 256 -> 64.
+- ObsQBN 200 -> 800 -> 100 (diffig_core.QBN) and ``atari_hx_qbn`` (diffig_core.QBN) 32 -> 512 -> 256 -> 64.
 - Frames: rows 35:195, RGB averaged, 2x2 area-averaged to 80x80, /255 -> (1, 80, 80).
 - Actions: an MMN trained on Pong's 3-action set (NOOP, UP, DOWN) is mapped onto
   ALE/Pong-v5's minimal set (NOOP, FIRE, RIGHT, LEFT, ...): RIGHT moves the paddle up.
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from diffig_core import QBN, MMNet, TernaryTanh
+from diffig_core import QBN, GRUNet, MMNet
 
 ENV_ID = "ALE/Pong-v5"
 FRAME = 80
@@ -29,60 +29,32 @@ ACTION_MAPS = {3: (0, 2, 3), 6: (0, 1, 2, 3, 4, 5)}
 ACTION_NAMES = {3: ("NOOP", "UP", "DOWN"), 6: ("NOOP", "FIRE", "UP", "DOWN", "UPFIRE", "DOWNFIRE")}
 
 
-class AtariGRUNet(nn.Module):
+class AtariGRUNet(GRUNet):
     def __init__(self, gru_size: int = 32, n_actions: int = 3):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, stride=2, padding=1)
-        self.conv2 = nn.Conv2d(32, 32, 3, stride=2, padding=1)
-        self.conv3 = nn.Conv2d(32, 16, 3, stride=2, padding=1)
-        self.conv4 = nn.Conv2d(16, 8, 3, stride=2, padding=1)
-        self.input_ff = nn.Sequential(
-            self.conv1,
+        convs = [
+            nn.Conv2d(c_in, c_out, 3, stride=2, padding=1)
+            for c_in, c_out in [(1, 32), (32, 32), (32, 16), (16, 8)]
+        ]
+        input_ff = nn.Sequential(
+            convs[0],
             nn.ReLU(),
-            self.conv2,
+            convs[1],
             nn.ReLU(),
-            self.conv3,
+            convs[2],
             nn.ReLU(),
-            self.conv4,
+            convs[3],
             nn.ReLU6(),
             nn.Flatten(),  # no parameters: the original keys are unchanged
         )
-        self.gru = nn.GRUCell(FEATURES, gru_size)
-        self.critic_linear = nn.Linear(gru_size, 1)
-        self.actor_linear = nn.Linear(gru_size, n_actions)
-        self.gru_size = gru_size
-
-    def init_hidden(self, batch: int = 1):
-        return torch.zeros(batch, self.gru_size)
+        super().__init__(
+            gru_size=gru_size, n_actions=n_actions, input_ff=input_ff, features=FEATURES
+        )
+        self.conv1, self.conv2, self.conv3, self.conv4 = convs
 
 
-class AtariHxQBN(nn.Module):
+def atari_hx_qbn(gru_size: int = 32, code: int = 64) -> QBN:
     """Hidden-state QBN of the Atari MMNs: 32 -> 512 -> 256 -> 64 ternary units, mirrored."""
-
-    def __init__(self, n: int = 32, code: int = 64):
-        super().__init__()
-        self.encoder = nn.Sequential(
-            nn.Linear(n, 8 * code),
-            nn.Tanh(),
-            nn.Linear(8 * code, 4 * code),
-            nn.Tanh(),
-            nn.Linear(4 * code, code),
-            TernaryTanh(),
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(code, 4 * code),
-            nn.Tanh(),
-            nn.Linear(4 * code, 8 * code),
-            nn.Tanh(),
-            nn.Linear(8 * code, n),
-            nn.Tanh(),
-        )
-
-    def encode(self, x):
-        return self.encoder(x)
-
-    def forward(self, x):
-        return self.decoder(self.encoder(x))
+    return QBN(gru_size, code, "tanh", widths=(8, 4))
 
 
 def atari_mmn_shapes(state_dict) -> tuple[int, int, int, int]:
@@ -103,7 +75,7 @@ def make_atari_mmn(gru_size=32, n_actions=3, hx_code=64, obs_code=100) -> MMNet:
     return MMNet(
         AtariGRUNet(gru_size, n_actions),
         QBN(FEATURES, obs_code, "relu6"),
-        AtariHxQBN(gru_size, hx_code),
+        atari_hx_qbn(gru_size, hx_code),
     )
 
 

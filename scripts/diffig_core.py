@@ -38,12 +38,28 @@ class TernaryTanh(nn.Module):
 
 
 class GRUNet(nn.Module):
-    def __init__(self, obs_dim: int = 4, gru_size: int = 32, n_actions: int = 2):
+    """Feature layers -> GRUCell -> actor and critic heads.
+
+    The feature layers default to CartPole's Linear(obs_dim, 16) -> ELU -> Linear(16, 8) ->
+    ReLU6; another observation space passes its own ``input_ff`` and its output size.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int = 4,
+        gru_size: int = 32,
+        n_actions: int = 2,
+        *,
+        input_ff: nn.Module | None = None,
+        features: int = 8,
+    ):
         super().__init__()
-        self.input_ff = nn.Sequential(
-            nn.Linear(obs_dim, 16), nn.ELU(), nn.Linear(16, 8), nn.ReLU6()
-        )
-        self.gru = nn.GRUCell(8, gru_size)
+        if input_ff is None:
+            input_ff = nn.Sequential(
+                nn.Linear(obs_dim, 16), nn.ELU(), nn.Linear(16, features), nn.ReLU6()
+            )
+        self.input_ff = input_ff
+        self.gru = nn.GRUCell(features, gru_size)
         self.critic_linear = nn.Linear(gru_size, 1)
         self.actor_linear = nn.Linear(gru_size, n_actions)
         self.gru_size = gru_size
@@ -53,20 +69,27 @@ class GRUNet(nn.Module):
 
 
 class QBN(nn.Module):
-    """Quantized bottleneck autoencoder of an n-d vector into B ternary units."""
+    """Quantized bottleneck autoencoder of an n-d vector into B ternary units.
 
-    def __init__(self, n: int, code: int, out_activation: str):
+    Hidden layers of ``widths`` x B units with Tanh (CartPole's QBNs: one of 8B; the Atari
+    hidden-state QBN: 8B then 4B), then B ternary units; the decoder mirrors the encoder.
+    """
+
+    def __init__(self, n: int, code: int, out_activation: str, widths: tuple = (8,)):
         super().__init__()
-        self.encoder = nn.Sequential(
-            nn.Linear(n, 8 * code), nn.Tanh(), nn.Linear(8 * code, code), TernaryTanh()
-        )
-        last = nn.ReLU6() if out_activation == "relu6" else nn.Tanh()
-        self.decoder = nn.Sequential(
-            nn.Linear(code, 8 * code), nn.Tanh(), nn.Linear(8 * code, n), last
-        )
+        sizes = [n, *(w * code for w in widths), code]
+        encoder, decoder = [], []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            encoder += [nn.Linear(a, b), nn.Tanh()]
+        for a, b in zip(sizes[:0:-1], sizes[-2::-1]):
+            decoder += [nn.Linear(a, b), nn.Tanh()]
+        encoder[-1] = TernaryTanh()
+        decoder[-1] = nn.ReLU6() if out_activation == "relu6" else nn.Tanh()
+        self.encoder = nn.Sequential(*encoder)
+        self.decoder = nn.Sequential(*decoder)
 
     def pre_quantization(self, x):
-        return self.encoder[2](self.encoder[1](self.encoder[0](x)))
+        return self.encoder[:-1](x)
 
     def encode(self, x):
         return self.encoder(x)
