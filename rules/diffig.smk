@@ -298,7 +298,7 @@ if ATARI["model"]:
     rule analyze_atari_mmn:
         input:
             model=ATARI["model"],
-            modules=modules("diffig_core", "diffig_atari"),
+            modules=modules("diffig_core", "diffig_atari", "diffig_io"),
         output:
             metrics="results/diffig/atari/metrics.json",
             figures=ATARI_FIGURES,

@@ -15,7 +15,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 from _helpers import (  # noqa: E402
     InputError,
@@ -23,7 +22,6 @@ from _helpers import (  # noqa: E402
     save_figure,
     seed_everything,
     setup_logging,
-    torch_load_checked,
     write_json,
 )
 from diffig_atari import (  # noqa: E402
@@ -36,20 +34,13 @@ from diffig_atari import (  # noqa: E402
     record_episode,
 )
 from diffig_core import differential_ig, extract_moore_machine, minimize_moore_machine  # noqa: E402
+from diffig_io import load_mmn  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
 def load_atari_mmn(path):
-    state = torch_load_checked(path, map_location="cpu")
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise InputError(f"{path}: not a state_dict (a mapping of names to tensors)")
-    try:
-        return atari_mmn_from_state_dict(state).eval()
-    except (KeyError, ValueError, RuntimeError) as err:
-        raise InputError(
-            f"{path}: not an Atari MMN state_dict ({str(err).splitlines()[0]})"
-        ) from err
+    return load_mmn(path, from_state_dict=atari_mmn_from_state_dict, what="Atari MMN").eval()
 
 
 def plot_pair(frames, attribution, i, j, path):

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from diffig_core import QBN, GRUNet, MMNet
+from diffig_core import QBN, GRUNet, MMNet, mmn_from_state_dict, run_episode
 
 ENV_ID = "ALE/Pong-v5"
 FRAME = 80
@@ -81,13 +81,7 @@ def make_atari_mmn(gru_size=32, n_actions=3, hx_code=64, obs_code=100) -> MMNet:
 
 def atari_mmn_from_state_dict(state_dict) -> MMNet:
     """Build an Atari MMN from a state_dict (keys gru_net.*, obx_net.*, bhx_net.*), strictly."""
-    net = make_atari_mmn(*atari_mmn_shapes(state_dict))
-    missing, unexpected = net.load_state_dict(state_dict, strict=False)
-    if missing or unexpected:
-        raise KeyError(
-            f"state_dict does not match the Atari MMN: missing {missing}, unexpected {unexpected}"
-        )
-    return net
+    return mmn_from_state_dict(state_dict, make=make_atari_mmn, shapes=atari_mmn_shapes)
 
 
 def preprocess_frame(frame) -> torch.Tensor:
@@ -113,24 +107,19 @@ def env_action_map(n_actions: int):
     return lambda a: mapping[int(a)]
 
 
-@torch.no_grad()
 def record_episode(mmn: MMNet, *, seed: int, max_steps: int) -> dict:
     """One greedy episode (at most ``max_steps`` steps): return, preprocessed frames, actions."""
     env = make_pong_env()
-    to_env = env_action_map(mmn.gru_net.actor_linear.out_features)
     try:
-        obs, _ = env.reset(seed=int(seed))
-        hx = mmn.initial_hidden()
-        frames, actions, total, done = [], [], 0.0, False
-        while not done and len(actions) < max_steps:
-            x = preprocess_frame(obs)
-            logits, hx, _, _ = mmn.step(x, hx)
-            action = int(logits.argmax())
-            frames.append(x[0].numpy())
-            actions.append(action)
-            obs, reward, terminated, truncated, _ = env.step(to_env(action))
-            total += float(reward)
-            done = terminated or truncated
+        total, rec = run_episode(
+            mmn,
+            env,
+            seed,
+            record=True,
+            preprocess=preprocess_frame,
+            env_action=env_action_map(mmn.gru_net.actor_linear.out_features),
+            max_steps=max_steps,
+        )
     finally:
         env.close()
-    return {"return": total, "frames": np.stack(frames), "actions": np.array(actions)}
+    return {"return": total, "frames": rec["obs"], "actions": rec["action"]}

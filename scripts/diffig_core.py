@@ -145,9 +145,13 @@ def mmn_shapes(state_dict) -> tuple[int, int, int]:
     return int(gru_size), int(hx_code), int(obs_code)
 
 
-def mmn_from_state_dict(state_dict) -> MMNet:
-    """Build an MMN from a state_dict (keys gru_net.*, obx_net.*, bhx_net.*), strictly."""
-    net = make_mmn(*mmn_shapes(state_dict))
+def mmn_from_state_dict(state_dict, *, make=make_mmn, shapes=mmn_shapes) -> MMNet:
+    """Build an MMN from a state_dict (keys gru_net.*, obx_net.*, bhx_net.*), strictly.
+
+    ``shapes`` reads the constructor arguments of ``make`` from the state_dict (CartPole's
+    by default; diffig_atari passes the Atari ones).
+    """
+    net = make(*shapes(state_dict))
     missing, unexpected = net.load_state_dict(state_dict, strict=False)
     if missing or unexpected:
         raise KeyError(
@@ -168,21 +172,40 @@ def expert_action(obs) -> int:
     return int(3.0 * obs[2] + obs[3] > 0)
 
 
+def _as_input(obs):
+    return torch.tensor(obs, dtype=torch.float32)[None]  # a copy, never a view of env state
+
+
 @torch.no_grad()
-def run_episode(net: MMNet, env, seed: int, epsilon: float = 0.0, rng=None, record: bool = False):
-    """One greedy episode (epsilon-random actions if epsilon > 0); returns (return, record)."""
+def run_episode(
+    net: MMNet,
+    env,
+    seed: int,
+    epsilon: float = 0.0,
+    rng=None,
+    record: bool = False,
+    *,
+    preprocess=_as_input,
+    env_action=int,
+    max_steps: int | None = None,
+):
+    """One greedy episode (epsilon-random actions if epsilon > 0); returns (return, record).
+
+    ``record['obs']`` holds the network's inputs (the preprocessed observations). Defaults are
+    CartPole's; an Atari MMN passes its frame preprocessing, action map and a step cap.
+    """
     obs, _ = env.reset(seed=int(seed))
     hx = net.initial_hidden()
     total, rec = 0.0, defaultdict(list)
-    done = False
+    done, steps = False, 0
     while not done:
-        x = torch.tensor(obs, dtype=torch.float32).unsqueeze(0)  # a copy, never a view of env state
+        x = preprocess(obs)
         logits, hx, obs_code, hx_code = net.step(x, hx)
         action = int(logits.argmax(dim=1))
         if epsilon > 0 and rng.random() < epsilon:
-            action = int(rng.integers(2))
+            action = int(rng.integers(logits.shape[1]))
         if record:
-            rec["obs"].append(np.array(obs, dtype=np.float32))
+            rec["obs"].append(x[0].numpy())
             rec["features"].append(net.gru_net.input_ff(x)[0].numpy())
             rec["hidden"].append(hx[0].numpy().copy())
             rec["action"].append(action)
@@ -190,9 +213,10 @@ def run_episode(net: MMNet, env, seed: int, epsilon: float = 0.0, rng=None, reco
                 rec["obs_code"].append(obs_code[0].numpy().astype(np.int8))
             if hx_code is not None:
                 rec["hx_code"].append(hx_code[0].numpy().astype(np.int8))
-        obs, reward, terminated, truncated, _ = env.step(action)
-        total += reward
-        done = terminated or truncated
+        obs, reward, terminated, truncated, _ = env.step(env_action(action))
+        total += float(reward)
+        steps += 1
+        done = terminated or truncated or (max_steps is not None and steps >= max_steps)
     return total, {k: np.array(v) for k, v in rec.items()}
 
 
@@ -425,10 +449,6 @@ def finetune_mmn(
 # ---------------------------------------------------------------- Moore machine
 def _key(code) -> str:
     return "".join({-1: "-", 0: "0", 1: "+"}[int(c)] for c in code)
-
-
-def _as_input(obs):
-    return torch.tensor(obs, dtype=torch.float32)[None]  # a copy, never a view of env state
 
 
 @torch.no_grad()

@@ -44,13 +44,16 @@ def load_qbn(path, n: int, out_activation: str) -> QBN:
     return qbn
 
 
-def load_mmn(path) -> MMNet:
-    """An MMN from a state_dict with keys gru_net.*, obx_net.*, bhx_net.* (CUDA-saved files load on CPU)."""
+def load_mmn(path, *, from_state_dict=mmn_from_state_dict, what: str = "MMN") -> MMNet:
+    """An MMN from a state_dict with keys gru_net.*, obx_net.*, bhx_net.* (CUDA-saved files load on CPU).
+
+    ``from_state_dict`` builds the network (CartPole's by default; diffig_atari's for Pong).
+    """
     state = _state_dict(path)
     try:
-        return mmn_from_state_dict(state)
-    except (KeyError, RuntimeError, IndexError) as err:
-        raise InputError(f"{path}: not an MMN state_dict ({str(err).splitlines()[0]})") from err
+        return from_state_dict(state)
+    except (KeyError, ValueError, RuntimeError, IndexError) as err:
+        raise InputError(f"{path}: not an {what} state_dict ({str(err).splitlines()[0]})") from err
 
 
 def load_observations(path) -> np.ndarray:
