@@ -14,12 +14,13 @@ all: reproduce
 
 # The environment: torch first by its exact pin (a CPU wheel on this machine kind),
 # then the complete lock with --no-deps, so pip resolves nothing on its own.
-$(BIN)/.installed: requirements.lock
+$(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
-	$(BIN)/python -c "import torch, tensorflow, shap, alibi, captum, highway_env, ale_py, snakemake"
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+	$(BIN)/python -c "import torch, tensorflow, shap, alibi, captum, highway_env, ale_py, snakemake, xai_repro"
 	touch $@
 
 venv: $(BIN)/.installed
@@ -31,14 +32,14 @@ report: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report report.html
 
 lint: venv
-	$(BIN)/ruff check scripts tests
-	$(BIN)/ruff format --check scripts tests
+	$(BIN)/ruff check src scripts tests
+	$(BIN)/ruff format --check src scripts tests
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint
 
 format: venv
-	$(BIN)/ruff format scripts tests
-	$(BIN)/ruff check --fix scripts tests
+	$(BIN)/ruff format src scripts tests
+	$(BIN)/ruff check --fix src scripts tests
 	$(BIN)/snakefmt Snakefile rules
 
 # Lints, unit tests, dry-runs of every config and the test config end to end.

@@ -24,7 +24,7 @@ STUDY_TARGETS["cfrl"] = [
 
 rule prepare_cfrl_data:
     input:
-        modules=modules("cfrl_data"),
+        modules=modules("cfrl.data"),
     output:
         dataset="results/cfrl/data/dataset.npz",
     log:
@@ -43,13 +43,13 @@ rule prepare_cfrl_data:
         digits=CFRL["digits"],
         mnist=CFRL["mnist"],
     script:
-        "../scripts/prepare_cfrl_data.py"
+        "../scripts/cfrl/prepare_cfrl_data.py"
 
 
 rule train_cfrl_classifier:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
-        modules=modules("cfrl_data", "cfrl_models"),
+        modules=modules("cfrl.data", "cfrl.models"),
     output:
         weights="results/cfrl/models/classifier.npz",
         metrics="results/cfrl/models/classifier.json",
@@ -67,13 +67,13 @@ rule train_cfrl_classifier:
         **CFRL["classifier"],
         seed=CFRL["seed"],
     script:
-        "../scripts/train_cfrl_classifier.py"
+        "../scripts/cfrl/train_cfrl_classifier.py"
 
 
 rule train_cfrl_autoencoder:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
-        modules=modules("cfrl_data", "cfrl_metrics", "cfrl_models"),
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
     output:
         weights=f"results/cfrl/models/autoencoder.{CFRL_EXT}",
         metrics="results/cfrl/models/autoencoder.json",
@@ -92,7 +92,7 @@ rule train_cfrl_autoencoder:
         seed=CFRL["seed"],
         backend=CFRL["cfrl"]["backend"],
     script:
-        "../scripts/train_cfrl_autoencoder.py"
+        "../scripts/cfrl/train_cfrl_autoencoder.py"
 
 
 rule fit_cfrl:
@@ -100,7 +100,7 @@ rule fit_cfrl:
         dataset=rules.prepare_cfrl_data.output.dataset,
         classifier=rules.train_cfrl_classifier.output.weights,
         autoencoder=rules.train_cfrl_autoencoder.output.weights,
-        modules=modules("cfrl_data", "cfrl_explainer", "cfrl_models"),
+        modules=modules("cfrl.data", "cfrl.explainer", "cfrl.models"),
     output:
         actor=f"results/cfrl/models/actor.{CFRL_EXT}",
         log_csv="results/cfrl/training_log.csv",
@@ -121,7 +121,7 @@ rule fit_cfrl:
         autoencoder=CFRL["autoencoder"],
         cfrl=CFRL["cfrl"],
     script:
-        "../scripts/fit_cfrl.py"
+        "../scripts/cfrl/fit_cfrl.py"
 
 
 rule explain_cfrl:
@@ -130,7 +130,7 @@ rule explain_cfrl:
         classifier=rules.train_cfrl_classifier.output.weights,
         autoencoder=rules.train_cfrl_autoencoder.output.weights,
         actor=rules.fit_cfrl.output.actor,
-        modules=modules("cfrl_data", "cfrl_explainer", "cfrl_metrics", "cfrl_models"),
+        modules=modules("cfrl.data", "cfrl.explainer", "cfrl.metrics", "cfrl.models"),
     output:
         counterfactuals="results/cfrl/counterfactuals/cfrl.npz",
         timing="results/cfrl/counterfactuals/cfrl_timing.json",
@@ -153,14 +153,14 @@ rule explain_cfrl:
             k: CFRL["explain"][k] for k in ("n_instances", "batch_size", "repeats")
         },
     script:
-        "../scripts/explain_cfrl.py"
+        "../scripts/cfrl/explain_cfrl.py"
 
 
 rule search_baseline_counterfactuals:
     input:
         classifier=rules.train_cfrl_classifier.output.weights,
         counterfactuals=rules.explain_cfrl.output.counterfactuals,
-        modules=modules("cfrl_metrics", "cfrl_models"),
+        modules=modules("cfrl.metrics", "cfrl.models"),
     output:
         baseline="results/cfrl/counterfactuals/baseline.npz",
         timing="results/cfrl/counterfactuals/baseline_timing.json",
@@ -179,13 +179,13 @@ rule search_baseline_counterfactuals:
         image_size=CFRL_IMAGE_SIZE,
         baseline=CFRL["baseline"],
     script:
-        "../scripts/search_baseline_counterfactuals.py"
+        "../scripts/cfrl/search_baseline_counterfactuals.py"
 
 
 rule plot_cfrl_training:
     input:
         log_csv=rules.fit_cfrl.output.log_csv,
-        modules=modules("cfrl_explainer", "cfrl_models"),
+        modules=modules("cfrl.explainer", "cfrl.models"),
     output:
         figure=report(
             "results/cfrl/figures/training_curves.png",
@@ -203,7 +203,7 @@ rule plot_cfrl_training:
         mem_mb=1024,
         runtime=5,
     script:
-        "../scripts/plot_cfrl_training.py"
+        "../scripts/cfrl/plot_cfrl_training.py"
 
 
 rule plot_counterfactuals:
@@ -239,7 +239,7 @@ rule plot_counterfactuals:
         plot_target=CFRL["explain"]["plot_target"],
         n_examples=CFRL["explain"]["n_examples"],
     script:
-        "../scripts/plot_counterfactuals.py"
+        "../scripts/cfrl/plot_counterfactuals.py"
 
 
 rule summarize_cfrl:
@@ -253,7 +253,7 @@ rule summarize_cfrl:
         cfrl_timing=rules.explain_cfrl.output.timing,
         baseline=rules.search_baseline_counterfactuals.output.baseline,
         baseline_timing=rules.search_baseline_counterfactuals.output.timing,
-        modules=modules("cfrl_data", "cfrl_metrics", "cfrl_models"),
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
     output:
         metrics="results/cfrl/metrics.json",
     log:
@@ -273,4 +273,4 @@ rule summarize_cfrl:
         autoencoder=CFRL["autoencoder"],
         l0_tolerance=CFRL["explain"]["l0_tolerance"],
     script:
-        "../scripts/summarize_cfrl.py"
+        "../scripts/cfrl/summarize_cfrl.py"

@@ -20,11 +20,16 @@ def all_targets():
 
 
 def modules(*names):
-    """Shared science modules a rule's script imports (directly or not), as its inputs.
+    """The science modules a rule's script imports (directly or not), as its inputs.
 
+    ``names`` are dotted paths inside the ``xai_repro`` package (``"duffing.ode"``).
     Snakemake's code trigger sees only the rule's own script: without these inputs,
-    editing scripts/<study>_*.py would rerun nothing.
+    editing src/xai_repro/<study>/*.py would rerun nothing. tests/test_layout.py checks
+    that each list equals the script's imports, followed transitively.
     """
     # relative to the working directory: Snakemake records each job's set of input paths,
     # and an absolute path would make a moved or copied workflow rerun everything
-    return [os.path.relpath(f"{workflow.basedir}/scripts/{name}.py") for name in names]
+    return [
+        os.path.relpath(f"{workflow.basedir}/src/xai_repro/{name.replace('.', '/')}.py")
+        for name in names
+    ]

@@ -25,7 +25,7 @@ wildcard_constraints:
 
 rule train_gru_policy:
     input:
-        modules=modules("diffig_core", "diffig_io"),
+        modules=modules("diffig.core", "diffig.io"),
     output:
         gru="results/diffig/models/gru.pt",
         history="results/diffig/models/gru_history.csv",
@@ -43,13 +43,13 @@ rule train_gru_policy:
         seed=DIFFIG["seed"],
         gru=DIFFIG["gru"],
     script:
-        "../scripts/train_gru_policy.py"
+        "../scripts/diffig/train_gru_policy.py"
 
 
 rule collect_bottleneck_data:
     input:
         gru=rules.train_gru_policy.output.gru,
-        modules=modules("diffig_core", "diffig_io"),
+        modules=modules("diffig.core", "diffig.io"),
     output:
         data="results/diffig/data/bottleneck.npz",
     log:
@@ -66,14 +66,14 @@ rule collect_bottleneck_data:
         seed=DIFFIG["seed"],
         bottleneck=DIFFIG["bottleneck"],
     script:
-        "../scripts/collect_bottleneck_data.py"
+        "../scripts/diffig/collect_bottleneck_data.py"
 
 
 rule train_qbn:
     input:
         gru=rules.train_gru_policy.output.gru,
         data=rules.collect_bottleneck_data.output.data,
-        modules=modules("diffig_core", "diffig_io"),
+        modules=modules("diffig.core", "diffig.io"),
     output:
         qbn="results/diffig/models/{kind}_qbn.pt",
         history="results/diffig/models/{kind}_qbn_history.csv",
@@ -91,7 +91,7 @@ rule train_qbn:
         seed=DIFFIG["seed"],
         qbn=DIFFIG["qbn"],
     script:
-        "../scripts/train_qbn.py"
+        "../scripts/diffig/train_qbn.py"
 
 
 if DIFFIG["pretrained"]["model"]:
@@ -99,7 +99,7 @@ if DIFFIG["pretrained"]["model"]:
     rule import_mmn:
         input:
             source=DIFFIG["pretrained"]["model"],
-            modules=modules("diffig_core", "diffig_io"),
+            modules=modules("diffig.core", "diffig.io"),
         output:
             mmn="results/diffig/models/mmn.pt",
         log:
@@ -113,7 +113,7 @@ if DIFFIG["pretrained"]["model"]:
             mem_mb=1024,
             runtime=5,
         script:
-            "../scripts/import_mmn.py"
+            "../scripts/diffig/import_mmn.py"
 
 else:
 
@@ -122,7 +122,7 @@ else:
             gru=rules.train_gru_policy.output.gru,
             hx="results/diffig/models/hx_qbn.pt",
             obs="results/diffig/models/obs_qbn.pt",
-            modules=modules("diffig_core", "diffig_io"),
+            modules=modules("diffig.core", "diffig.io"),
         output:
             mmn="results/diffig/models/mmn.pt",
             history="results/diffig/models/mmn_history.csv",
@@ -140,13 +140,13 @@ else:
             seed=DIFFIG["seed"],
             finetune=DIFFIG["finetune"],
         script:
-            "../scripts/finetune_mmn.py"
+            "../scripts/diffig/finetune_mmn.py"
 
 
 rule evaluate_mmn:
     input:
         mmn="results/diffig/models/mmn.pt",
-        modules=modules("diffig_core", "diffig_io"),
+        modules=modules("diffig.core", "diffig.io"),
     output:
         returns="results/diffig/returns.json",
     log:
@@ -163,13 +163,13 @@ rule evaluate_mmn:
         seed=DIFFIG["seed"],
         evaluation=DIFFIG["evaluation"],
     script:
-        "../scripts/evaluate_mmn.py"
+        "../scripts/diffig/evaluate_mmn.py"
 
 
 rule extract_moore_machine:
     input:
         mmn="results/diffig/models/mmn.pt",
-        modules=modules("diffig_core", "diffig_io"),
+        modules=modules("diffig.core", "diffig.io"),
     output:
         machine="results/diffig/moore_machine.json",
         raw="results/diffig/transitions_raw.csv",
@@ -189,13 +189,13 @@ rule extract_moore_machine:
         machine=DIFFIG["machine"],
         evaluation=DIFFIG["evaluation"],
     script:
-        "../scripts/extract_moore_machine.py"
+        "../scripts/diffig/extract_moore_machine.py"
 
 
 rule attribute_diffig:
     input:
         mmn="results/diffig/models/mmn.pt",
-        modules=modules("diffig_core", "diffig_io"),
+        modules=modules("diffig.core", "diffig.io"),
     output:
         diff_ig="results/diffig/diff_ig.json",
     log:
@@ -213,7 +213,7 @@ rule attribute_diffig:
         diff_ig=DIFFIG["diff_ig"],
         observations=DIFFIG["pretrained"]["observations"],
     script:
-        "../scripts/attribute_diffig.py"
+        "../scripts/diffig/attribute_diffig.py"
 
 
 rule plot_diff_ig:
@@ -241,7 +241,7 @@ rule plot_diff_ig:
         mem_mb=1024,
         runtime=5,
     script:
-        "../scripts/plot_diff_ig.py"
+        "../scripts/diffig/plot_diff_ig.py"
 
 
 rule plot_moore_machine:
@@ -269,7 +269,7 @@ rule plot_moore_machine:
         mem_mb=1024,
         runtime=5,
     script:
-        "../scripts/plot_moore_machine.py"
+        "../scripts/diffig/plot_moore_machine.py"
 
 
 rule summarize_diffig:
@@ -290,7 +290,7 @@ rule summarize_diffig:
         mem_mb=1024,
         runtime=5,
     script:
-        "../scripts/summarize_diffig.py"
+        "../scripts/diffig/summarize_diffig.py"
 
 
 if ATARI["model"]:
@@ -298,7 +298,7 @@ if ATARI["model"]:
     rule analyze_atari_mmn:
         input:
             model=ATARI["model"],
-            modules=modules("diffig_core", "diffig_atari", "diffig_io"),
+            modules=modules("diffig.core", "diffig.atari", "diffig.io"),
         output:
             metrics="results/diffig/atari/metrics.json",
             figures=ATARI_FIGURES,
@@ -318,4 +318,4 @@ if ATARI["model"]:
             diff_ig=DIFFIG["diff_ig"],
             minimize_restarts=DIFFIG["machine"]["minimize_restarts"],
         script:
-            "../scripts/analyze_atari_mmn.py"
+            "../scripts/diffig/analyze_atari_mmn.py"

@@ -20,7 +20,7 @@ wildcard_constraints:
 
 rule simulate_duffing:
     input:
-        modules=modules("duffing_ode"),
+        modules=modules("duffing.ode"),
     output:
         samples="results/duffing/data/samples.csv",
     log:
@@ -39,13 +39,13 @@ rule simulate_duffing:
         sampling=DUFFING["sampling"],
         tolerances=DUFFING["true_model"],
     script:
-        "../scripts/simulate_duffing.py"
+        "../scripts/duffing/simulate_duffing.py"
 
 
 rule split_duffing:
     input:
         samples=rules.simulate_duffing.output.samples,
-        modules=modules("duffing_ode"),
+        modules=modules("duffing.ode"),
     output:
         train="results/duffing/data/train.csv",
         test="results/duffing/data/test.csv",
@@ -64,14 +64,14 @@ rule split_duffing:
         seed=DUFFING["seed"],
         test_fraction=DUFFING["sampling"]["test_fraction"],
     script:
-        "../scripts/split_duffing.py"
+        "../scripts/duffing/split_duffing.py"
 
 
 rule train_surrogate:
     input:
         train=rules.split_duffing.output.train,
         scaler=rules.split_duffing.output.scaler,
-        modules=modules("duffing_ode", "duffing_surrogate"),
+        modules=modules("duffing.ode", "duffing.surrogate"),
     output:
         model="results/duffing/models/surrogate.keras",
         history="results/duffing/models/history.csv",
@@ -89,7 +89,7 @@ rule train_surrogate:
         seed=DUFFING["seed"],
         surrogate=DUFFING["surrogate"],
     script:
-        "../scripts/train_surrogate.py"
+        "../scripts/duffing/train_surrogate.py"
 
 
 rule evaluate_surrogate:
@@ -97,7 +97,7 @@ rule evaluate_surrogate:
         test=rules.split_duffing.output.test,
         scaler=rules.split_duffing.output.scaler,
         model=rules.train_surrogate.output.model,
-        modules=modules("duffing_ode", "duffing_surrogate"),
+        modules=modules("duffing.ode", "duffing.surrogate"),
     output:
         predictions="results/duffing/models/test_predictions.csv",
         metrics="results/duffing/models/surrogate_metrics.json",
@@ -112,14 +112,14 @@ rule evaluate_surrogate:
         mem_mb=2048,
         runtime=10,
     script:
-        "../scripts/evaluate_surrogate.py"
+        "../scripts/duffing/evaluate_surrogate.py"
 
 
 rule benchmark_true_model:
     input:
         test=rules.split_duffing.output.test,
         scaler=rules.split_duffing.output.scaler,
-        modules=modules("duffing_ode"),
+        modules=modules("duffing.ode"),
     output:
         benchmark="results/duffing/true_model_benchmark.json",
     log:
@@ -138,13 +138,13 @@ rule benchmark_true_model:
         tolerances=DUFFING["true_model"],
         benchmark=DUFFING["benchmark"],
     script:
-        "../scripts/benchmark_true_model.py"
+        "../scripts/duffing/benchmark_true_model.py"
 
 
 rule select_points:
     input:
         predictions=rules.evaluate_surrogate.output.predictions,
-        modules=modules("duffing_explain", "duffing_ode"),
+        modules=modules("duffing.explain", "duffing.ode"),
     output:
         points="results/duffing/attributions/points.csv",
     log:
@@ -161,7 +161,7 @@ rule select_points:
         seed=DUFFING["seed"],
         explain=DUFFING["explain"],
     script:
-        "../scripts/select_points.py"
+        "../scripts/duffing/select_points.py"
 
 
 rule attribute_duffing:
@@ -170,7 +170,7 @@ rule attribute_duffing:
         train=rules.split_duffing.output.train,
         scaler=rules.split_duffing.output.scaler,
         model=rules.train_surrogate.output.model,
-        modules=modules("duffing_explain", "duffing_ode", "duffing_surrogate"),
+        modules=modules("duffing.explain", "duffing.ode", "duffing.surrogate"),
     output:
         attributions="results/duffing/attributions/{explainer}.csv",
     log:
@@ -189,14 +189,14 @@ rule attribute_duffing:
         tolerances=DUFFING["true_model"],
         explain=DUFFING["explain"],
     script:
-        "../scripts/attribute_duffing.py"
+        "../scripts/duffing/attribute_duffing.py"
 
 
 rule differentiate_true_model:
     input:
         points=rules.select_points.output.points,
         scaler=rules.split_duffing.output.scaler,
-        modules=modules("duffing_ode"),
+        modules=modules("duffing.ode"),
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
     log:
@@ -214,7 +214,7 @@ rule differentiate_true_model:
         tolerances=DUFFING["true_model"],
         delta=DUFFING["explain"]["fd_delta"],
     script:
-        "../scripts/differentiate_true_model.py"
+        "../scripts/duffing/differentiate_true_model.py"
 
 
 rule plot_surrogate:
@@ -238,13 +238,13 @@ rule plot_surrogate:
         mem_mb=1024,
         runtime=5,
     script:
-        "../scripts/plot_surrogate.py"
+        "../scripts/duffing/plot_surrogate.py"
 
 
 rule plot_attributions:
     input:
         attributions=rules.attribute_duffing.output.attributions,
-        modules=modules("duffing_explain", "duffing_ode"),
+        modules=modules("duffing.explain", "duffing.ode"),
     output:
         contributions=report(
             "results/duffing/figures/contributions_{explainer}.png",
@@ -269,7 +269,7 @@ rule plot_attributions:
         mem_mb=1024,
         runtime=5,
     script:
-        "../scripts/plot_attributions.py"
+        "../scripts/duffing/plot_attributions.py"
 
 
 rule plot_gradient_comparison:
@@ -279,7 +279,7 @@ rule plot_gradient_comparison:
             explainer=DUFFING["explain"]["explainers"],
         ),
         gradients=rules.differentiate_true_model.output.gradients,
-        modules=modules("duffing_ode"),
+        modules=modules("duffing.ode"),
     output:
         figure=report(
             "results/duffing/figures/attribution_vs_gradient.png",
@@ -297,7 +297,7 @@ rule plot_gradient_comparison:
         mem_mb=1024,
         runtime=5,
     script:
-        "../scripts/plot_gradient_comparison.py"
+        "../scripts/duffing/plot_gradient_comparison.py"
 
 
 rule summarize_duffing:
@@ -309,7 +309,7 @@ rule summarize_duffing:
             explainer=DUFFING["explain"]["explainers"],
         ),
         gradients=rules.differentiate_true_model.output.gradients,
-        modules=modules("duffing_explain", "duffing_ode"),
+        modules=modules("duffing.explain", "duffing.ode"),
     output:
         metrics="results/duffing/metrics.json",
     log:
@@ -323,4 +323,4 @@ rule summarize_duffing:
         mem_mb=1024,
         runtime=5,
     script:
-        "../scripts/summarize_duffing.py"
+        "../scripts/duffing/summarize_duffing.py"

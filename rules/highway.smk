@@ -27,7 +27,7 @@ wildcard_constraints:
 
 rule train_highway:
     input:
-        modules=modules("highway_model"),
+        modules=modules("highway.model"),
     output:
         untrained="results/highway/models/untrained.pt",
         trained="results/highway/models/trained.pt",
@@ -51,14 +51,14 @@ rule train_highway:
         checkpoint_every=HIGHWAY["train"]["checkpoint_every"],
         checkpoint_dir="results/highway/checkpoints",
     script:
-        "../scripts/train_highway.py"
+        "../scripts/highway/train_highway.py"
 
 
 rule evaluate_highway:
     input:
         trained=rules.train_highway.output.trained,
         untrained=rules.train_highway.output.untrained,
-        modules=modules("highway_model"),
+        modules=modules("highway.model"),
     output:
         evaluation="results/highway/evaluation.json",
     log:
@@ -75,12 +75,12 @@ rule evaluate_highway:
         seed=HIGHWAY["seed"],
         episodes=HIGHWAY["evaluate"]["episodes"],
     script:
-        "../scripts/evaluate_highway.py"
+        "../scripts/highway/evaluate_highway.py"
 
 
 rule benchmark_highway_training:
     input:
-        modules=modules("highway_model", "train_highway"),
+        modules=modules("highway.model"),
     output:
         benchmark="results/highway/benchmark.json",
     log:
@@ -101,13 +101,13 @@ rule benchmark_highway_training:
         net=HIGHWAY["network"],
         dqn=HIGHWAY["dqn"],
     script:
-        "../scripts/benchmark_highway_training.py"
+        "../scripts/highway/benchmark_highway_training.py"
 
 
 rule rollout_highway:
     input:
         model="results/highway/models/{policy}.pt",
-        modules=modules("highway_model"),
+        modules=modules("highway.model"),
     output:
         rollout="results/highway/rollouts/{policy}.npz",
     log:
@@ -124,7 +124,7 @@ rule rollout_highway:
         seed=HIGHWAY["seed"],
         episode_seed=HIGHWAY["analysis"]["episode_seed"],
     script:
-        "../scripts/rollout_highway.py"
+        "../scripts/highway/rollout_highway.py"
 
 
 rule analyze_highway:
@@ -133,7 +133,7 @@ rule analyze_highway:
         untrained=rules.train_highway.output.untrained,
         rollout_trained="results/highway/rollouts/trained.npz",
         rollout_untrained="results/highway/rollouts/untrained.npz",
-        modules=modules("highway_model", "highway_explain"),
+        modules=modules("highway.model", "highway.explain"),
     output:
         **{
             name: report(
@@ -166,7 +166,7 @@ rule analyze_highway:
         perturb_sigmas=HIGHWAY["analysis"]["perturb_sigmas"],
         ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],
     script:
-        "../scripts/analyze_highway.py"
+        "../scripts/highway/analyze_highway.py"
 
 
 rule summarize_highway:
@@ -188,4 +188,4 @@ rule summarize_highway:
         mem_mb=512,
         runtime=5,
     script:
-        "../scripts/summarize_highway.py"
+        "../scripts/highway/summarize_highway.py"

@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "envs", "report", "profiles")
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "rules",
+    "scripts",
+    "src",
+    "pyproject.toml",
+    "config",
+    "envs",
+    "report",
+    "profiles",
+)
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
@@ -31,9 +41,21 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+def workflow_env(workdir: Path) -> dict:
+    """The environment for running the workflow copied to ``workdir``: its own ``src/``
+    comes before the editable install of the repository's (PYTHONPATH precedes .pth paths),
+    so a test that edits the copy's science runs the edited code."""
+    pythonpath = os.pathsep.join(
+        p for p in (str(Path(workdir).resolve() / "src"), os.environ.get("PYTHONPATH")) if p
+    )
+    return dict(
+        os.environ, SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=pythonpath
+    )
+
+
 def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800):
     """Run snakemake in ``workdir``; return the CompletedProcess (stdout+stderr merged)."""
-    env = dict(os.environ, SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2")
+    env = workflow_env(workdir)
     proc = subprocess.run(
         [SNAKEMAKE, *args],
         cwd=workdir,

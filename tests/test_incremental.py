@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from conftest import REPO, SNAKEMAKE
+from conftest import REPO, SNAKEMAKE, workflow_env
 from workflow_state import (
     TEST_CONFIG,
     clone_run,
@@ -62,7 +62,7 @@ def _set_duffing(workdir, section, key, value):
 
 
 def _run(workdir, *args, timeout=1200):
-    env = dict(os.environ, SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2")
+    env = workflow_env(workdir)
     return subprocess.run(
         [SNAKEMAKE, "--cores", "2", "--configfile", TEST_CONFIG, *args],
         cwd=workdir,
@@ -113,7 +113,7 @@ def test_upstream_parameter_change_stays_inside_its_study(finished):
 
 
 def test_script_change_reruns_its_rule_and_downstream(finished):
-    script = finished / "scripts" / "select_points.py"
+    script = finished / "scripts" / "duffing" / "select_points.py"
     script.write_text(script.read_text() + "\n# changed\n")
     assert planned_jobs(finished) == FROM_SELECT_POINTS
 
@@ -159,7 +159,7 @@ def _incomplete_markers(workdir):
 def test_killed_job_is_rerun_and_never_taken_as_output(finished):
     target = "results/duffing/models/surrogate.keras"
     before = snapshot(finished)
-    env = dict(os.environ, SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2")
+    env = workflow_env(finished)
     proc = subprocess.Popen(
         [SNAKEMAKE, "--cores", "2", "--configfile", TEST_CONFIG]
         + ["--forcerun", "train_surrogate", "--", target],

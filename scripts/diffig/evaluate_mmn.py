@@ -1,0 +1,32 @@
+"""Rule ``evaluate_mmn``: greedy returns of the GRU and of each inserted network.
+
+Reads ``mmn.pt``; writes ``returns.json`` with, for gru, gru_hxqbn, gru_obsqbn and mmn,
+the mean, std and every return over ``episodes`` seeded episodes.
+"""
+
+from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
+from xai_repro.diffig.core import MMNet, evaluate
+from xai_repro.diffig.io import load_mmn
+
+
+def main(mmn_pt, returns_json, *, seed, evaluation):
+    seed_everything(seed)
+    mmn = load_mmn(mmn_pt)
+    nets = {
+        "gru": MMNet(mmn.gru_net),
+        "gru_hxqbn": MMNet(mmn.gru_net, None, mmn.bhx_net),
+        "gru_obsqbn": MMNet(mmn.gru_net, mmn.obx_net, None),
+        "mmn": mmn,
+    }
+    out = {}
+    for name, net in nets.items():
+        r = evaluate(net, evaluation["episodes"], seed=evaluation["seed"])
+        out[name] = {"mean": float(r.mean()), "std": float(r.std()), "returns": r.tolist()}
+    write_json(returns_json, out)
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    limit_threads(sm.threads)
+    main(sm.input.mmn, sm.output.returns, **sm.params)

@@ -1,0 +1,39 @@
+"""Rule ``finetune_mmn``: insert both QBNs into the GRU and fine-tune the MMN.
+
+Reads ``gru.pt``, ``hx_qbn.pt``, ``obs_qbn.pt``; writes ``mmn.pt`` (state_dict with keys
+gru_net.*, obx_net.*, bhx_net.*, the MMN code base's format) and ``mmn_history.csv``.
+Fine-tuning matches the GRU's action probabilities until the MMN's greedy return
+reaches the GRU's.
+"""
+
+import pandas as pd
+
+from xai_repro.common import limit_threads, seed_everything, setup_logging, write_csv
+from xai_repro.diffig.core import MMNet, evaluate, finetune_mmn
+from xai_repro.diffig.io import load_gru, load_qbn, save_state
+
+
+def main(gru_pt, hx_pt, obs_pt, mmn_pt, history_csv, *, seed, finetune):
+    seed_everything(seed)
+    gru = load_gru(gru_pt)
+    mmn = MMNet(gru, load_qbn(obs_pt, 8, "relu6"), load_qbn(hx_pt, gru.gru_size, "tanh"))
+    target = float(evaluate(MMNet(gru), finetune["eval_episodes"], seed=30_000).mean())
+    mmn, history = finetune_mmn(
+        mmn,
+        gru,
+        steps=finetune["steps"],
+        lr=finetune["learning_rate"],
+        episodes_per_step=finetune["episodes_per_step"],
+        target_return=target,
+        eval_episodes=finetune["eval_episodes"],
+        seed=seed,
+    )
+    save_state(mmn, mmn_pt)
+    write_csv(history_csv, pd.DataFrame(history))
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    limit_threads(sm.threads)
+    main(sm.input.gru, sm.input.hx, sm.input.obs, sm.output.mmn, sm.output.history, **sm.params)

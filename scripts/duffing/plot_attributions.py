@@ -1,0 +1,90 @@
+"""Rule ``plot_attributions``: one explainer's attributions, surrogate vs true model.
+
+Reads ``attributions/<explainer>.csv``; writes ``contributions_<explainer>.png``
+(rows: outputs xt, vt; columns: the slice of each feature, plotting that feature's
+contribution against its scaled value, surrogate and true model side by side) and
+``aggregate_<explainer>.png`` (mean |attribution| per feature, model and output).
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from xai_repro.common import read_csv, save_figure, setup_logging  # noqa: E402
+from xai_repro.duffing.explain import aggregate_importance  # noqa: E402
+from xai_repro.duffing.ode import FEATURES, TARGETS  # noqa: E402
+
+MODELS = {"ml": ("surrogate (ML)", "o"), "true": ("true model (ODE)", "x")}
+
+
+def contributions_figure(frame, explainer: str):
+    fig, axs = plt.subplots(
+        len(TARGETS), len(FEATURES), figsize=(4.2 * len(FEATURES), 7), squeeze=False
+    )
+    for k, target in enumerate(TARGETS):
+        for j, feature in enumerate(FEATURES):
+            ax = axs[k, j]
+            sub = frame[(frame["slice"] == feature) & (frame["output"] == target)]
+            for model, (label, marker) in MODELS.items():
+                m = sub[sub["model"] == model].sort_values(feature)
+                ax.plot(m[feature], m[f"attr_{feature}"], marker=marker, ls="none", label=label)
+            ax.axhline(0, color="grey", lw=0.5)
+            ax.set(
+                title=f"{feature} -> {target}",
+                xlabel=f"{feature} (scaled; others near 0)",
+                ylabel="contribution",
+            )
+    axs[0, 0].legend()
+    fig.suptitle(f"{explainer}: feature contributions along one-feature slices")
+    fig.tight_layout()
+    return fig
+
+
+def aggregate_figure(frame, explainer: str):
+    agg = aggregate_importance(frame)
+    fig, axs = plt.subplots(1, len(TARGETS), figsize=(5 * len(TARGETS), 4), squeeze=False)
+    width = 0.8 / len(MODELS)
+    x = np.arange(len(FEATURES))
+    for k, target in enumerate(TARGETS):
+        ax = axs[0, k]
+        for i, (model, (label, _)) in enumerate(MODELS.items()):
+            if (model, target) in agg.index:
+                ax.bar(
+                    x + i * width - 0.4 + width / 2,
+                    agg.loc[(model, target)].to_numpy(),
+                    width,
+                    label=label,
+                )
+        ax.set(
+            xticks=x,
+            xticklabels=FEATURES,
+            ylabel="mean |contribution|",
+            title=f"Aggregate importance for {target}",
+        )
+    axs[0, 0].legend()
+    fig.suptitle(f"{explainer}: aggregate feature importance")
+    fig.tight_layout()
+    return fig
+
+
+def main(attributions_csv, contributions_png, aggregate_png, *, explainer):
+    frame = read_csv(
+        attributions_csv,
+        columns=["slice", "model", "output", *FEATURES, *[f"attr_{f}" for f in FEATURES]],
+        text=("slice", "model", "output"),
+    )
+    save_figure(contributions_figure(frame, explainer), contributions_png)
+    save_figure(aggregate_figure(frame, explainer), aggregate_png)
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    main(
+        sm.input.attributions,
+        sm.output.contributions,
+        sm.output.aggregate,
+        explainer=sm.wildcards.explainer,
+    )

@@ -1,0 +1,103 @@
+"""Rule ``summarize_duffing``: the study's headline numbers in ``metrics.json``.
+
+Reads ``surrogate_metrics.json``, ``true_model_benchmark.json``, every
+``attributions/<explainer>.csv`` and ``finite_differences.csv``. The keys are
+documented in README.md ("The Duffing study").
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from xai_repro.common import read_csv, read_json, setup_logging, write_json
+from xai_repro.duffing.explain import aggregate_importance, attribution_cube, rank_correlation
+from xai_repro.duffing.ode import FEATURES, TARGETS
+
+ATTR = [f"attr_{f}" for f in FEATURES]
+GRAD = [f"grad_{f}" for f in FEATURES]
+
+
+def gradient_cube(gradients) -> np.ndarray:
+    """(n_points, n_outputs, n_features) of gradient x scaled feature (the Taylor reference)."""
+    parts = []
+    for target in TARGETS:
+        sub = gradients[gradients["output"] == target].sort_values("point")
+        parts.append(sub[GRAD].to_numpy() * sub[list(FEATURES)].to_numpy())
+    return np.stack(parts, axis=1)
+
+
+def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -> dict:
+    cubes = {
+        e: {m: attribution_cube(f, m) for m in ("ml", "true")} for e, f in attributions.items()
+    }
+    reference = gradient_cube(gradients)
+    metrics = {
+        "surrogate_test_mse": surrogate["test_mse"],
+        "surrogate_relative_error_median": surrogate["relative_error_median"],
+        "attribution_rank_correlation": {
+            e: {t: rank_correlation(c["ml"][:, k], c["true"][:, k]) for k, t in enumerate(TARGETS)}
+            for e, c in cubes.items()
+        },
+        "gradient_rank_correlation": {
+            e: {
+                m: {t: rank_correlation(c[m][:, k], reference[:, k]) for k, t in enumerate(TARGETS)}
+                for m in c
+            }
+            for e, c in cubes.items()
+        },
+        "aggregate_importance": {
+            e: {
+                m: {
+                    t: dict(zip(FEATURES, row.to_numpy()))
+                    for (mm, t), row in aggregate_importance(f).iterrows()
+                    if mm == m
+                }
+                for m in ("ml", "true")
+            }
+            for e, f in attributions.items()
+        },
+        "true_model_rows_per_s": benchmark["vectorized"]["rows_per_s"]["median"],
+        "true_model_max_abs_error": benchmark["vectorized"]["max_abs_error"],
+        "true_model_threads": benchmark["vectorized"]["threads"],
+        "true_model_speedup_vs_odeint_loop": benchmark["speedup_median"],
+        "true_model_speedup_vs_odeint_loop_one_thread": benchmark["speedup_median_one_thread"],
+        "odeint_loop_rows_per_s": benchmark["odeint_loop"]["rows_per_s"]["median"],
+        "odeint_loop_max_abs_error": benchmark["odeint_loop"]["max_abs_error"],
+        "points_explained": int(next(iter(cubes.values()))["ml"].shape[0]),
+    }
+    if "exact" in cubes and "kernel_shap" in cubes:
+        per_model = {
+            m: float(np.abs(cubes["exact"][m] - cubes["kernel_shap"][m]).max())
+            for m in ("ml", "true")
+        }
+        metrics["exact_vs_kernel_max_abs_diff"] = max(per_model.values())
+        metrics["exact_vs_kernel_max_abs_diff_per_model"] = per_model
+    return metrics
+
+
+def main(surrogate_json, benchmark_json, attribution_csvs, gradients_csv, metrics_json):
+    attributions = {
+        Path(p).stem: read_csv(
+            p, columns=["point", "model", "output", *ATTR], text=("model", "output")
+        )
+        for p in attribution_csvs
+    }
+    gradients = read_csv(
+        gradients_csv, columns=["point", "output", *FEATURES, *GRAD], text=("output",)
+    )
+    metrics = summarize(
+        read_json(surrogate_json), read_json(benchmark_json), attributions, gradients
+    )
+    write_json(metrics_json, metrics)
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    main(
+        sm.input.surrogate,
+        sm.input.benchmark,
+        sm.input.attributions,
+        sm.input.gradients,
+        sm.output.metrics,
+    )

@@ -1,0 +1,56 @@
+"""Rule ``evaluate_highway``: seeded greedy episodes of trained, untrained and random policies."""
+
+import logging
+import time
+
+import numpy as np
+
+from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
+from xai_repro.highway.model import greedy_policy, load_network, make_env, run_episode
+
+log = logging.getLogger(__name__)
+
+
+def summarize(episodes):
+    returns = np.array([e["return"] for e in episodes])
+    return {
+        "mean_return": float(returns.mean()),
+        "std_return": float(returns.std()),
+        "crash_rate": float(np.mean([e["crashed"] for e in episodes])),
+        "arrival_rate": float(np.mean([e["arrived"] for e in episodes])),
+        "episodes": len(episodes),
+        "returns": returns.tolist(),
+    }
+
+
+def evaluate(policy, episodes, seed0):
+    env = make_env()
+    out, t0 = [], time.perf_counter()
+    for i in range(episodes):
+        out.append(run_episode(env, policy, seed0 + i))
+        if (i + 1) % 10 == 0:
+            log.info("%d/%d episodes, %.1f s", i + 1, episodes, time.perf_counter() - t0)
+    env.close()
+    return summarize(out)
+
+
+def main(trained, untrained, out_path, *, seed, episodes):
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
+    policies = {
+        "trained": greedy_policy(load_network(trained)),
+        "untrained": greedy_policy(load_network(untrained)),
+        "random": lambda obs: int(rng.integers(3)),
+    }
+    result = {}
+    for name, policy in policies.items():
+        result[name] = evaluate(policy, episodes, 10_000 + seed)
+        log.info("%s: %s", name, {k: v for k, v in result[name].items() if k != "returns"})
+    write_json(out_path, result)
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    limit_threads(sm.threads)
+    main(sm.input.trained, sm.input.untrained, sm.output.evaluation, **sm.params)

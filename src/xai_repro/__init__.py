@@ -1,0 +1,1 @@
+"""xai-repro: the science of four explainable-AI reproductions, one subpackage per study."""

@@ -1,0 +1,1 @@
+"""The cfrl study's science."""

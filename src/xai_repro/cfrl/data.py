@@ -1,0 +1,185 @@
+"""Image data of the counterfactual study: scikit-learn's 8x8 digits and local MNIST files.
+
+Every loader returns images as float32 in [0, 1] with shape (n, H, W, 1) (NHWC, one
+channel) and labels as int64 in [0, 9]. MNIST is read from a local path only, in one
+of its two standard forms: Keras' ``mnist.npz`` (keys x_train, y_train, x_test, y_test)
+or the four IDX files ``{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz``. Any
+problem with a file (missing, truncated, wrong magic, shape, dtype or labels) raises
+InputError naming the file.
+"""
+
+import gzip
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from xai_repro.common import InputError
+
+N_CLASSES = 10
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+_IDX_UBYTE = 0x08
+DATASET_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def check_images_labels(x, y, source: str, *, image_size: int | None = None):
+    """Validate raw images (n, H, W) uint8 and labels (n,) integers in [0, 9].
+
+    Returns (images float32 (n, H, W, 1) in [0, 1], labels int64). ``source`` names
+    the file(s) in error messages.
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.dtype != np.uint8:
+        raise InputError(f"{source}: images must be uint8 (0-255), found dtype {x.dtype}")
+    if x.ndim != 3 or x.shape[1] != x.shape[2]:
+        raise InputError(f"{source}: images must have shape (n, H, W) with H == W, found {x.shape}")
+    if image_size is not None and x.shape[1] != image_size:
+        raise InputError(f"{source}: images must be {image_size}x{image_size}, found {x.shape[1:]}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise InputError(f"{source}: labels must be integers, found dtype {y.dtype}")
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise InputError(f"{source}: need one label per image: images {x.shape}, labels {y.shape}")
+    if x.shape[0] == 0:
+        raise InputError(f"{source}: no images")
+    if y.min() < 0 or y.max() >= N_CLASSES:
+        raise InputError(
+            f"{source}: labels must lie in [0, {N_CLASSES - 1}], found [{y.min()}, {y.max()}]"
+        )
+    return (x.astype(np.float32) / 255.0)[..., None], y.astype(np.int64)
+
+
+def read_idx(path: str | Path, *, expected_ndim: int) -> np.ndarray:
+    """Read one gzipped IDX file of unsigned bytes (MNIST's format) into a uint8 array."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: MNIST file not found")
+    try:
+        with gzip.open(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(f"{path}: not a readable gzip file ({err})") from err
+    if len(raw) < 4:
+        raise InputError(f"{path}: truncated IDX file ({len(raw)} bytes)")
+    zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype_code != _IDX_UBYTE or ndim != expected_ndim:
+        raise InputError(
+            f"{path}: not an IDX file of unsigned bytes with {expected_ndim} dimension(s) "
+            f"(magic {raw[:4].hex()}, expected 0000 08 {expected_ndim:02x})"
+        )
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise InputError(f"{path}: truncated IDX header")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    size = int(np.prod(shape))
+    if len(raw) - header != size:
+        raise InputError(
+            f"{path}: IDX header announces shape {shape} ({size} bytes) but the file holds "
+            f"{len(raw) - header} bytes (truncated or corrupt)"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def write_idx(path: str | Path, array: np.ndarray) -> None:
+    """Write a uint8 array as a gzipped IDX file (used by tests to make MNIST-format files)."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = struct.pack(">HBB", 0, _IDX_UBYTE, array.ndim)
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as fh:
+        fh.write(header + array.tobytes())
+
+
+def load_mnist_idx(directory: str | Path):
+    """Load MNIST from the four IDX .gz files in ``directory``; returns a dataset dict."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: MNIST directory not found")
+    raw = {
+        key: read_idx(directory / name, expected_ndim=3 if key.startswith("x") else 1)
+        for key, name in IDX_FILES.items()
+    }
+    out = {}
+    for split in ("train", "test"):
+        source = f"{directory / IDX_FILES['x_' + split]} + {IDX_FILES['y_' + split]}"
+        out[f"x_{split}"], out[f"y_{split}"] = check_images_labels(
+            raw[f"x_{split}"], raw[f"y_{split}"], source, image_size=28
+        )
+    return out
+
+
+def load_mnist_npz(path: str | Path):
+    """Load MNIST from Keras' ``mnist.npz``; returns a dataset dict."""
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: MNIST file not found")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in NPZ_KEYS if k not in data.files]
+            if missing:
+                raise InputError(f"{path}: missing array(s) {missing}; found {data.files}")
+            raw = {k: data[k] for k in NPZ_KEYS}
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise InputError(f"{path}: not a readable npz file ({err})") from err
+    out = {}
+    for split in ("train", "test"):
+        out[f"x_{split}"], out[f"y_{split}"] = check_images_labels(
+            raw[f"x_{split}"], raw[f"y_{split}"], f"{path} ({split})", image_size=28
+        )
+    return out
+
+
+def load_digits_split(test_fraction: float, seed: int):
+    """scikit-learn's bundled 8x8 digits (pixel values 0-16), split stratified by class."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]
+    y = digits.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_fraction, random_state=seed, stratify=y
+    )
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def save_dataset(path, data: dict) -> None:
+    """Write a dataset dict as a compressed npz, atomically."""
+    from xai_repro.common import atomic_output
+
+    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **{k: data[k] for k in DATASET_KEYS})
+
+
+def load_dataset(path) -> dict:
+    """Read a dataset written by ``save_dataset``, checking keys, shapes and ranges."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: dataset not found")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in DATASET_KEYS if k not in data.files]
+            if missing:
+                raise InputError(f"{path}: missing array(s) {missing}")
+            out = {k: data[k] for k in DATASET_KEYS}
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError) as err:
+        raise InputError(f"{path}: not a readable dataset npz ({err})") from err
+    for split in ("train", "test"):
+        x, y = out[f"x_{split}"], out[f"y_{split}"]
+        if x.ndim != 4 or x.shape[-1] != 1 or x.shape[0] != y.shape[0]:
+            raise InputError(f"{path}: x_{split} {x.shape} / y_{split} {y.shape} do not match")
+        if x.min() < 0 or x.max() > 1:
+            raise InputError(f"{path}: x_{split} values outside [0, 1]")
+    return out

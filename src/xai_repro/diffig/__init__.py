@@ -1,0 +1,1 @@
+"""The diffig study's science."""

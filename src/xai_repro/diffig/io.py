@@ -1,0 +1,74 @@
+"""Reading and writing the diffig study's models and episodes (checked, atomic).
+
+Models are torch state_dicts in the MMN code base's key format (gru_net.*, obx_net.*,
+bhx_net.* for a whole MMN), so pretrained files of the seed's users load as they are.
+"""
+
+import numpy as np
+import torch
+
+from xai_repro.common import InputError, atomic_output, torch_load_checked
+from xai_repro.diffig.core import QBN, GRUNet, MMNet, mmn_from_state_dict
+
+
+def save_state(module: torch.nn.Module, path) -> None:
+    with atomic_output(path) as tmp:
+        torch.save(module.state_dict(), tmp)
+
+
+def _state_dict(path):
+    state = torch_load_checked(path, map_location="cpu")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError(f"{path}: not a state_dict (a mapping of names to tensors)")
+    return state
+
+
+def load_gru(path) -> GRUNet:
+    net = GRUNet()
+    try:
+        net.load_state_dict(_state_dict(path))
+    except RuntimeError as err:
+        raise InputError(
+            f"{path}: not a GRU policy state_dict ({str(err).splitlines()[0]})"
+        ) from err
+    return net
+
+
+def load_qbn(path, n: int, out_activation: str) -> QBN:
+    state = _state_dict(path)
+    try:
+        qbn = QBN(n, state["encoder.2.weight"].shape[0], out_activation)
+        qbn.load_state_dict(state)
+    except (KeyError, RuntimeError) as err:
+        raise InputError(f"{path}: not a QBN state_dict ({str(err).splitlines()[0]})") from err
+    return qbn
+
+
+def load_mmn(path, *, from_state_dict=mmn_from_state_dict, what: str = "MMN") -> MMNet:
+    """An MMN from a state_dict with keys gru_net.*, obx_net.*, bhx_net.* (CUDA-saved files load on CPU).
+
+    ``from_state_dict`` builds the network (CartPole's by default; diffig_atari's for Pong).
+    """
+    state = _state_dict(path)
+    try:
+        return from_state_dict(state)
+    except (KeyError, ValueError, RuntimeError, IndexError) as err:
+        raise InputError(f"{path}: not an {what} state_dict ({str(err).splitlines()[0]})") from err
+
+
+def load_observations(path) -> np.ndarray:
+    """A torch-saved list of (1, 4) observation tensors (the seed's episode files) -> (T, 4)."""
+    data = torch_load_checked(path, map_location="cpu")
+    if isinstance(data, torch.Tensor):
+        data = list(data)
+    if not isinstance(data, (list, tuple)) or not data:
+        raise InputError(f"{path}: expected a non-empty list of (1, 4) observation tensors")
+    try:
+        obs = np.stack([torch.as_tensor(t, dtype=torch.float32).reshape(-1).numpy() for t in data])
+    except (RuntimeError, TypeError, ValueError) as err:
+        raise InputError(f"{path}: observations of unequal or non-numeric shape ({err})") from err
+    if obs.ndim != 2 or obs.shape[1] != 4:
+        raise InputError(f"{path}: observations must be (1, 4) each, got {obs.shape[1:]} per step")
+    if not np.isfinite(obs).all():
+        raise InputError(f"{path}: observations contain NaN or inf")
+    return obs

@@ -1,0 +1,1 @@
+"""The duffing study's science."""

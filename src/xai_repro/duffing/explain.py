@@ -1,0 +1,213 @@
+"""Explainers and point selection of the Duffing study (pure functions).
+
+Attributions are arrays of shape (n_points, n_outputs, n_features): for each point,
+the contribution of each feature to each output, relative to the background.
+KernelSHAP and exact Shapley values are additive (they sum to f(x) - E f(background));
+LIME's local linear weights are turned into the same kind of contribution (weight times
+the point's standardized deviation from the background mean), so all three are on one
+scale and can be compared with each other and with gradient x deviation.
+
+Used by the rules select_points, attribute_duffing, plot_* and summarize_duffing.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from xai_repro.duffing.ode import FEATURES, TARGETS
+
+EXPLAINERS = ("kernel_shap", "lime", "exact")
+Predict = Callable[[np.ndarray], np.ndarray]
+
+
+def well_predicted(y_pred, y_true, tol: float) -> np.ndarray:
+    """Mask of rows whose predicted state norm is within ``tol`` of the true one.
+
+    The seed's criterion: | ||y_pred|| - ||y_true|| | < tol.
+    """
+    y_pred = np.asarray(y_pred, dtype=float)
+    y_true = np.asarray(y_true, dtype=float)
+    return np.abs(np.linalg.norm(y_pred, axis=1) - np.linalg.norm(y_true, axis=1)) < tol
+
+
+def select_slices(
+    Z, candidates, points_per_slice: int, slice_tol: float, rng: np.random.Generator
+) -> pd.DataFrame:
+    """For each feature, ``points_per_slice`` rows where only that feature varies.
+
+    A row belongs to the slice of feature i when every other (scaled) feature lies
+    within ``slice_tol`` of 0; rows are drawn from ``candidates`` (a boolean mask)
+    without replacement. Where fewer rows qualify, the slice is filled up with the
+    candidates whose other features are nearest 0, and the column ``others_max_abs``
+    (max |other feature| of each row) shows how far the slice had to reach.
+    Rows are sorted by the varying feature. Columns: slice, row, others_max_abs, features.
+    """
+    Z = np.asarray(Z, dtype=float)
+    candidates = np.asarray(candidates, dtype=bool)
+    if not candidates.any():
+        raise ValueError("no candidate rows to select slices from")
+    frames = []
+    for i, name in enumerate(FEATURES):
+        others = [j for j in range(Z.shape[1]) if j != i]
+        reach = np.abs(Z[:, others]).max(axis=1)
+        rows = np.flatnonzero(candidates & (reach < slice_tol))
+        if len(rows) > points_per_slice:
+            rows = rng.choice(rows, points_per_slice, replace=False)
+        elif len(rows) < points_per_slice:
+            pool = np.flatnonzero(candidates)
+            rows = pool[np.argsort(reach[pool], kind="stable")[:points_per_slice]]
+        rows = rows[np.argsort(Z[rows, i], kind="stable")]
+        frame = pd.DataFrame(Z[rows], columns=list(FEATURES))
+        frame.insert(0, "others_max_abs", reach[rows])
+        frame.insert(0, "row", rows)
+        frame.insert(0, "slice", name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def background_sample(Z_train, size: int, seed: int) -> np.ndarray:
+    """``size`` training rows drawn without replacement (all rows if fewer)."""
+    rng = np.random.default_rng(seed)
+    if len(Z_train) <= size:
+        return np.asarray(Z_train)
+    return np.asarray(Z_train)[np.sort(rng.choice(len(Z_train), size, replace=False))]
+
+
+def _to_point_output_feature(values, n_points: int, n_features: int) -> np.ndarray:
+    """Normalise shap's output layouts to (n_points, n_outputs, n_features)."""
+    if isinstance(values, list):  # old shap: one (n, F) array per output
+        return np.stack([np.asarray(v) for v in values], axis=1)
+    values = np.asarray(values)
+    if values.ndim == 2:  # single output
+        return values[:, None, :]
+    if values.shape[1] == n_features and values.shape[0] == n_points:
+        return values.transpose(0, 2, 1)
+    raise ValueError(f"unexpected attribution shape {values.shape}")
+
+
+def kernel_shap(predict: Predict, background, Z, seed: int = 0) -> np.ndarray:
+    """KernelSHAP attributions (n, n_outputs, n_features) against ``background``."""
+    import shap
+
+    Z = np.asarray(Z, dtype=float)
+    np.random.seed(seed)
+    explainer = shap.KernelExplainer(predict, np.asarray(background, dtype=float))
+    values = explainer.shap_values(Z, silent=True)
+    return _to_point_output_feature(values, len(Z), Z.shape[1])
+
+
+def exact_shapley(predict: Predict, background, Z) -> np.ndarray:
+    """Exact Shapley values (interventional, every coalition) against ``background``."""
+    import shap
+
+    Z = np.asarray(Z, dtype=float)
+    background = np.asarray(background, dtype=float)
+    masker = shap.maskers.Independent(background, max_samples=len(background))
+    explainer = shap.explainers.ExactExplainer(predict, masker)
+    values = explainer(Z).values
+    return _to_point_output_feature(values, len(Z), Z.shape[1])
+
+
+def lime_contributions(
+    predict: Predict, background, Z, num_samples: int = 5000, seed: int = 0
+) -> np.ndarray:
+    """LIME local linear weights times the standardized deviation from the background mean."""
+    from lime.lime_tabular import LimeTabularExplainer
+
+    Z = np.asarray(Z, dtype=float)
+    background = np.asarray(background, dtype=float)
+    explainer = LimeTabularExplainer(
+        background,
+        mode="regression",
+        feature_names=list(FEATURES),
+        discretize_continuous=False,
+        random_state=seed,
+    )
+    mean, scale = explainer.scaler.mean_, explainer.scaler.scale_
+    n_outputs = np.asarray(predict(Z[:1])).shape[1]
+    out = np.empty((len(Z), n_outputs, Z.shape[1]))
+    for k in range(n_outputs):
+
+        def predict_k(A, k=k):
+            return np.asarray(predict(A))[:, k]
+
+        for n, z in enumerate(Z):
+            exp = explainer.explain_instance(
+                z, predict_k, num_features=Z.shape[1], num_samples=num_samples
+            )
+            weights = np.zeros(Z.shape[1])
+            # in regression mode lime stores the weights under label 1 (label 0 holds
+            # their negation, for its "negative class" plots)
+            for j, w in exp.local_exp[1]:
+                weights[j] = w
+            out[n, k] = weights * (z - mean) / scale
+    return out
+
+
+def explain(
+    name: str,
+    predict: Predict,
+    background,
+    Z,
+    *,
+    seed: int = 0,
+    lime_num_samples: int = 5000,
+) -> np.ndarray:
+    """Dispatch to one of EXPLAINERS; returns (n, n_outputs, n_features)."""
+    if name == "kernel_shap":
+        return kernel_shap(predict, background, Z, seed=seed)
+    if name == "exact":
+        return exact_shapley(predict, background, Z)
+    if name == "lime":
+        return lime_contributions(predict, background, Z, lime_num_samples, seed=seed)
+    raise ValueError(f"unknown explainer {name!r}; expected one of {EXPLAINERS}")
+
+
+def attribution_frame(points: pd.DataFrame, model: str, attributions: np.ndarray) -> pd.DataFrame:
+    """Long table: one row per (point, output) with attr_<feature> columns."""
+    frames = []
+    for k, target in enumerate(TARGETS):
+        frame = points[["slice", "row", *FEATURES]].copy()
+        frame.insert(0, "point", np.arange(len(points)))
+        frame["model"] = model
+        frame["output"] = target
+        for j, feature in enumerate(FEATURES):
+            frame[f"attr_{feature}"] = attributions[:, k, j]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def attribution_cube(frame: pd.DataFrame, model: str) -> np.ndarray:
+    """Back from the long table to (n_points, n_outputs, n_features) for one model."""
+    sub = frame[frame["model"] == model]
+    cols = [f"attr_{f}" for f in FEATURES]
+    parts = [sub[sub["output"] == t].sort_values("point")[cols].to_numpy() for t in TARGETS]
+    return np.stack(parts, axis=1)
+
+
+def aggregate_importance(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean |attribution| per (model, output, feature) — the seed's aggregate bars.
+
+    (The seed overwrote one entry per feature and so kept only the last feature.)
+    """
+    cols = [f"attr_{f}" for f in FEATURES]
+    agg = frame.groupby(["model", "output"])[cols].agg(lambda s: np.mean(np.abs(s)))
+    agg.columns = list(FEATURES)
+    return agg
+
+
+def rank_correlation(a, b) -> float:
+    """Spearman rank correlation of two attribution arrays (flattened); NaN if constant."""
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(spearmanr(a, b).statistic)
+
+
+def gradient_times_deviation(gradients: np.ndarray, Z, reference) -> np.ndarray:
+    """First-order Taylor attribution: d f_k / d z_j * (z_j - reference_j), (n, O, F)."""
+    Z = np.asarray(Z, dtype=float)
+    return gradients * (Z - np.asarray(reference, dtype=float))[:, None, :]

@@ -1,0 +1,1 @@
+"""The highway study's science."""

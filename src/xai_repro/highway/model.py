@@ -1,0 +1,375 @@
+"""The ego-attention Q-network of rl-agents' IntersectionEnv config, for stable-baselines3.
+
+Module names follow rl-agents (ego_embedding, others_embedding, attention_layer,
+output_layer, get_attention_matrix), so a checkpoint trained with rl-agents (a torch
+.tar whose 'state_dict' holds those names) loads into :class:`EgoAttentionNetwork`.
+"""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from xai_repro.common import InputError, torch_load_checked
+
+N_VEHICLES = 15
+FEATURES = ["presence", "x", "y", "vx", "vy", "cos_h", "sin_h"]
+ACTIONS = ["SLOWER", "IDLE", "FASTER"]
+PRESENCE = 0
+
+
+class MultiLayerPerceptron(nn.Module):
+    """rl-agents' MLP: ReLU hidden ``layers`` and an optional linear ``predict`` head."""
+
+    def __init__(self, in_features, layers, out=None):
+        super().__init__()
+        sizes = [in_features, *layers]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.predict = nn.Linear(sizes[-1], out) if out else None
+
+    def hidden(self, x):
+        for layer in self.layers:
+            x = F.relu(layer(x))
+        return x
+
+    def forward(self, x):
+        x = self.hidden(x)
+        return self.predict(x) if self.predict is not None else x
+
+
+class EgoAttention(nn.Module):
+    """rl-agents' EgoAttention: the ego query attends over ego + others."""
+
+    def __init__(self, feature_size=64, heads=1):
+        super().__init__()
+        if feature_size % heads:
+            raise InputError(
+                f"attention feature_size {feature_size} not divisible by heads {heads}"
+            )
+        self.config = {"feature_size": feature_size, "heads": heads}
+        self.features_per_head = feature_size // heads
+        self.value_all = nn.Linear(feature_size, feature_size, bias=False)
+        self.key_all = nn.Linear(feature_size, feature_size, bias=False)
+        self.query_ego = nn.Linear(feature_size, feature_size, bias=False)
+        self.attention_combine = nn.Linear(feature_size, feature_size, bias=False)
+        # Heads to zero (ablation); empty = none.
+        self.ablated_heads = ()
+
+    def forward(self, ego, others, mask=None):
+        b, heads, fph = others.shape[0], self.config["heads"], self.features_per_head
+        n = others.shape[1] + 1
+        fs = self.config["feature_size"]
+        input_all = torch.cat((ego.view(b, 1, fs), others), dim=1)
+        key = self.key_all(input_all).view(b, n, heads, fph).permute(0, 2, 1, 3)
+        value = self.value_all(input_all).view(b, n, heads, fph).permute(0, 2, 1, 3)
+        query = self.query_ego(ego).view(b, 1, heads, fph).permute(0, 2, 1, 3)
+        scores = torch.matmul(query, key.transpose(-2, -1)) / np.sqrt(fph)
+        if mask is not None:
+            scores = scores.masked_fill(mask.view(b, 1, 1, n).expand(b, heads, 1, n), -1e9)
+        attn = F.softmax(scores, dim=-1)
+        out = torch.matmul(attn, value)  # b, heads, 1, fph
+        if self.ablated_heads:
+            keep = torch.ones(heads, 1, 1)
+            keep[list(self.ablated_heads)] = 0.0
+            out = out * keep
+        result = (self.attention_combine(out.reshape(b, fs)) + ego.squeeze(1)) / 2
+        return result, attn
+
+
+class EgoAttentionNetwork(nn.Module):
+    """Q(s, .) of rl-agents' EgoAttentionNetwork (no self-attention layer)."""
+
+    def __init__(
+        self,
+        in_features=7,
+        embedding=(64, 64),
+        heads=1,
+        feature_size=64,
+        output_layers=(64, 64),
+        n_actions=3,
+        presence_feature_idx=PRESENCE,
+    ):
+        super().__init__()
+        self.config = {
+            "in": in_features,
+            "embedding": list(embedding),
+            "heads": heads,
+            "feature_size": feature_size,
+            "output_layers": list(output_layers),
+            "out": n_actions,
+            "presence_feature_idx": presence_feature_idx,
+        }
+        if embedding[-1] != feature_size:
+            raise InputError(
+                f"embedding output {embedding[-1]} != attention feature_size {feature_size}"
+            )
+        self.ego_embedding = MultiLayerPerceptron(in_features, embedding)
+        self.others_embedding = MultiLayerPerceptron(in_features, embedding)
+        self.attention_layer = EgoAttention(feature_size, heads)
+        self.output_layer = MultiLayerPerceptron(feature_size, output_layers, n_actions)
+
+    def split_input(self, x, mask=None):
+        ego, others = x[:, 0:1, :], x[:, 1:, :]
+        if mask is None:
+            p = self.config["presence_feature_idx"]
+            mask = x[:, :, p : p + 1] < 0.5
+        return ego, others, mask
+
+    def forward_attention(self, x, mask=None):
+        ego, others, mask = self.split_input(x, mask)
+        return self.attention_layer(self.ego_embedding(ego), self.others_embedding(others), mask)
+
+    def features(self, x, mask=None):
+        """Last hidden layer of the output MLP (input of the Q head)."""
+        return self.output_layer.hidden(self.forward_attention(x, mask)[0])
+
+    def forward(self, x, mask=None):
+        return self.output_layer(self.forward_attention(x, mask)[0])
+
+    def get_attention_matrix(self, x):
+        return self.forward_attention(x)[1]
+
+
+def load_rl_agents_checkpoint(path, net):
+    """Load an rl-agents .tar checkpoint (``{'state_dict': ...}``) into ``net``, checked."""
+    ckpt = torch_load_checked(path)
+    state = ckpt.get("state_dict") if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise InputError(f"{path}: not an rl-agents checkpoint (no 'state_dict' dict)")
+    expected = net.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise InputError(
+            f"{path}: incompatible keys: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
+    for key, value in expected.items():
+        if not torch.is_tensor(state[key]) or state[key].shape != value.shape:
+            got = getattr(state[key], "shape", type(state[key]).__name__)
+            raise InputError(
+                f"{path}: '{key}' has shape {tuple(got) if hasattr(got, '__len__') else got}, "
+                f"expected {tuple(value.shape)}"
+            )
+    net.load_state_dict(state)
+    return net
+
+
+def save_rl_agents_checkpoint(path, net):
+    """Write ``net`` as rl-agents does: a torch .tar with 'state_dict'."""
+    torch.save({"state_dict": net.state_dict()}, path)
+
+
+# ---- stable-baselines3 glue, environment and episodes.
+def network_config(embedding=(64, 64), heads=1, output_layers=(64, 64), n_actions=3, in_features=7):
+    """EgoAttentionNetwork kwargs (the IntersectionEnv config of rl-agents by default)."""
+    return {
+        "in_features": in_features,
+        "embedding": tuple(embedding),
+        "heads": heads,
+        "feature_size": tuple(embedding)[-1],
+        "output_layers": tuple(output_layers),
+        "n_actions": n_actions,
+    }
+
+
+class _ObsNetwork(EgoAttentionNetwork):
+    """EgoAttentionNetwork that also accepts flattened observations (B, 15*7)."""
+
+    def forward(self, x, mask=None):
+        if x.dim() == 2:
+            x = x.view(x.shape[0], -1, self.config["in"])
+        return super().forward(x, mask)
+
+
+def sb3_policy_class():
+    """A DQNPolicy whose QNetwork.q_net is the whole EgoAttentionNetwork."""
+    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+    from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
+
+    class _Identity(BaseFeaturesExtractor):
+        def __init__(self, observation_space):
+            super().__init__(observation_space, features_dim=int(np.prod(observation_space.shape)))
+
+        def forward(self, obs):
+            return obs.float()
+
+    class EgoAttentionDQNPolicy(DQNPolicy):
+        def __init__(self, *args, net_config=None, **kwargs):
+            self.net_config = dict(net_config or network_config())
+            kwargs["features_extractor_class"] = _Identity
+            kwargs["net_arch"] = []
+            super().__init__(*args, **kwargs)
+
+        def make_q_net(self):
+            net_args = self._update_features_extractor(self.net_args, features_extractor=None)
+            q = QNetwork(**net_args)
+            q.q_net = _ObsNetwork(**self.net_config)
+            return q.to(self.device)
+
+        def _get_constructor_parameters(self):
+            data = super()._get_constructor_parameters()
+            data["net_config"] = self.net_config
+            return data
+
+    return EgoAttentionDQNPolicy
+
+
+class ExponentialEpsilon:
+    """rl-agents' exploration schedule: eps(t) = final + (initial - final) exp(-t / tau).
+
+    ``t`` counts env steps; SB3 calls the schedule with the remaining fraction of
+    ``total_steps`` (a resumed run keeps the global count, so the schedule continues).
+    """
+
+    def __init__(self, initial, final, tau, total_steps):
+        self.initial, self.final, self.tau, self.total_steps = initial, final, tau, total_steps
+
+    def __call__(self, progress_remaining):
+        t = (1.0 - progress_remaining) * self.total_steps
+        return self.final + (self.initial - self.final) * float(np.exp(-t / self.tau))
+
+
+def double_dqn_targets(q_online_next, q_target_next, rewards, dones, discounts):
+    """Double-DQN TD targets: the online net picks the next action, the target net values it."""
+    best = q_online_next.argmax(dim=1, keepdim=True)
+    next_q = torch.gather(q_target_next, 1, best)
+    return rewards + (1 - dones) * discounts * next_q
+
+
+TD_LOSSES = {"huber": F.smooth_l1_loss, "l2": F.mse_loss}
+
+
+def dqn_class(double=True, loss="huber"):
+    """SB3's DQN, or a subclass with Double DQN's TD target (rl-agents' default) and the
+    TD loss ``loss`` ("huber": SB3's; "l2": rl-agents')."""
+    from stable_baselines3 import DQN
+
+    if not double and loss == "huber":
+        return DQN
+
+    class DoubleDQN(DQN):
+        td_loss = staticmethod(TD_LOSSES[loss])
+
+        def train(self, gradient_steps, batch_size=100):
+            self.policy.set_training_mode(True)
+            self._update_learning_rate(self.policy.optimizer)
+            losses = []
+            for _ in range(gradient_steps):
+                data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+                discounts = data.discounts if data.discounts is not None else self.gamma
+                with torch.no_grad():
+                    q_next = self.q_net_target(data.next_observations)
+                    target = double_dqn_targets(
+                        self.q_net(data.next_observations) if double else q_next,
+                        q_next,
+                        data.rewards,
+                        data.dones,
+                        discounts,
+                    )
+                current = torch.gather(self.q_net(data.observations), 1, data.actions.long())
+                loss = self.td_loss(current, target)
+                losses.append(loss.item())
+                self.policy.optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self.policy.optimizer.step()
+            self._n_updates += gradient_steps
+            self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+            self.logger.record("train/loss", np.mean(losses))
+
+    return DoubleDQN
+
+
+def save_network(net, path):
+    """rl-agents layout: {'state_dict': ..., 'config': ...} (weights-only loadable)."""
+    cfg = {k: list(v) if isinstance(v, tuple) else v for k, v in net.config.items()}
+    torch.save({"state_dict": net.state_dict(), "config": cfg}, path)
+
+
+def load_network(path):
+    """An EgoAttentionNetwork from a checkpoint written by save_network or by rl-agents."""
+    ckpt = torch_load_checked(path)
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
+        raise InputError(f"{path}: not an rl-agents checkpoint (no 'state_dict' dict)")
+    cfg = ckpt.get("config") or {}
+    net = _ObsNetwork(
+        in_features=cfg.get("in", 7),
+        embedding=tuple(cfg.get("embedding", (64, 64))),
+        heads=cfg.get("heads", 1),
+        feature_size=cfg.get("feature_size", 64),
+        output_layers=tuple(cfg.get("output_layers", (64, 64))),
+        n_actions=cfg.get("out", 3),
+    )
+    return load_rl_agents_checkpoint(path, net).eval()
+
+
+def make_env(render=False):
+    """intersection-v0 with rl-agents' observation (15 vehicles x 7 features)."""
+    import gymnasium as gym
+    import highway_env  # noqa: F401  (registers the envs)
+
+    return gym.make("intersection-v0", render_mode="rgb_array" if render else None)
+
+
+def greedy_policy(net):
+    def act(obs):
+        with torch.no_grad():
+            return int(net(torch.as_tensor(obs, dtype=torch.float32)[None]).argmax(1).item())
+
+    return act
+
+
+def run_episode(env, policy, seed):
+    """One seeded episode: return, crashed, arrived, length."""
+    obs, _ = env.reset(seed=seed)
+    total, done, steps, info = 0.0, False, 0, {}
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(policy(obs))
+        total += float(reward)
+        steps += 1
+        done = terminated or truncated
+    arrived = bool(info.get("rewards", {}).get("arrived_reward", 0.0) > 0)
+    return {
+        "return": total,
+        "crashed": bool(info.get("crashed", False)),
+        "arrived": arrived,
+        "length": steps,
+    }
+
+
+def build_model(env, *, seed, net, dqn, total_steps=None):
+    """SB3 (Double) DQN with the ego-attention Q-network and the configured exploration."""
+    model = dqn_class(dqn["double"], dqn["loss"])(
+        sb3_policy_class(),
+        env,
+        policy_kwargs={"net_config": network_config(**net)},
+        learning_rate=dqn["learning_rate"],
+        buffer_size=dqn["buffer_size"],
+        learning_starts=dqn["learning_starts"],
+        batch_size=dqn["batch_size"],
+        gamma=dqn["gamma"],
+        train_freq=dqn["train_freq"],
+        gradient_steps=dqn["gradient_steps"],
+        target_update_interval=dqn["target_update_interval"],
+        exploration_fraction=dqn["exploration_fraction"],
+        exploration_initial_eps=1.0,
+        exploration_final_eps=dqn["exploration_final_eps"],
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+    return set_exploration(model, dqn, total_steps)
+
+
+def set_exploration(model, dqn, total_steps):
+    """rl-agents' exponential epsilon decay when configured (SB3's own is linear).
+
+    Called after building and after loading a checkpoint: SB3's setup resets the schedule.
+    """
+    if dqn["exploration_schedule"] == "exponential":
+        if total_steps is None:
+            raise ValueError("the exponential exploration schedule needs total_steps")
+        model.exploration_schedule = ExponentialEpsilon(
+            1.0, dqn["exploration_final_eps"], dqn["exploration_tau"], total_steps
+        )
+    return model

@@ -1,0 +1,314 @@
+"""The counterfactual study's rule scripts through main() on tmp_path (slow: alibi, training).
+
+A tiny pipeline on the 8x8 digits: classifier and autoencoder for a few epochs, CFRL for
+a few dozen steps (far too few to be valid: these tests check plumbing and properties,
+not quality), then explanation, plots, the baseline in its own process, and metrics.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import explain_cfrl
+import fit_cfrl
+import plot_cfrl_training
+import plot_counterfactuals
+import prepare_cfrl_data
+import summarize_cfrl
+import train_cfrl_autoencoder
+import train_cfrl_classifier
+from conftest import REPO
+from xai_repro.common import InputError
+
+pytestmark = pytest.mark.slow
+
+AE = {"latent_dim": 8, "hidden_dim": 32}
+CFRL = {
+    "coeff_sparsity": 7.5,
+    "coeff_consistency": 0.0,
+    "train_steps": 40,
+    "batch_size": 32,
+    "actor_hidden_dim": 32,
+    "critic_hidden_dim": 32,
+    "replay_buffer_size": 100,
+    "exploration_steps": 10,
+    "update_after": 5,
+    "log_every": 10,
+}
+EXPLAIN = {"n_instances": 4, "batch_size": 100, "repeats": 2}
+BASELINE = {
+    "n_instances": 1,
+    "target_proba": 1.0,
+    "tol": 0.45,
+    "max_iter": 30,
+    "early_stop": 10,
+    "lam_init": 0.1,
+    "max_lam_steps": 2,
+    "learning_rate_init": 0.1,
+}
+METRIC_KEYS = {
+    "classifier_accuracy",
+    "validity",
+    "validity_per_target",
+    "sparsity_l1",
+    "sparsity_l0",
+    "in_distribution",
+    "seconds_per_counterfactual",
+    "baseline_validity",
+    "baseline_seconds_per_counterfactual",
+    "speedup",
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Dataset and classifier shared by the tests of this module."""
+    d = tmp_path_factory.mktemp("cfrl")
+    prepare_cfrl_data.main(
+        d / "dataset.npz", dataset="digits", seed=0, digits={"test_fraction": 0.2}, mnist={}
+    )
+    train_cfrl_classifier.main(
+        d / "dataset.npz",
+        d / "classifier.npz",
+        d / "classifier.json",
+        seed=0,
+        epochs=3,
+        batch_size=64,
+        learning_rate=1e-3,
+    )
+    return d
+
+
+def _run_backend(d, backend):
+    ext = "npz" if backend == "tensorflow" else "pt"
+    out = {
+        name: d / f"{backend}_{name}"
+        for name in ("ae", "ae.json", "actor", "log.csv", "fit.json", "cf.npz", "cf.json")
+    }
+    out["ae"] = d / f"{backend}_autoencoder.{ext}"
+    out["actor"] = d / f"{backend}_actor.{ext}"
+    train_cfrl_autoencoder.main(
+        d / "dataset.npz",
+        out["ae"],
+        out["ae.json"],
+        seed=0,
+        backend=backend,
+        epochs=2,
+        batch_size=64,
+        learning_rate=1e-3,
+        **AE,
+    )
+    cfrl = {**CFRL, "backend": backend}
+    fit_cfrl.main(
+        d / "dataset.npz",
+        d / "classifier.npz",
+        out["ae"],
+        out["actor"],
+        out["log.csv"],
+        out["fit.json"],
+        seed=0,
+        image_size=8,
+        autoencoder=AE,
+        cfrl=cfrl,
+    )
+    explain_cfrl.main(
+        d / "dataset.npz",
+        d / "classifier.npz",
+        out["ae"],
+        out["actor"],
+        out["cf.npz"],
+        out["cf.json"],
+        seed=0,
+        image_size=8,
+        autoencoder=AE,
+        cfrl=cfrl,
+        explain=EXPLAIN,
+    )
+    return out
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "pytorch"])
+def test_fit_and_explain_every_target(trained, backend):
+    out = _run_backend(trained, backend)
+    log = pd.read_csv(out["log.csv"])
+    assert list(log["step"])[:3] == [10, 20, 30] and log["step"].iloc[-1] == 39
+    assert log["reward"].between(0, 1).all() and log["actor_loss"].notna().all()
+    with np.load(out["cf.npz"]) as cf:
+        assert cf["x_cf"].shape == (40, 8, 8, 1)
+        np.testing.assert_array_equal(cf["target"], np.tile(np.arange(10), 4))
+        assert cf["x_cf"].min() >= 0 and cf["x_cf"].max() <= 1
+    timing = json.loads(out["cf.json"].read_text())
+    assert timing["n_counterfactuals"] == 40 and timing["seconds_per_counterfactual"]["n"] == 2
+
+
+def test_explanations_do_not_depend_on_the_batch_size(trained):
+    """CFRL is one deterministic forward pass: batched equals unbatched."""
+    out = _run_backend(trained, "tensorflow")
+    small = trained / "cf_small.npz"
+    explain_cfrl.main(
+        trained / "dataset.npz",
+        trained / "classifier.npz",
+        out["ae"],
+        out["actor"],
+        small,
+        trained / "cf_small.json",
+        seed=0,
+        image_size=8,
+        autoencoder=AE,
+        cfrl={**CFRL, "backend": "tensorflow"},
+        explain={**EXPLAIN, "batch_size": 7},
+    )
+    with np.load(out["cf.npz"]) as a, np.load(small) as b:
+        np.testing.assert_allclose(a["x_cf"], b["x_cf"], atol=1e-5)
+
+
+def test_bad_actor_checkpoint_is_refused_and_nothing_written(trained):
+    out = _run_backend(trained, "pytorch")
+    bad = trained / "bad_actor.pt"
+    bad.write_bytes(out["actor"].read_bytes()[:64])
+    target = trained / "never.npz"
+    with pytest.raises(InputError, match="bad_actor.pt"):
+        explain_cfrl.main(
+            trained / "dataset.npz",
+            trained / "classifier.npz",
+            out["ae"],
+            bad,
+            target,
+            trained / "never.json",
+            seed=0,
+            image_size=8,
+            autoencoder=AE,
+            cfrl={**CFRL, "backend": "pytorch"},
+            explain=EXPLAIN,
+        )
+    assert not target.exists()
+
+
+def test_baseline_plots_and_metrics(trained):
+    out = _run_backend(trained, "tensorflow")
+    d = trained
+    # the baseline needs TF1 graph mode: its own process, as under Snakemake
+    code = (
+        "import search_baseline_counterfactuals as s;"
+        f"s.main({str(d / 'classifier.npz')!r}, {str(out['cf.npz'])!r}, "
+        f"{str(d / 'baseline.npz')!r}, {str(d / 'baseline.json')!r}, seed=0, image_size=8, "
+        f"baseline={BASELINE!r})"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO / "scripts" / "cfrl", capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with np.load(d / "baseline.npz") as base:
+        assert base["x_cf"].shape == (10, 8, 8, 1)
+        found, target, x_cf = base["found"], base["target"], base["x_cf"]
+
+    plot_cfrl_training.main(out["log.csv"], d / "training.png")
+    plot_counterfactuals.main(
+        out["cf.npz"], d / "pairs.png", d / "grid.png", d / "diff.png", plot_target=2, n_examples=3
+    )
+    for name in ("training.png", "pairs.png", "grid.png", "diff.png"):
+        assert (d / name).stat().st_size > 1000
+
+    summarize_cfrl.main(
+        d / "dataset.npz",
+        d / "classifier.npz",
+        d / "classifier.json",
+        out["ae"],
+        out["fit.json"],
+        out["cf.npz"],
+        out["cf.json"],
+        d / "baseline.npz",
+        d / "baseline.json",
+        d / "metrics.json",
+        dataset="digits",
+        image_size=8,
+        backend="tensorflow",
+        autoencoder=AE,
+        l0_tolerance=0.05,
+    )
+    metrics = json.loads((d / "metrics.json").read_text())
+    assert METRIC_KEYS <= set(metrics)
+    assert 0 <= metrics["validity"] <= 1 and set(metrics["validity_per_target"]) == set(
+        map(str, range(10))
+    )
+    assert metrics["speedup"] == pytest.approx(
+        metrics["baseline_seconds_per_counterfactual"] / metrics["seconds_per_counterfactual"]
+    )
+    # a search that alibi reports as found has p_target >= 1 - tol > 0.5: the same
+    # classifier must assign it to its target
+    from xai_repro.cfrl.models import keras_predictor, load_classifier
+
+    pred = keras_predictor(load_classifier(d / "classifier.npz", 8))(x_cf).argmax(axis=1)
+    assert (pred[found] == target[found]).all()
+    with np.load(out["cf.npz"]) as cf:
+        x0, own = cf["x"][:1], int(cf["y_pred"][0])
+    # toward its own class, an image the classifier already gives p >= 1 - tol is found
+    logits = keras_predictor(load_classifier(d / "classifier.npz", 8))(x0)[0]
+    p_own = np.exp(logits - logits.max())[own] / np.exp(logits - logits.max()).sum()
+    if p_own > 1 - BASELINE["tol"] + 0.05:
+        assert found[own]
+
+
+def test_baseline_refuses_more_instances_than_explained(trained):
+    import search_baseline_counterfactuals as s
+
+    cf = trained / "few.npz"
+    np.savez(cf, x=np.zeros((2, 8, 8, 1), np.float32))
+    with pytest.raises(InputError, match="n_instances"):
+        s.read_counterfactual_set(cf, 3)
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "pytorch"])
+def test_mnist_sized_pipeline_from_idx_files(tmp_path, backend):
+    """28x28 images in MNIST's IDX files through the seed's networks (both backends)."""
+    from scipy.ndimage import zoom
+    from sklearn.datasets import load_digits
+
+    from xai_repro.cfrl.data import IDX_FILES, write_idx
+
+    digits = load_digits()
+    # 8x8 digits (0-16) scaled up to MNIST's 28x28 uint8 format
+    images = np.clip(zoom(digits.images[:300], (1, 3.5, 3.5), order=1) * 16, 0, 255)
+    images = images.astype(np.uint8)
+    assert images.shape == (300, 28, 28)
+    labels = digits.target[:300].astype(np.uint8)
+    raw = {
+        "x_train": images[:240],
+        "y_train": labels[:240],
+        "x_test": images[240:],
+        "y_test": labels[240:],
+    }
+    mnist_dir = tmp_path / "mnist"
+    mnist_dir.mkdir()
+    for key, name in IDX_FILES.items():
+        write_idx(mnist_dir / name, raw[key])
+    d = tmp_path
+    mnist = {"path": str(mnist_dir), "format": "idx", "allow_download": False}
+    prepare_cfrl_data.main(d / "dataset.npz", dataset="mnist", seed=0, digits={}, mnist=mnist)
+    train_cfrl_classifier.main(
+        d / "dataset.npz", d / "classifier.npz", d / "classifier.json",
+        seed=0, epochs=1, batch_size=64, learning_rate=1e-3,
+    )  # fmt: skip
+    ae = {"latent_dim": 16, "hidden_dim": 32}
+    ext = "npz" if backend == "tensorflow" else "pt"
+    train_cfrl_autoencoder.main(
+        d / "dataset.npz", d / f"ae.{ext}", d / "ae.json", seed=0, backend=backend,
+        epochs=1, batch_size=64, learning_rate=1e-3, **ae,
+    )  # fmt: skip
+    cfrl = {**CFRL, "backend": backend, "train_steps": 20}
+    fit_cfrl.main(
+        d / "dataset.npz", d / "classifier.npz", d / f"ae.{ext}", d / f"actor.{ext}",
+        d / "log.csv", d / "fit.json", seed=0, image_size=28, autoencoder=ae, cfrl=cfrl,
+    )  # fmt: skip
+    explain_cfrl.main(
+        d / "dataset.npz", d / "classifier.npz", d / f"ae.{ext}", d / f"actor.{ext}",
+        d / "cf.npz", d / "cf.json", seed=0, image_size=28, autoencoder=ae, cfrl=cfrl,
+        explain={**EXPLAIN, "n_instances": 2},
+    )  # fmt: skip
+    with np.load(d / "cf.npz") as cf:
+        assert cf["x_cf"].shape == (20, 28, 28, 1)
+        assert np.isfinite(cf["x_cf"]).all()

@@ -1,0 +1,143 @@
+"""Imported Atari (Pong) MMNs: key format, bad files, preprocessing, rollout, analysis."""
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from analyze_atari_mmn import load_atari_mmn, main
+from xai_repro.common import InputError
+from xai_repro.diffig.atari import (
+    ACTION_MAPS,
+    FRAME,
+    make_atari_mmn,
+    make_pong_env,
+    preprocess_frame,
+    record_episode,
+)
+
+
+@pytest.fixture
+def pong_mmn_file(tmp_path):
+    """A random Pong MMN saved as the MMN code base saves one: torch.save(state_dict)."""
+    torch.manual_seed(0)
+    path = tmp_path / "pong_mmn.p"
+    torch.save(make_atari_mmn().state_dict(), path)
+    return path
+
+
+def test_state_dict_has_the_original_key_format_and_shapes():
+    state = make_atari_mmn().state_dict()
+    # the convs are registered twice in the original GRUNet: both names are in its files
+    assert state["gru_net.conv1.weight"].shape == (32, 1, 3, 3)
+    assert torch.equal(state["gru_net.conv4.weight"], state["gru_net.input_ff.6.weight"])
+    assert state["gru_net.gru.weight_ih"].shape == (3 * 32, 200)
+    assert state["gru_net.actor_linear.weight"].shape == (3, 32)
+    assert state["obx_net.encoder.0.weight"].shape == (800, 200)
+    assert state["obx_net.encoder.2.weight"].shape == (100, 800)
+    assert [state[f"bhx_net.encoder.{i}.weight"].shape[0] for i in (0, 2, 4)] == [512, 256, 64]
+    assert state["bhx_net.decoder.4.weight"].shape == (32, 512)
+
+
+def test_import_round_trip(pong_mmn_file):
+    net = load_atari_mmn(pong_mmn_file)
+    expected = torch.load(pong_mmn_file, weights_only=True)
+    for key, value in net.state_dict().items():
+        assert torch.equal(value, expected[key])
+
+
+def test_bad_files_are_refused(tmp_path, pong_mmn_file):
+    state = torch.load(pong_mmn_file, weights_only=True)
+    missing = dict(state)
+    del missing["bhx_net.encoder.4.weight"]
+    torch.save(missing, tmp_path / "missing.p")
+    wrong = dict(state)
+    wrong["obx_net.encoder.0.weight"] = torch.zeros(800, 199)
+    torch.save(wrong, tmp_path / "wrong.p")
+    (tmp_path / "text.p").write_text("not a checkpoint")
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("code ran",))
+
+    (tmp_path / "evil.p").write_bytes(pickle.dumps({"x": Evil()}))
+    for name in ("missing.p", "wrong.p", "text.p", "evil.p"):
+        with pytest.raises(InputError, match=name):
+            load_atari_mmn(tmp_path / name)
+
+
+def test_preprocessing_crops_averages_and_scales():
+    frame = np.zeros((210, 160, 3), dtype=np.uint8)
+    frame[35:37, 0:2] = 255  # the first 2x2 block below the score bar
+    frame[:35] = 255  # the score bar is cropped away
+    x = preprocess_frame(frame)
+    assert x.shape == (1, 1, FRAME, FRAME) and x.dtype == torch.float32
+    assert x[0, 0, 0, 0] == 1.0 and float(x.sum()) == 1.0
+    with pytest.raises(ValueError, match="210, 160, 3"):
+        preprocess_frame(np.zeros((84, 84, 3)))
+
+
+def test_action_map_names_the_right_pong_actions():
+    env = make_pong_env()
+    try:
+        meanings = env.unwrapped.get_action_meanings()
+    finally:
+        env.close()
+    assert [meanings[a] for a in ACTION_MAPS[3]] == ["NOOP", "RIGHT", "LEFT"]
+    assert len(meanings) == len(ACTION_MAPS[6])
+
+
+def test_rollout_records_preprocessed_frames():
+    torch.manual_seed(1)
+    rec = record_episode(make_atari_mmn().eval(), seed=0, max_steps=12)
+    assert rec["frames"].shape == (12, 1, FRAME, FRAME)
+    assert rec["frames"].max() <= 1.0 and rec["frames"].std() > 0
+    assert set(rec["actions"]) <= {0, 1, 2}
+
+
+def test_analysis_writes_metrics_and_figures(tmp_path, pong_mmn_file):
+    atari = {"seed": 0, "max_steps": 15, "machine_episodes": 1, "pairs": [[5, 12]]}
+    kw = dict(seed=0, atari=atari, diff_ig={"m": 10, "rule": "seed"}, minimize_restarts=5)
+    fig = tmp_path / "out" / "diff_ig_5_12.png"
+    main(pong_mmn_file, tmp_path / "out" / "metrics.json", [fig], **kw)
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["episode"]["steps"] == 15
+    assert sum(metrics["action_counts"].values()) == 15
+    assert metrics["moore_machine"]["states_before"] >= metrics["moore_machine"]["states_after"]
+    assert metrics["diff_ig"][0]["attribution_abs_sum"] > 0  # input != baseline
+    assert fig.stat().st_size > 0
+    # a pair outside the episode: an error naming the key, nothing written
+    bad = tmp_path / "bad"
+    atari_bad = dict(atari, pairs=[[5, 99]])
+    with pytest.raises(InputError, match="diffig.atari.pairs"):
+        main(pong_mmn_file, bad / "metrics.json", [bad / "f.png"], **dict(kw, atari=atari_bad))
+    assert not bad.exists() or not any(bad.iterdir())
+
+
+@pytest.mark.slow
+def test_workflow_analyses_an_imported_pong_mmn(workflow_copy, pong_mmn_file):
+    import shutil
+
+    import yaml
+
+    from conftest import run_snakemake
+
+    (workflow_copy / "inputs").mkdir()
+    shutil.copy(pong_mmn_file, workflow_copy / "inputs" / "pong.p")
+    config = yaml.safe_load((workflow_copy / "config" / "test.yaml").read_text())
+    config["studies"] = ["diffig"]
+    config["diffig"]["atari"]["model"] = "inputs/pong.p"
+    (workflow_copy / "config" / "atari.yaml").write_text(yaml.safe_dump(config))
+    run_snakemake(
+        workflow_copy,
+        "results/diffig/atari/metrics.json",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/atari.yaml",
+    )
+    metrics = json.loads((workflow_copy / "results/diffig/atari/metrics.json").read_text())
+    assert metrics["episode"]["steps"] == config["diffig"]["atari"]["max_steps"]
+    assert (workflow_copy / "results/diffig/atari/figures/diff_ig_10_20.png").exists()

@@ -1,0 +1,191 @@
+"""The recurrent-policy study's rule scripts and cross-checks of its science.
+
+Tiny random MMNs on CartPole (episodes of a few dozen steps): the extracted Moore
+machine run as a table reproduces the network, differential IG agrees with captum,
+and the scripts refuse bad input without writing their outputs.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import attribute_diffig
+import summarize_diffig
+from xai_repro.common import InputError
+from xai_repro.diffig.core import (
+    differential_ig,
+    evaluate,
+    extract_moore_machine,
+    make_mmn,
+    minimize_moore_machine,
+    run_machine,
+)
+from xai_repro.diffig.io import save_state
+
+
+@pytest.fixture(scope="module")
+def random_mmn():
+    torch.manual_seed(4)
+    return make_mmn()
+
+
+def test_machine_as_table_reproduces_the_mmn(random_mmn):
+    # the MMN's next hidden state is a function of (hidden code, observation code), so on
+    # the episodes it was extracted from the table must replay the network exactly
+    raw = extract_moore_machine(random_mmn, episodes=4, seed=100)
+    assert raw["action_conflicts"] == 0
+    assert raw["n_states"] >= 1 and raw["n_observations"] >= 1
+    minimized = minimize_moore_machine(raw)
+    assert minimized["n_states"] <= raw["n_states"]
+    assert minimized["n_observations"] <= raw["n_observations"]
+    expected = evaluate(random_mmn, episodes=4, seed=100)
+    table = run_machine(raw, minimized, random_mmn, episodes=4, seed=100)
+    np.testing.assert_array_equal(table, expected)
+
+
+def test_minimized_machine_is_consistent_with_the_raw_one(random_mmn):
+    raw = extract_moore_machine(random_mmn, episodes=4, seed=200)
+    mini = minimize_moore_machine(raw)
+    smap, omap = mini["state_map"], mini["observation_map"]
+    for s, d in raw["transitions"].items():
+        for o, n in d.items():
+            assert mini["transitions"][smap[s]][omap[o]] == smap[n]
+            assert mini["actions"][smap[n]] == raw["actions"][n]
+
+
+def _captum_differential_ig(mmn, obs, i, j, n_steps, method):
+    from captum.attr import IntegratedGradients
+
+    x_i, x_j = torch.tensor(obs[i])[None], torch.tensor(obs[j])[None]
+
+    def pre(x):
+        return mmn.obx_net.pre_quantization(mmn.gru_net.input_ff(x))
+
+    with torch.no_grad():
+        target = pre(x_i)
+
+    def forward(x):
+        return (pre(x) - target) ** 2
+
+    ig = IntegratedGradients(forward)
+    per_unit = [
+        ig.attribute(x_i, baselines=x_j, target=k, n_steps=n_steps, method=method)[0]
+        for k in range(target.shape[1])
+    ]
+    return torch.stack(per_unit).mean(dim=0).detach().numpy()
+
+
+@pytest.mark.parametrize("rule", ["riemann_left", "riemann_right"])
+def test_differential_ig_matches_captum(random_mmn, rule):
+    # an independent implementation of the same path integral (captum's trapezoid rule
+    # weights n points by 1/n, not a quadrature of [0, 1], so it is not compared)
+    obs = np.random.default_rng(5).normal(scale=0.5, size=(12, 4)).astype(np.float32)
+    ours, _ = differential_ig(random_mmn, obs, 2, 9, m=50, rule=rule)
+    theirs = _captum_differential_ig(random_mmn, obs, 2, 9, 50, rule)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-8)
+    assert np.abs(ours).sum() > 0
+
+
+def test_seed_rule_is_captum_riemann_left_times_m_over_m_plus_one(random_mmn):
+    # the issue's identity: the gradient of F vanishes at x_i, so the seed's extra point
+    # adds nothing and only the normalisation 1/(m+1) differs from riemann_left's 1/m
+    obs = np.random.default_rng(9).normal(scale=0.5, size=(12, 4)).astype(np.float32)
+    ours, _ = differential_ig(random_mmn, obs, 10, 1, m=10, rule="seed")
+    theirs = _captum_differential_ig(random_mmn, obs, 10, 1, 10, "riemann_left") * 10 / 11
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-8)
+
+
+def test_differential_ig_seed_rule_differs_from_a_proper_integral_only_by_weights(random_mmn):
+    # the seed averages the gradient over m + 1 points; with m large it converges to IG
+    obs = np.random.default_rng(6).normal(scale=0.5, size=(8, 4)).astype(np.float32)
+    seed_rule, _ = differential_ig(random_mmn, obs, 1, 6, m=2000, rule="seed")
+    trapezoid, _ = differential_ig(random_mmn, obs, 1, 6, m=2000, rule="trapezoid")
+    np.testing.assert_allclose(seed_rule, trapezoid, rtol=2e-3, atol=1e-6)
+
+
+DIFF_IG = {"episode_seed": 7, "pairs": [[3, 15]], "m": 10, "rule": "seed", "matrix_steps": 4}
+
+
+def _episode_file(path, steps=20, width=4):
+    rng = np.random.default_rng(8)
+    torch.save([torch.tensor(rng.normal(scale=0.05, size=(1, width))) for _ in range(steps)], path)
+    return path
+
+
+def test_attribute_main_with_an_observations_file(tmp_path, random_mmn):
+    save_state(random_mmn, tmp_path / "mmn.pt")
+    _episode_file(tmp_path / "episode.pt")
+    out = tmp_path / "diff_ig.json"
+    attribute_diffig.main(
+        tmp_path / "mmn.pt", out, seed=0, diff_ig=DIFF_IG, observations=tmp_path / "episode.pt"
+    )
+    result = json.loads(out.read_text())
+    assert len(result["observations"]) == 20
+    (pair,) = result["pairs"]
+    assert (pair["input"], pair["baseline"]) == (3, 15)
+    assert np.abs(pair["attribution"]).sum() > 0
+    matrix = np.array(result["matrix"]["attribution"])
+    steps = result["matrix"]["steps"]
+    assert matrix.shape == (len(steps), len(steps), 4)
+    assert np.all(matrix[np.arange(len(steps)), np.arange(len(steps))] == 0)
+
+
+def test_attribute_main_refuses_bad_input(tmp_path, random_mmn):
+    save_state(random_mmn, tmp_path / "mmn.pt")
+    _episode_file(tmp_path / "episode.pt")
+    out = tmp_path / "diff_ig.json"
+    bad_pairs = dict(DIFF_IG, pairs=[[3, 25]])
+    with pytest.raises(InputError, match="diffig.diff_ig.pairs"):
+        attribute_diffig.main(
+            tmp_path / "mmn.pt",
+            out,
+            seed=0,
+            diff_ig=bad_pairs,
+            observations=tmp_path / "episode.pt",
+        )
+    _episode_file(tmp_path / "wide.pt", width=6)
+    with pytest.raises(InputError, match="wide.pt"):
+        attribute_diffig.main(
+            tmp_path / "mmn.pt", out, seed=0, diff_ig=DIFF_IG, observations=tmp_path / "wide.pt"
+        )
+    torch.save({"gru_net.gru.weight_hh": torch.zeros(3, 3)}, tmp_path / "partial.pt")
+    with pytest.raises(InputError, match="partial.pt"):
+        attribute_diffig.main(tmp_path / "partial.pt", out, seed=0, diff_ig=DIFF_IG)
+    assert not out.exists()
+    assert list(tmp_path.glob(".diff_ig.json*")) == []
+
+
+def test_summary_has_the_keys_of_the_issue():
+    names = ("gru", "gru_hxqbn", "gru_obsqbn", "mmn")
+    returns = {n: {"mean": 500.0, "std": 0.0, "returns": [500.0] * 20} for n in names}
+    machine = {
+        "raw": {"n_states": 9, "n_observations": 12},
+        "minimized": {"n_states": 3, "n_observations": 4},
+        "table_returns": {"mean": 499.0, "std": 1.0, "returns": [499.0] * 20},
+    }
+    diff_ig = {
+        "features": ["cart position", "cart velocity", "pole angle", "pole velocity"],
+        "m": 10,
+        "rule": "seed",
+        "pairs": [{"input": 10, "baseline": 100, "attribution": [0.1, -0.2, 0.3, 0.0]}],
+        "completeness_error_median": 0.01,
+    }
+    metrics = summarize_diffig.summarize(returns, machine, diff_ig)
+    assert {"returns", "moore_machine", "diff_ig", "ig_completeness_error"} <= set(metrics)
+    assert metrics["returns"] == {
+        "gru": 500.0,
+        "gru_hxqbn": 500.0,
+        "gru_obsqbn": 500.0,
+        "mmn": 500.0,
+        "moore_machine": 499.0,
+    }
+    assert metrics["moore_machine"] == {
+        "states_before": 9,
+        "observations_before": 12,
+        "states_after": 3,
+        "observations_after": 4,
+    }
+    assert metrics["diff_ig"][0]["attribution"]["pole angle"] == 0.3
+    assert metrics["episodes"] == 20

@@ -1,0 +1,153 @@
+"""Explainers of the Duffing study, checked by properties on models with known answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xai_repro.duffing.explain import (
+    aggregate_importance,
+    attribution_cube,
+    attribution_frame,
+    background_sample,
+    explain,
+    gradient_times_deviation,
+    rank_correlation,
+    select_slices,
+    well_predicted,
+)
+
+W = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])  # 2 outputs x 3 features
+B = np.array([0.3, -0.1])
+
+
+def linear(Z):
+    return np.asarray(Z) @ W.T + B
+
+
+def nonlinear(Z):
+    Z = np.asarray(Z)
+    return np.column_stack([np.sin(Z[:, 0]) * Z[:, 1] + Z[:, 2] ** 2, Z[:, 0] * Z[:, 2]])
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(30, 3)), rng.normal(size=(5, 3))
+
+
+@pytest.mark.parametrize("name", ["kernel_shap", "exact"])
+def test_shapley_of_linear_model_is_weight_times_deviation(data, name):
+    background, Z = data
+    phi = explain(name, linear, background, Z)
+    expected = W[None] * (Z - background.mean(axis=0))[:, None, :]
+    np.testing.assert_allclose(phi, expected, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["kernel_shap", "exact"])
+def test_shapley_efficiency_on_nonlinear_model(data, name):
+    background, Z = data
+    phi = explain(name, nonlinear, background, Z)
+    np.testing.assert_allclose(
+        phi.sum(axis=2), nonlinear(Z) - nonlinear(background).mean(axis=0), atol=1e-8
+    )
+
+
+def test_kernel_shap_equals_exact_for_three_features(data):
+    background, Z = data
+    np.testing.assert_allclose(
+        explain("kernel_shap", nonlinear, background, Z),
+        explain("exact", nonlinear, background, Z),
+        atol=1e-8,
+    )
+
+
+def test_lime_recovers_linear_contributions(data):
+    background, Z = data
+    phi = explain("lime", linear, background, Z, lime_num_samples=2000)
+    expected = W[None] * (Z - background.mean(axis=0))[:, None, :]
+    np.testing.assert_allclose(phi, expected, atol=0.05 * np.abs(expected).max())
+
+
+def test_batched_equals_unbatched(data):
+    background, Z = data
+    batched = explain("exact", nonlinear, background, Z)
+    single = np.concatenate(
+        [explain("exact", nonlinear, background, Z[i : i + 1]) for i in range(len(Z))]
+    )
+    np.testing.assert_allclose(batched, single, atol=1e-12)
+
+
+def test_unknown_explainer_is_named():
+    with pytest.raises(ValueError, match="shapely"):
+        explain("shapely", linear, np.zeros((2, 3)), np.zeros((1, 3)))
+
+
+def test_well_predicted_uses_norm_difference():
+    y_true = np.array([[3.0, 4.0], [1.0, 0.0]])
+    y_pred = np.array([[4.0, 3.0], [2.0, 0.0]])  # same norm as truth / off by 1
+    np.testing.assert_array_equal(well_predicted(y_pred, y_true, 0.1), [True, False])
+
+
+def test_select_slices_keeps_others_near_zero():
+    rng = np.random.default_rng(0)
+    Z = rng.uniform(-2, 2, size=(5000, 3))
+    points = select_slices(Z, np.ones(len(Z), bool), 7, 0.2, rng)
+    assert list(points["slice"].value_counts().sort_index()) == [7, 7, 7]
+    for j, feature in enumerate(["x0", "v0", "t"]):
+        sub = points[points["slice"] == feature]
+        others = [f for f in ["x0", "v0", "t"] if f != feature]
+        assert (sub[others].abs() < 0.2).all().all()
+        assert sub[feature].is_monotonic_increasing
+        np.testing.assert_array_equal(Z[sub["row"].to_numpy(), j], sub[feature].to_numpy())
+
+
+def test_select_slices_fills_up_with_nearest_rows():
+    Z = np.array([[0.0, 0.05, 0.0], [1.0, 0.5, 0.3], [2.0, 0.9, 0.1], [3.0, 2.0, 2.0]])
+    points = select_slices(Z, np.ones(4, bool), 3, 0.1, np.random.default_rng(0))
+    x0 = points[points["slice"] == "x0"]
+    assert list(x0["row"]) == [0, 1, 2]  # the three nearest, sorted by x0
+    np.testing.assert_allclose(x0["others_max_abs"], [0.05, 0.5, 0.9])
+
+
+def test_select_slices_needs_candidates():
+    with pytest.raises(ValueError, match="no candidate"):
+        select_slices(np.zeros((3, 3)), np.zeros(3, bool), 2, 0.1, np.random.default_rng(0))
+
+
+def test_select_slices_respects_candidates():
+    Z = np.zeros((10, 3))
+    mask = np.zeros(10, bool)
+    mask[[2, 5]] = True
+    points = select_slices(Z, mask, 2, 0.1, np.random.default_rng(0))
+    assert set(points["row"]) == {2, 5}
+
+
+def test_attribution_frame_roundtrip_and_aggregate():
+    points = pd.DataFrame({"slice": ["x0"] * 4, "row": range(4), "x0": 0.0, "v0": 0.0, "t": 0.0})
+    cube = np.arange(24, dtype=float).reshape(4, 2, 3) - 12
+    frame = pd.concat(
+        [attribution_frame(points, "ml", cube), attribution_frame(points, "true", -cube)]
+    )
+    np.testing.assert_array_equal(attribution_cube(frame, "ml"), cube)
+    np.testing.assert_array_equal(attribution_cube(frame, "true"), -cube)
+    agg = aggregate_importance(frame)
+    np.testing.assert_allclose(agg.loc[("ml", "xt")].to_numpy(), np.abs(cube[:, 0]).mean(axis=0))
+    # every feature kept (the seed overwrote all but the last)
+    assert list(agg.columns) == ["x0", "v0", "t"]
+
+
+def test_rank_correlation_and_taylor_reference():
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    assert rank_correlation(a, a**3) == pytest.approx(1.0)
+    assert rank_correlation(a, -a) == pytest.approx(-1.0)
+    assert np.isnan(rank_correlation(a, np.ones(4)))
+    grads = np.ones((2, 2, 3))
+    Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(gradient_times_deviation(grads, Z, np.zeros(3))[:, 0], Z)
+
+
+def test_background_sample_is_seeded_and_bounded():
+    Z = np.arange(30.0).reshape(10, 3)
+    np.testing.assert_array_equal(background_sample(Z, 4, 1), background_sample(Z, 4, 1))
+    assert len(background_sample(Z, 4, 1)) == 4
+    assert len(background_sample(Z, 40, 1)) == 10

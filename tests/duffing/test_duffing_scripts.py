@@ -1,0 +1,139 @@
+"""The Duffing rule scripts called through main() on tmp_path: outputs and bad input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evaluate_surrogate
+import select_points
+import simulate_duffing
+import split_duffing
+from xai_repro.common import InputError
+from xai_repro.duffing.ode import SEED_ODE, duffing_flow, load_scaler
+from xai_repro.duffing.surrogate import build_surrogate, load_surrogate
+
+SAMPLING = {
+    "n_trajectories": 12,
+    "points_per_trajectory": 5,
+    "x0_range": [-2.0, 2.0],
+    "v0_range": [-2.0, 2.0],
+    "t_max": 5.0,
+    "test_fraction": 0.25,
+}
+TOL = {"rtol": 1e-9, "atol": 1e-9}
+
+
+@pytest.fixture
+def samples(tmp_path):
+    path = tmp_path / "samples.csv"
+    simulate_duffing.main(path, seed=3, ode=SEED_ODE, sampling=SAMPLING, tolerances=TOL)
+    return path
+
+
+def test_simulate_writes_consistent_trajectories(samples):
+    frame = pd.read_csv(samples)
+    assert len(frame) == 60
+    per_traj = frame.groupby("trajectory")[["x0", "v0"]].nunique()
+    assert (per_traj == 1).all().all()
+    X = frame[["x0", "v0", "t"]].to_numpy()
+    np.testing.assert_allclose(frame[["xt", "vt"]].to_numpy(), duffing_flow(X), atol=1e-12)
+
+
+def test_simulate_is_seeded(tmp_path, samples):
+    again = tmp_path / "again.csv"
+    simulate_duffing.main(again, seed=3, ode=SEED_ODE, sampling=SAMPLING, tolerances=TOL)
+    assert again.read_bytes() == samples.read_bytes()
+
+
+def test_split_keeps_trajectories_whole_and_scales_on_train(tmp_path, samples):
+    out = [tmp_path / n for n in ("train.csv", "test.csv", "scaler.json")]
+    split_duffing.main(samples, *out, seed=0, test_fraction=0.25)
+    train, test = pd.read_csv(out[0]), pd.read_csv(out[1])
+    assert set(train["trajectory"]).isdisjoint(test["trajectory"])
+    assert test["trajectory"].nunique() == 3
+    scaler = load_scaler(out[2])
+    np.testing.assert_allclose(
+        scaler.transform(train[["x0", "v0", "t"]]).mean(axis=0), 0, atol=1e-12
+    )
+
+
+def test_missing_input_names_the_file_and_writes_nothing(tmp_path):
+    out = [tmp_path / "res" / n for n in ("train.csv", "test.csv", "scaler.json")]
+    with pytest.raises(InputError, match="nope.csv"):
+        split_duffing.main(tmp_path / "nope.csv", *out, seed=0, test_fraction=0.25)
+    assert not (tmp_path / "res").exists() or not any((tmp_path / "res").iterdir())
+
+
+def test_csv_missing_a_column_is_refused(tmp_path, samples):
+    bad = tmp_path / "bad.csv"
+    pd.read_csv(samples).drop(columns=["vt"]).to_csv(bad, index=False)
+    out = [tmp_path / n for n in ("train.csv", "test.csv", "scaler.json")]
+    with pytest.raises(InputError, match=r"bad.csv.*vt"):
+        split_duffing.main(bad, *out, seed=0, test_fraction=0.25)
+    assert not any(p.exists() for p in out)
+
+
+def test_non_numeric_csv_is_refused(tmp_path, samples):
+    bad = tmp_path / "bad.csv"
+    frame = pd.read_csv(samples).astype({"x0": object})
+    frame.loc[3, "x0"] = "oops"
+    frame.to_csv(bad, index=False)
+    with pytest.raises(InputError, match="bad.csv"):
+        split_duffing.main(
+            bad, *[tmp_path / n for n in ("a.csv", "b.csv", "c.json")], seed=0, test_fraction=0.2
+        )
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x03\x04 truncated"])
+def test_a_file_that_is_not_a_model_is_refused(tmp_path, content):
+    bad = tmp_path / "surrogate.keras"
+    bad.write_bytes(content)
+    with pytest.raises(InputError, match="surrogate.keras"):
+        load_surrogate(bad)
+
+
+def test_bad_scaler_file_is_refused(tmp_path):
+    bad = tmp_path / "scaler.json"
+    bad.write_text(json.dumps({"mean": [0, 0], "scale": [1, 1]}))
+    with pytest.raises(InputError, match="scaler.json"):
+        load_scaler(bad)
+    bad.write_text("{not json")
+    with pytest.raises(InputError, match="scaler.json"):
+        load_scaler(bad)
+
+
+def test_evaluate_and_select_on_a_tiny_model(tmp_path, samples):
+    split = [tmp_path / n for n in ("train.csv", "test.csv", "scaler.json")]
+    split_duffing.main(samples, *split, seed=0, test_fraction=0.25)
+    model = build_surrogate(width=8, depth=1, head_width=4, head_activations=["tanh"])
+    model.save(tmp_path / "m.keras")
+    assert load_surrogate(tmp_path / "m.keras").count_params() == model.count_params()
+    preds, metrics = tmp_path / "pred.csv", tmp_path / "metrics.json"
+    evaluate_surrogate.main(split[1], split[2], tmp_path / "m.keras", preds, metrics)
+    m = json.loads(metrics.read_text())
+    frame = pd.read_csv(preds)
+    assert m["test_rows"] == len(frame) == 15
+    mse = np.mean((frame[["xt_pred", "vt_pred"]].to_numpy() - frame[["xt", "vt"]].to_numpy()) ** 2)
+    assert m["test_mse"] == pytest.approx(mse)
+    explain = {"error_tol": 100.0, "points_per_slice": 2, "slice_tol": 0.5}
+    select_points.main(preds, tmp_path / "points.csv", seed=0, explain=explain)
+    points = pd.read_csv(tmp_path / "points.csv")
+    assert list(points["slice"].value_counts().sort_index()) == [2, 2, 2]
+    with pytest.raises(InputError, match="error_tol"):
+        select_points.main(
+            preds, tmp_path / "p2.csv", seed=0, explain={**explain, "error_tol": 1e-12}
+        )
+    assert not (tmp_path / "p2.csv").exists()
+
+
+@pytest.mark.parametrize("activations", [["relu", "relu", "sigmoid", "tanh"], ["elu", "linear"]])
+def test_numpy_predictor_equals_keras(activations):
+    from xai_repro.duffing.surrogate import keras_predictor
+
+    model = build_surrogate(width=16, depth=2, head_width=8, head_activations=activations)
+    Z = np.random.default_rng(0).normal(size=(50, 3)) * 3
+    np.testing.assert_allclose(
+        keras_predictor(model)(Z), np.asarray(model(Z.astype("float32"))), atol=1e-5
+    )
