@@ -25,7 +25,9 @@ wildcard_constraints:
 
 rule train_gru_policy:
     input:
-        modules=modules("diffig.core", "diffig.io"),
+        modules=modules(
+            "diffig.networks", "diffig.rollouts", "diffig.training", "diffig.io"
+        ),
     output:
         gru="results/diffig/models/gru.pt",
         history="results/diffig/models/gru_history.csv",
@@ -49,7 +51,7 @@ rule train_gru_policy:
 rule collect_bottleneck_data:
     input:
         gru=rules.train_gru_policy.output.gru,
-        modules=modules("diffig.core", "diffig.io"),
+        modules=modules("diffig.networks", "diffig.rollouts", "diffig.io"),
     output:
         data="results/diffig/data/bottleneck.npz",
     log:
@@ -73,7 +75,9 @@ rule train_qbn:
     input:
         gru=rules.train_gru_policy.output.gru,
         data=rules.collect_bottleneck_data.output.data,
-        modules=modules("diffig.core", "diffig.io"),
+        modules=modules(
+            "diffig.networks", "diffig.rollouts", "diffig.training", "diffig.io"
+        ),
     output:
         qbn="results/diffig/models/{kind}_qbn.pt",
         history="results/diffig/models/{kind}_qbn_history.csv",
@@ -99,7 +103,7 @@ if DIFFIG["pretrained"]["model"]:
     rule import_mmn:
         input:
             source=DIFFIG["pretrained"]["model"],
-            modules=modules("diffig.core", "diffig.io"),
+            modules=modules("diffig.networks", "diffig.io"),
         output:
             mmn="results/diffig/models/mmn.pt",
         log:
@@ -122,7 +126,9 @@ else:
             gru=rules.train_gru_policy.output.gru,
             hx="results/diffig/models/hx_qbn.pt",
             obs="results/diffig/models/obs_qbn.pt",
-            modules=modules("diffig.core", "diffig.io"),
+            modules=modules(
+                "diffig.networks", "diffig.rollouts", "diffig.training", "diffig.io"
+            ),
         output:
             mmn="results/diffig/models/mmn.pt",
             history="results/diffig/models/mmn_history.csv",
@@ -146,7 +152,7 @@ else:
 rule evaluate_mmn:
     input:
         mmn="results/diffig/models/mmn.pt",
-        modules=modules("diffig.core", "diffig.io"),
+        modules=modules("diffig.networks", "diffig.rollouts", "diffig.io"),
     output:
         returns="results/diffig/returns.json",
     log:
@@ -169,7 +175,9 @@ rule evaluate_mmn:
 rule extract_moore_machine:
     input:
         mmn="results/diffig/models/mmn.pt",
-        modules=modules("diffig.core", "diffig.io"),
+        modules=modules(
+            "diffig.networks", "diffig.rollouts", "diffig.moore_machine", "diffig.io"
+        ),
     output:
         machine="results/diffig/moore_machine.json",
         raw="results/diffig/transitions_raw.csv",
@@ -195,7 +203,9 @@ rule extract_moore_machine:
 rule attribute_diffig:
     input:
         mmn="results/diffig/models/mmn.pt",
-        modules=modules("diffig.core", "diffig.io"),
+        modules=modules(
+            "diffig.networks", "diffig.rollouts", "diffig.diff_ig", "diffig.io"
+        ),
     output:
         diff_ig="results/diffig/diff_ig.json",
     log:
@@ -223,12 +233,12 @@ rule plot_diff_ig:
         pairs=report(
             expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),
             caption="../report/diffig/diff_ig_pair.rst",
-            category="Recurrent policies",
+            category="diffig",
         ),
         matrix=report(
             "results/diffig/figures/diff_ig_matrix.png",
             caption="../report/diffig/diff_ig_matrix.rst",
-            category="Recurrent policies",
+            category="diffig",
         ),
     log:
         "logs/diffig/plot_diff_ig.log",
@@ -251,12 +261,12 @@ rule plot_moore_machine:
         raw=report(
             "results/diffig/figures/moore_machine_raw.png",
             caption="../report/diffig/moore_machine.rst",
-            category="Recurrent policies",
+            category="diffig",
         ),
         minimized=report(
             "results/diffig/figures/moore_machine_minimized.png",
             caption="../report/diffig/moore_machine.rst",
-            category="Recurrent policies",
+            category="diffig",
         ),
     log:
         "logs/diffig/plot_moore_machine.log",
@@ -298,7 +308,14 @@ if ATARI["model"]:
     rule analyze_atari_mmn:
         input:
             model=ATARI["model"],
-            modules=modules("diffig.core", "diffig.atari", "diffig.io"),
+            modules=modules(
+                "diffig.networks",
+                "diffig.rollouts",
+                "diffig.moore_machine",
+                "diffig.diff_ig",
+                "diffig.atari",
+                "diffig.io",
+            ),
         output:
             metrics="results/diffig/atari/metrics.json",
             figures=ATARI_FIGURES,

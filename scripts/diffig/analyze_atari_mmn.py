@@ -33,8 +33,9 @@ from xai_repro.diffig.atari import (  # noqa: E402
     preprocess_frame,
     record_episode,
 )
-from xai_repro.diffig.core import differential_ig, extract_moore_machine, minimize_moore_machine  # noqa: E402
+from xai_repro.diffig.diff_ig import differential_ig  # noqa: E402
 from xai_repro.diffig.io import load_mmn  # noqa: E402
+from xai_repro.diffig.moore_machine import extract_moore_machine, minimize_moore_machine  # noqa: E402
 
 log = logging.getLogger(__name__)
 

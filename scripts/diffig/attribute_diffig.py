@@ -10,8 +10,9 @@ completeness error of every configured (input, baseline) pair, and a matrix over
 import numpy as np
 
 from xai_repro.common import InputError, limit_threads, seed_everything, setup_logging, write_json
-from xai_repro.diffig.core import OBS_NAMES, differential_ig, make_env, run_episode
+from xai_repro.diffig.diff_ig import differential_ig
 from xai_repro.diffig.io import load_mmn, load_observations
+from xai_repro.diffig.rollouts import OBS_NAMES, make_env, run_episode
 
 
 def episode_observations(mmn, observations_path, episode_seed: int) -> np.ndarray:

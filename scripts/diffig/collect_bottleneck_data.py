@@ -7,8 +7,8 @@ Reads ``gru.pt``; writes ``bottleneck.npz`` with ``features`` (n, 8) and ``hidde
 import numpy as np
 
 from xai_repro.common import atomic_output, limit_threads, seed_everything, setup_logging
-from xai_repro.diffig.core import collect_bottleneck_data
 from xai_repro.diffig.io import load_gru
+from xai_repro.diffig.rollouts import collect_bottleneck_data
 
 
 def main(gru_pt, data_npz, *, seed, bottleneck):

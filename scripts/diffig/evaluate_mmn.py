@@ -5,8 +5,9 @@ the mean, std and every return over ``episodes`` seeded episodes.
 """
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
-from xai_repro.diffig.core import MMNet, evaluate
 from xai_repro.diffig.io import load_mmn
+from xai_repro.diffig.networks import MMNet
+from xai_repro.diffig.rollouts import evaluate
 
 
 def main(mmn_pt, returns_json, *, seed, evaluation):

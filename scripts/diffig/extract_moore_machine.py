@@ -10,8 +10,12 @@ action of the next state).
 import pandas as pd
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_csv, write_json
-from xai_repro.diffig.core import extract_moore_machine, minimize_moore_machine, run_machine
 from xai_repro.diffig.io import load_mmn
+from xai_repro.diffig.moore_machine import (
+    extract_moore_machine,
+    minimize_moore_machine,
+    run_machine,
+)
 
 
 def transition_table(machine: dict) -> pd.DataFrame:

@@ -9,8 +9,10 @@ reaches the GRU's.
 import pandas as pd
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_csv
-from xai_repro.diffig.core import MMNet, evaluate, finetune_mmn
 from xai_repro.diffig.io import load_gru, load_qbn, save_state
+from xai_repro.diffig.networks import MMNet
+from xai_repro.diffig.rollouts import evaluate
+from xai_repro.diffig.training import finetune_mmn
 
 
 def main(gru_pt, hx_pt, obs_pt, mmn_pt, history_csv, *, seed, finetune):

@@ -7,8 +7,8 @@ sequences, greedy return). The expert is "push right iff 3 theta + theta_dot > 0
 import pandas as pd
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_csv
-from xai_repro.diffig.core import train_gru_dagger
 from xai_repro.diffig.io import save_state
+from xai_repro.diffig.training import train_gru_dagger
 
 
 def main(gru_pt, history_csv, *, seed, gru):

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from xai_repro.common import InputError, limit_threads, seed_everything, setup_logging, write_csv
-from xai_repro.diffig.core import QBN, MMNet, train_qbn
 from xai_repro.diffig.io import load_gru, save_state
+from xai_repro.diffig.networks import QBN, MMNet
+from xai_repro.diffig.training import train_qbn
 
 KINDS = {"hx": ("hidden", "tanh", "hx_code"), "obs": ("features", "relu6", "obs_code")}
 

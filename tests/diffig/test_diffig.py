@@ -5,19 +5,12 @@ import pytest
 import torch
 
 from xai_repro.common import InputError
-from xai_repro.diffig.core import (
-    QBN,
-    GRUNet,
-    MMNet,
-    TernaryTanh,
-    differential_ig,
-    expert_action,
-    make_mmn,
-    minimize_moore_machine,
-    path_points,
-    train_gru_dagger,
-)
+from xai_repro.diffig.diff_ig import differential_ig, path_points
 from xai_repro.diffig.io import load_mmn, load_observations, save_state
+from xai_repro.diffig.moore_machine import minimize_moore_machine
+from xai_repro.diffig.networks import QBN, GRUNet, MMNet, TernaryTanh, make_mmn
+from xai_repro.diffig.rollouts import expert_action
+from xai_repro.diffig.training import train_gru_dagger
 
 
 def test_ternary_quantization_values_and_straight_through_gradient():

@@ -14,15 +14,15 @@ import torch
 import attribute_diffig
 import summarize_diffig
 from xai_repro.common import InputError
-from xai_repro.diffig.core import (
-    differential_ig,
-    evaluate,
+from xai_repro.diffig.diff_ig import differential_ig
+from xai_repro.diffig.io import save_state
+from xai_repro.diffig.moore_machine import (
     extract_moore_machine,
-    make_mmn,
     minimize_moore_machine,
     run_machine,
 )
-from xai_repro.diffig.io import save_state
+from xai_repro.diffig.networks import make_mmn
+from xai_repro.diffig.rollouts import evaluate
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@
   actor Linear(32, n_actions), critic Linear(32, 1). As in the MMN code base the convs are
   registered both as ``conv1``..``conv4`` and inside ``input_ff``, so its state_dicts
   (``gru_net.conv1.weight`` and ``gru_net.input_ff.0.weight``, ...) load strictly.
-- ObsQBN 200 -> 800 -> 100 (diffig_core.QBN) and ``atari_hx_qbn`` (diffig_core.QBN) 32 -> 512 -> 256 -> 64.
+- ObsQBN 200 -> 800 -> 100 (networks.QBN) and ``atari_hx_qbn`` (networks.QBN) 32 -> 512 -> 256 -> 64.
 - Frames: rows 35:195, RGB averaged, 2x2 area-averaged to 80x80, /255 -> (1, 80, 80).
 - Actions: an MMN trained on Pong's 3-action set (NOOP, UP, DOWN) is mapped onto
   ALE/Pong-v5's minimal set (NOOP, FIRE, RIGHT, LEFT, ...): RIGHT moves the paddle up.
 
-The Moore machine and differential IG come from diffig_core, with this module's env,
+The Moore machine and differential IG come from moore_machine and diff_ig, with this module's env,
 preprocessing and action map.
 """
 
@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from xai_repro.diffig.core import QBN, GRUNet, MMNet, mmn_from_state_dict, run_episode
+from xai_repro.diffig.networks import QBN, GRUNet, MMNet, mmn_from_state_dict
+from xai_repro.diffig.rollouts import run_episode
 
 ENV_ID = "ALE/Pong-v5"
 FRAME = 80

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from xai_repro.common import InputError, atomic_output, torch_load_checked
-from xai_repro.diffig.core import QBN, GRUNet, MMNet, mmn_from_state_dict
+from xai_repro.diffig.networks import QBN, GRUNet, MMNet, mmn_from_state_dict
 
 
 def save_state(module: torch.nn.Module, path) -> None:

@@ -1,0 +1,233 @@
+"""Moore machines of an MMN: extraction from greedy rollouts, minimization, execution as a table."""
+
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+from xai_repro.diffig.networks import MMNet
+from xai_repro.diffig.rollouts import as_input, make_env
+
+
+def _key(code) -> str:
+    return "".join({-1: "-", 0: "0", 1: "+"}[int(c)] for c in code)
+
+
+@torch.no_grad()
+def extract_moore_machine(
+    mmn: MMNet,
+    *,
+    episodes: int,
+    seed: int,
+    env_factory=make_env,
+    preprocess=as_input,
+    env_action=int,
+    max_steps: int | None = None,
+) -> dict:
+    """Moore machine from greedy MMN rollouts.
+
+    States are hidden codes, observations are observation codes; ``transitions[s][o]`` is
+    the next state after observing o in state s; ``actions[s]`` the action emitted in s
+    (the network's action index; ``env_action`` maps it to the env's). State 0 is the code
+    of the initial hidden state. Defaults are CartPole's; an Atari MMN passes its env,
+    frame preprocessing, action map and a step cap per episode.
+    """
+    env = env_factory()
+    states: dict[str, int] = {}
+    observations: dict[str, int] = {}
+    transitions: dict[int, dict[int, int]] = defaultdict(dict)
+    actions: dict[int, int] = {}
+    state_codes, obs_codes = {}, {}
+    h0 = mmn.bhx_net.encode(mmn.gru_net.init_hidden(1))[0].numpy().astype(int)
+    states[_key(h0)] = 0
+    state_codes[0] = h0
+    actions[0] = int(
+        mmn.gru_net.actor_linear(
+            mmn.bhx_net.decoder(torch.tensor(h0, dtype=torch.float32)[None])
+        ).argmax()
+    )
+    conflicts = 0
+    for e in range(episodes):
+        obs, _ = env.reset(seed=seed + e)
+        hx = mmn.initial_hidden()
+        s, steps = 0, 0
+        done = False
+        while not done:
+            logits, hx, o_code, h_code = mmn.step(preprocess(obs), hx)
+            ok, hk = _key(o_code[0]), _key(h_code[0])
+            o = observations.setdefault(ok, len(observations))
+            obs_codes[o] = o_code[0].numpy().astype(int)
+            nxt = states.setdefault(hk, len(states))
+            state_codes[nxt] = h_code[0].numpy().astype(int)
+            action = int(logits.argmax())
+            if nxt in actions and actions[nxt] != action:
+                conflicts += 1
+            actions[nxt] = action
+            transitions[s][o] = nxt
+            s = nxt
+            obs, _, terminated, truncated, _ = env.step(env_action(action))
+            steps += 1
+            done = terminated or truncated or (max_steps is not None and steps >= max_steps)
+    env.close()
+    return {
+        "n_states": len(states),
+        "n_observations": len(observations),
+        "initial_state": 0,
+        "actions": {int(k): int(v) for k, v in actions.items()},
+        "transitions": {
+            int(s): {int(o): int(n) for o, n in d.items()} for s, d in transitions.items()
+        },
+        "state_codes": {int(k): v.tolist() for k, v in state_codes.items()},
+        "observation_codes": {int(k): v.tolist() for k, v in obs_codes.items()},
+        "action_conflicts": conflicts,
+    }
+
+
+def _refine_states(states, actions, trans) -> dict[int, int]:
+    """Partition refinement from the action partition, placing states in ``states`` order."""
+    block = {s: actions[s] for s in states}
+    while True:
+        groups: dict[int, list[list[int]]] = defaultdict(list)
+        new_block, next_id = {}, 0
+        for s in states:
+            placed = False
+            for group in groups[block[s]]:
+                compatible = all(
+                    block[trans[s][o]] == block[trans[m][o]]
+                    for m in group
+                    for o in set(trans.get(s, {})) & set(trans.get(m, {}))
+                )
+                if compatible:
+                    group.append(s)
+                    placed = True
+                    break
+            if not placed:
+                groups[block[s]].append([s])
+        for key in sorted(groups):
+            for group in groups[key]:
+                for s in group:
+                    new_block[s] = next_id
+                next_id += 1
+        if len(set(new_block.values())) == len(set(block.values())):
+            return new_block
+        block = new_block
+
+
+def _is_closed(block, actions, trans) -> bool:
+    """Every block emits one action and sends each observation to one block."""
+    seen: dict[tuple[int, int], int] = {}
+    acts: dict[int, int] = {}
+    for s, d in trans.items():
+        for o, n in d.items():
+            if seen.setdefault((block[s], o), block[n]) != block[n]:
+                return False
+    return all(acts.setdefault(block[s], a) == a for s, a in actions.items())
+
+
+def minimize_moore_machine(machine: dict, restarts: int = 0, seed: int = 0) -> dict:
+    """Merge states, then observations, of a partially specified Moore machine.
+
+    States: start from the partition by emitted action and split any block whose members
+    disagree on the block of the next state for an observation both have seen (partition
+    refinement; unseen pairs constrain nothing). Which compatible states end up together
+    depends on the order states are placed in (minimizing a partially specified machine
+    is NP-hard): ``restarts`` further random orders are tried and the smallest closed
+    partition is kept. Observations: merge those that send every state to the same block
+    wherever both are defined. Returns a machine on the blocks with ``state_map`` and
+    ``observation_map`` from old ids to new ones.
+    """
+    actions = {int(k): v for k, v in machine["actions"].items()}
+    trans = {int(s): {int(o): n for o, n in d.items()} for s, d in machine["transitions"].items()}
+    states = sorted(actions)
+    block = _refine_states(states, actions, trans)
+    rng = np.random.default_rng(seed)
+    for _ in range(restarts):
+        candidate = _refine_states([int(s) for s in rng.permutation(states)], actions, trans)
+        if len(set(candidate.values())) < len(set(block.values())) and _is_closed(
+            candidate, actions, trans
+        ):
+            block = candidate
+    # renumber so the initial state is 0
+    order = sorted(set(block.values()), key=lambda b: (b != block[machine["initial_state"]], b))
+    renum = {b: i for i, b in enumerate(order)}
+    state_map = {s: renum[block[s]] for s in states}
+    new_trans: dict[int, dict[int, int]] = defaultdict(dict)
+    for s, d in trans.items():
+        for o, n in d.items():
+            new_trans[state_map[s]][o] = state_map[n]
+    # merge observations with compatible columns
+    obs_ids = sorted({o for d in new_trans.values() for o in d})
+    obs_groups: list[list[int]] = []
+    for o in obs_ids:
+        for group in obs_groups:
+            if all(
+                new_trans[s][o] == new_trans[s][m]
+                for m in group
+                for s in new_trans
+                if o in new_trans[s] and m in new_trans[s]
+            ):
+                group.append(o)
+                break
+        else:
+            obs_groups.append([o])
+    observation_map = {o: i for i, group in enumerate(obs_groups) for o in group}
+    final: dict[int, dict[int, int]] = defaultdict(dict)
+    for s, d in new_trans.items():
+        for o, n in d.items():
+            final[s][observation_map[o]] = n
+    new_actions = {}
+    for s, a in actions.items():
+        new_actions[state_map[s]] = a
+    return {
+        "n_states": len(order),
+        "n_observations": len(obs_groups),
+        "initial_state": 0,
+        "actions": new_actions,
+        "transitions": {int(s): dict(d) for s, d in final.items()},
+        "state_map": state_map,
+        "observation_map": observation_map,
+    }
+
+
+@torch.no_grad()
+def run_machine(
+    machine: dict, minimized: dict, mmn: MMNet, *, episodes: int, seed: int
+) -> np.ndarray:
+    """Returns of the minimized Moore machine executed as a lookup table.
+
+    Each step: the observation QBN encodes the raw observation into a code; codes seen
+    during extraction map to their (merged) observation id; an unseen code, or an unseen
+    (state, observation) pair, takes the known observation of that state with the
+    nearest code (Hamming distance). The action is the state's table entry.
+    """
+    code_to_obs = {_key(c): int(o) for o, c in machine["observation_codes"].items()}
+    obs_code_arr = {int(o): np.array(c) for o, c in machine["observation_codes"].items()}
+    omap = {int(k): v for k, v in minimized["observation_map"].items()}
+    trans = {int(s): {int(o): n for o, n in d.items()} for s, d in minimized["transitions"].items()}
+    actions = {int(k): v for k, v in minimized["actions"].items()}
+    env = make_env()
+    returns = []
+    for e in range(episodes):
+        obs, _ = env.reset(seed=seed + e)
+        s, total, done = minimized["initial_state"], 0.0, False
+        while not done:
+            feats = mmn.gru_net.input_ff(torch.tensor(obs, dtype=torch.float32)[None])
+            code = mmn.obx_net.encode(feats)[0].numpy().astype(int)
+            raw = code_to_obs.get(_key(code))
+            options = trans.get(s, {})
+            o = omap.get(raw) if raw is not None else None
+            if o is None or o not in options:
+                known = [
+                    (int(np.abs(obs_code_arr[r] - code).sum()), omap[r])
+                    for r in obs_code_arr
+                    if omap[r] in options
+                ]
+                o = min(known)[1] if known else None
+            if o is not None:
+                s = options[o]
+            obs, reward, terminated, truncated, _ = env.step(actions[s])
+            total += reward
+            done = terminated or truncated
+        returns.append(total)
+    env.close()
+    return np.array(returns)
