@@ -13,6 +13,7 @@ include: "rules/duffing.smk"
 include: "rules/cfrl.smk"
 include: "rules/diffig.smk"
 include: "rules/highway.smk"
+include: "rules/scorecard.smk"
 
 
 rule all:

@@ -1,11 +1,28 @@
 # Shared by every study: config validation, wildcard constraints, target lists.
+import glob
 import os
 
+import yaml
 from snakemake.utils import validate
 
 validate(config, "../config/schema/config.schema.yaml")
 
 STUDIES = config["studies"]
+# Every study the workflow has (the schema's list), in the scorecard's order.
+with open(f"{workflow.basedir}/config/schema/config.schema.yaml") as _schema:
+    KNOWN_STUDIES = yaml.safe_load(_schema)["properties"]["studies"]["items"]["enum"]
+# The run's config name: `name:` if a config sets it, else the stem of the last
+# --configfile (config/test.yaml -> test), else "config". The scorecard compares a
+# reference row only at the config names it lists (config/references/<study>.yaml).
+RUN_NAME = (
+    config.get("name")
+    or os.path.splitext(
+        os.path.basename(
+            (workflow.config_settings.configfiles or ["config/config.yaml"])[-1]
+        )
+    )[0]
+)
+REFERENCE_FILES = sorted(glob.glob("config/references/*.yaml"))
 # Each rules/<study>.smk registers its final outputs here (metrics.json and figures).
 STUDY_TARGETS = {}
 
@@ -16,7 +33,8 @@ wildcard_constraints:
 
 def all_targets():
     """The final outputs of every study named in config['studies']."""
-    return [path for study in STUDIES for path in STUDY_TARGETS[study]]
+    studies = [path for study in STUDIES for path in STUDY_TARGETS[study]]
+    return [*studies, "results/scorecard.json", "results/scorecard.md"]
 
 
 def modules(*names):

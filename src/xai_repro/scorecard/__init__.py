@@ -1,0 +1,20 @@
+"""The reproduction scorecard: each study's headline numbers beside the original's.
+
+``references``: read and validate ``config/references/<study>.yaml``. ``verdict``: judge one
+reference row against a run's ``metrics.json``. ``render``: the scorecard as Markdown and as
+reStructuredText (the report's landing page includes the latter). Imports no study.
+"""
+
+from xai_repro.scorecard.references import load_references
+from xai_repro.scorecard.render import to_markdown, to_rst
+from xai_repro.scorecard.verdict import VERDICTS, build_scorecard, judge, lookup
+
+__all__ = [
+    "VERDICTS",
+    "build_scorecard",
+    "judge",
+    "load_references",
+    "lookup",
+    "to_markdown",
+    "to_rst",
+]
