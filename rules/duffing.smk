@@ -170,7 +170,9 @@ rule attribute_duffing:
         train=rules.split_duffing.output.train,
         scaler=rules.split_duffing.output.scaler,
         model=rules.train_surrogate.output.model,
-        modules=modules("duffing.explain", "duffing.ode", "duffing.surrogate"),
+        modules=modules(
+            "duffing.explain", "duffing.ode", "duffing.surrogate", "duffing.tables"
+        ),
     output:
         attributions="results/duffing/attributions/{explainer}.csv",
     log:
@@ -196,7 +198,7 @@ rule differentiate_true_model:
     input:
         points=rules.select_points.output.points,
         scaler=rules.split_duffing.output.scaler,
-        modules=modules("duffing.ode"),
+        modules=modules("duffing.ode", "duffing.tables"),
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
     log:
@@ -244,7 +246,7 @@ rule plot_surrogate:
 rule plot_attributions:
     input:
         attributions=rules.attribute_duffing.output.attributions,
-        modules=modules("duffing.explain", "duffing.ode"),
+        modules=modules("duffing.ode", "duffing.tables"),
     output:
         contributions=report(
             "results/duffing/figures/contributions_{explainer}.png",
@@ -279,7 +281,7 @@ rule plot_gradient_comparison:
             explainer=DUFFING["explain"]["explainers"],
         ),
         gradients=rules.differentiate_true_model.output.gradients,
-        modules=modules("duffing.ode"),
+        modules=modules("duffing.ode", "duffing.tables"),
     output:
         figure=report(
             "results/duffing/figures/attribution_vs_gradient.png",
@@ -309,7 +311,7 @@ rule summarize_duffing:
             explainer=DUFFING["explain"]["explainers"],
         ),
         gradients=rules.differentiate_true_model.output.gradients,
-        modules=modules("duffing.explain", "duffing.ode"),
+        modules=modules("duffing.ode", "duffing.tables"),
     output:
         metrics="results/duffing/metrics.json",
     log:

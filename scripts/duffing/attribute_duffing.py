@@ -13,9 +13,10 @@ import time
 import pandas as pd
 
 from xai_repro.common import limit_threads, read_csv, seed_everything, setup_logging, write_csv
-from xai_repro.duffing.explain import attribution_frame, background_sample
+from xai_repro.duffing.explain import background_sample
 from xai_repro.duffing.explain import explain as run_explainer
 from xai_repro.duffing.ode import FEATURES, TrueModel, load_scaler
+from xai_repro.duffing.tables import attribution_frame, read_points
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def main(
     from xai_repro.duffing.surrogate import keras_predictor, load_surrogate
 
     seed_everything(seed)
-    points = read_csv(points_csv, columns=["slice", "row", *FEATURES], text=("slice",))
+    points = read_points(points_csv)
     train = read_csv(train_csv, columns=list(FEATURES))
     scaler = load_scaler(scaler_json)
     models = {

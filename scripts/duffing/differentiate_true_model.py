@@ -6,30 +6,16 @@ units) with respect to each scaled feature. This is the analytic reference the s
 notebook planned ("num_grad") and left unfinished.
 """
 
-import pandas as pd
-
-from xai_repro.common import limit_threads, read_csv, setup_logging, write_csv
-from xai_repro.duffing.ode import FEATURES, TARGETS, TrueModel, central_differences, load_scaler
-
-
-def gradient_frame(points: pd.DataFrame, gradients) -> pd.DataFrame:
-    """Long table of (n, n_outputs, n_features) gradients, one row per (point, output)."""
-    frames = []
-    for k, target in enumerate(TARGETS):
-        frame = points[["slice", "row", *FEATURES]].copy()
-        frame.insert(0, "point", range(len(points)))
-        frame["output"] = target
-        for j, feature in enumerate(FEATURES):
-            frame[f"grad_{feature}"] = gradients[:, k, j]
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+from xai_repro.common import limit_threads, setup_logging, write_csv
+from xai_repro.duffing.ode import FEATURES, TrueModel, central_differences, load_scaler
+from xai_repro.duffing.tables import long_frame, read_points
 
 
 def main(points_csv, scaler_json, gradients_csv, *, ode, tolerances, delta):
-    points = read_csv(points_csv, columns=["slice", "row", *FEATURES], text=("slice",))
+    points = read_points(points_csv)
     model = TrueModel(load_scaler(scaler_json), ode, tolerances["rtol"], tolerances["atol"])
     gradients = central_differences(model.predict, points[list(FEATURES)].to_numpy(), delta)
-    write_csv(gradients_csv, gradient_frame(points, gradients))
+    write_csv(gradients_csv, long_frame(points, {"grad": gradients}))
 
 
 if __name__ == "__main__":

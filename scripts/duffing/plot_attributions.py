@@ -12,9 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from xai_repro.common import read_csv, save_figure, setup_logging  # noqa: E402
-from xai_repro.duffing.explain import aggregate_importance  # noqa: E402
+from xai_repro.common import save_figure, setup_logging  # noqa: E402
 from xai_repro.duffing.ode import FEATURES, TARGETS  # noqa: E402
+from xai_repro.duffing.tables import aggregate_importance, read_attributions  # noqa: E402
 
 MODELS = {"ml": ("surrogate (ML)", "o"), "true": ("true model (ODE)", "x")}
 
@@ -70,11 +70,7 @@ def aggregate_figure(frame, explainer: str):
 
 
 def main(attributions_csv, contributions_png, aggregate_png, *, explainer):
-    frame = read_csv(
-        attributions_csv,
-        columns=["slice", "model", "output", *FEATURES, *[f"attr_{f}" for f in FEATURES]],
-        text=("slice", "model", "output"),
-    )
+    (frame,) = read_attributions([attributions_csv]).values()
     save_figure(contributions_figure(frame, explainer), contributions_png)
     save_figure(aggregate_figure(frame, explainer), aggregate_png)
 

@@ -7,42 +7,35 @@ contributions (surrogate and true model) against that first-order reference buil
 the true model's central differences. Points on the diagonal agree with it.
 """
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from xai_repro.common import read_csv, save_figure, setup_logging  # noqa: E402
-from xai_repro.duffing.ode import FEATURES, TARGETS  # noqa: E402
+from xai_repro.common import save_figure, setup_logging  # noqa: E402
+from xai_repro.duffing.ode import TARGETS  # noqa: E402
+from xai_repro.duffing.tables import (  # noqa: E402
+    cube,
+    read_attributions,
+    read_gradients,
+    taylor_reference,
+)
 
 MODELS = {"ml": ("surrogate (ML)", "o"), "true": ("true model (ODE)", "x")}
-ATTR = [f"attr_{f}" for f in FEATURES]
-GRAD = [f"grad_{f}" for f in FEATURES]
-
-
-def taylor_reference(gradients) -> "np.ndarray":
-    """gradient x scaled feature, per (point, output) row: the background mean of scaled
-    training features is 0 by construction of the scaler."""
-    return gradients[GRAD].to_numpy() * gradients[list(FEATURES)].to_numpy()
 
 
 def figure(attributions: dict, gradients):
     fig, axs = plt.subplots(
         len(TARGETS), len(attributions), figsize=(4.5 * len(attributions), 8), squeeze=False
     )
+    reference = taylor_reference(gradients)
     for c, (explainer, frame) in enumerate(attributions.items()):
         for k, target in enumerate(TARGETS):
             ax = axs[k, c]
-            grad = gradients[gradients["output"] == target].sort_values("point")
-            ref = taylor_reference(grad).ravel()
+            ref = reference[:, k].ravel()
             for model, (label, marker) in MODELS.items():
-                sub = frame[(frame["output"] == target) & (frame["model"] == model)].sort_values(
-                    "point"
-                )
-                values = sub[ATTR].to_numpy().ravel()
+                values = cube(frame, "attr", model)[:, k].ravel()
                 face = "none" if marker == "o" else None
                 ax.scatter(ref, values, s=18, marker=marker, facecolors=face, label=label)
             lim = np.nanmax(np.abs(ref)) * 1.1 or 1.0
@@ -58,16 +51,8 @@ def figure(attributions: dict, gradients):
 
 
 def main(attribution_csvs, gradients_csv, figure_png):
-    attributions = {
-        Path(p).stem: read_csv(
-            p, columns=["point", "model", "output", *ATTR], text=("model", "output")
-        )
-        for p in attribution_csvs
-    }
-    gradients = read_csv(
-        gradients_csv, columns=["point", "output", *FEATURES, *GRAD], text=("output",)
-    )
-    save_figure(figure(attributions, gradients), figure_png)
+    attributions = read_attributions(attribution_csvs)
+    save_figure(figure(attributions, read_gradients(gradients_csv)), figure_png)
 
 
 if __name__ == "__main__":

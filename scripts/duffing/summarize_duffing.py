@@ -2,35 +2,27 @@
 
 Reads ``surrogate_metrics.json``, ``true_model_benchmark.json``, every
 ``attributions/<explainer>.csv`` and ``finite_differences.csv``. The keys are
-documented in README.md ("The Duffing study").
+documented in docs/duffing.md.
 """
-
-from pathlib import Path
 
 import numpy as np
 
-from xai_repro.common import read_csv, read_json, setup_logging, write_json
-from xai_repro.duffing.explain import aggregate_importance, attribution_cube, rank_correlation
-from xai_repro.duffing.ode import FEATURES, TARGETS
-
-ATTR = [f"attr_{f}" for f in FEATURES]
-GRAD = [f"grad_{f}" for f in FEATURES]
-
-
-def gradient_cube(gradients) -> np.ndarray:
-    """(n_points, n_outputs, n_features) of gradient x scaled feature (the Taylor reference)."""
-    parts = []
-    for target in TARGETS:
-        sub = gradients[gradients["output"] == target].sort_values("point")
-        parts.append(sub[GRAD].to_numpy() * sub[list(FEATURES)].to_numpy())
-    return np.stack(parts, axis=1)
+from xai_repro.common import read_json, setup_logging, write_json
+from xai_repro.duffing.ode import TARGETS
+from xai_repro.duffing.tables import (
+    MODELS,
+    cube,
+    importance_dict,
+    rank_correlation,
+    read_attributions,
+    read_gradients,
+    taylor_reference,
+)
 
 
 def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -> dict:
-    cubes = {
-        e: {m: attribution_cube(f, m) for m in ("ml", "true")} for e, f in attributions.items()
-    }
-    reference = gradient_cube(gradients)
+    cubes = {e: {m: cube(f, "attr", m) for m in MODELS} for e, f in attributions.items()}
+    reference = taylor_reference(gradients)
     metrics = {
         "surrogate_test_mse": surrogate["test_mse"],
         "surrogate_relative_error_median": surrogate["relative_error_median"],
@@ -45,17 +37,7 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
             }
             for e, c in cubes.items()
         },
-        "aggregate_importance": {
-            e: {
-                m: {
-                    t: dict(zip(FEATURES, row.to_numpy()))
-                    for (mm, t), row in aggregate_importance(f).iterrows()
-                    if mm == m
-                }
-                for m in ("ml", "true")
-            }
-            for e, f in attributions.items()
-        },
+        "aggregate_importance": {e: importance_dict(f) for e, f in attributions.items()},
         "true_model_rows_per_s": benchmark["vectorized"]["rows_per_s"]["median"],
         "true_model_max_abs_error": benchmark["vectorized"]["max_abs_error"],
         "true_model_threads": benchmark["vectorized"]["threads"],
@@ -67,8 +49,7 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
     }
     if "exact" in cubes and "kernel_shap" in cubes:
         per_model = {
-            m: float(np.abs(cubes["exact"][m] - cubes["kernel_shap"][m]).max())
-            for m in ("ml", "true")
+            m: float(np.abs(cubes["exact"][m] - cubes["kernel_shap"][m]).max()) for m in MODELS
         }
         metrics["exact_vs_kernel_max_abs_diff"] = max(per_model.values())
         metrics["exact_vs_kernel_max_abs_diff_per_model"] = per_model
@@ -76,17 +57,11 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
 
 
 def main(surrogate_json, benchmark_json, attribution_csvs, gradients_csv, metrics_json):
-    attributions = {
-        Path(p).stem: read_csv(
-            p, columns=["point", "model", "output", *ATTR], text=("model", "output")
-        )
-        for p in attribution_csvs
-    }
-    gradients = read_csv(
-        gradients_csv, columns=["point", "output", *FEATURES, *GRAD], text=("output",)
-    )
     metrics = summarize(
-        read_json(surrogate_json), read_json(benchmark_json), attributions, gradients
+        read_json(surrogate_json),
+        read_json(benchmark_json),
+        read_attributions(attribution_csvs),
+        read_gradients(gradients_csv),
     )
     write_json(metrics_json, metrics)
 

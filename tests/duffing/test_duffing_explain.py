@@ -4,16 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xai_repro.duffing.explain import (
+from xai_repro.duffing.explain import background_sample, explain, select_slices, well_predicted
+from xai_repro.duffing.tables import (
     aggregate_importance,
-    attribution_cube,
     attribution_frame,
-    background_sample,
-    explain,
+    cube,
     gradient_times_deviation,
     rank_correlation,
-    select_slices,
-    well_predicted,
 )
 
 W = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])  # 2 outputs x 3 features
@@ -124,14 +121,14 @@ def test_select_slices_respects_candidates():
 
 def test_attribution_frame_roundtrip_and_aggregate():
     points = pd.DataFrame({"slice": ["x0"] * 4, "row": range(4), "x0": 0.0, "v0": 0.0, "t": 0.0})
-    cube = np.arange(24, dtype=float).reshape(4, 2, 3) - 12
+    values = np.arange(24, dtype=float).reshape(4, 2, 3) - 12
     frame = pd.concat(
-        [attribution_frame(points, "ml", cube), attribution_frame(points, "true", -cube)]
+        [attribution_frame(points, "ml", values), attribution_frame(points, "true", -values)]
     )
-    np.testing.assert_array_equal(attribution_cube(frame, "ml"), cube)
-    np.testing.assert_array_equal(attribution_cube(frame, "true"), -cube)
+    np.testing.assert_array_equal(cube(frame, "attr", "ml"), values)
+    np.testing.assert_array_equal(cube(frame, "attr", "true"), -values)
     agg = aggregate_importance(frame)
-    np.testing.assert_allclose(agg.loc[("ml", "xt")].to_numpy(), np.abs(cube[:, 0]).mean(axis=0))
+    np.testing.assert_allclose(agg.loc[("ml", "xt")].to_numpy(), np.abs(values[:, 0]).mean(axis=0))
     # every feature kept (the seed overwrote all but the last)
     assert list(agg.columns) == ["x0", "v0", "t"]
 

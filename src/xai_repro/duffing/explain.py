@@ -7,16 +7,16 @@ LIME's local linear weights are turned into the same kind of contribution (weigh
 the point's standardized deviation from the background mean), so all three are on one
 scale and can be compared with each other and with gradient x deviation.
 
-Used by the rules select_points, attribute_duffing, plot_* and summarize_duffing.
+Used by the rules select_points and attribute_duffing; the long tables they feed are
+in ``tables``.
 """
 
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
-from xai_repro.duffing.ode import FEATURES, TARGETS
+from xai_repro.duffing.ode import FEATURES
 
 EXPLAINERS = ("kernel_shap", "lime", "exact")
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -163,51 +163,3 @@ def explain(
     if name == "lime":
         return lime_contributions(predict, background, Z, lime_num_samples, seed=seed)
     raise ValueError(f"unknown explainer {name!r}; expected one of {EXPLAINERS}")
-
-
-def attribution_frame(points: pd.DataFrame, model: str, attributions: np.ndarray) -> pd.DataFrame:
-    """Long table: one row per (point, output) with attr_<feature> columns."""
-    frames = []
-    for k, target in enumerate(TARGETS):
-        frame = points[["slice", "row", *FEATURES]].copy()
-        frame.insert(0, "point", np.arange(len(points)))
-        frame["model"] = model
-        frame["output"] = target
-        for j, feature in enumerate(FEATURES):
-            frame[f"attr_{feature}"] = attributions[:, k, j]
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def attribution_cube(frame: pd.DataFrame, model: str) -> np.ndarray:
-    """Back from the long table to (n_points, n_outputs, n_features) for one model."""
-    sub = frame[frame["model"] == model]
-    cols = [f"attr_{f}" for f in FEATURES]
-    parts = [sub[sub["output"] == t].sort_values("point")[cols].to_numpy() for t in TARGETS]
-    return np.stack(parts, axis=1)
-
-
-def aggregate_importance(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean |attribution| per (model, output, feature) — the seed's aggregate bars.
-
-    (The seed overwrote one entry per feature and so kept only the last feature.)
-    """
-    cols = [f"attr_{f}" for f in FEATURES]
-    agg = frame.groupby(["model", "output"])[cols].agg(lambda s: np.mean(np.abs(s)))
-    agg.columns = list(FEATURES)
-    return agg
-
-
-def rank_correlation(a, b) -> float:
-    """Spearman rank correlation of two attribution arrays (flattened); NaN if constant."""
-    a = np.asarray(a, dtype=float).ravel()
-    b = np.asarray(b, dtype=float).ravel()
-    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return float("nan")
-    return float(spearmanr(a, b).statistic)
-
-
-def gradient_times_deviation(gradients: np.ndarray, Z, reference) -> np.ndarray:
-    """First-order Taylor attribution: d f_k / d z_j * (z_j - reference_j), (n, O, F)."""
-    Z = np.asarray(Z, dtype=float)
-    return gradients * (Z - np.asarray(reference, dtype=float))[:, None, :]

@@ -1,0 +1,134 @@
+"""The Duffing study's long tables of attributions and gradients: one writer, one reader.
+
+A long table has one row per (point, output): the point's slice, its test row and its
+scaled features x0, v0, t, then one column per feature for each quantity
+(``attr_<feature>``, ``grad_<feature>``). ``attributions/<explainer>.csv`` adds the
+model ("ml" or "true"); ``finite_differences.csv`` holds the true model's gradients.
+
+Used by the rules attribute_duffing, differentiate_true_model, plot_* and summarize_duffing.
+"""
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from xai_repro.common import read_csv
+from xai_repro.duffing.ode import FEATURES, TARGETS
+
+MODELS = ("ml", "true")
+POINT_COLUMNS = ("slice", "row", *FEATURES)
+
+
+def columns(prefix: str) -> list[str]:
+    """``prefix_<feature>`` for every feature, in FEATURES order."""
+    return [f"{prefix}_{f}" for f in FEATURES]
+
+
+ATTR, GRAD = columns("attr"), columns("grad")
+
+
+def long_frame(points: pd.DataFrame, cubes: Mapping[str, np.ndarray], **labels) -> pd.DataFrame:
+    """Long table of (n_points, n_outputs, n_features) arrays, one row per (point, output).
+
+    ``cubes`` maps a column prefix to its array; ``labels`` are constant columns (model=...).
+    """
+    frames = []
+    for k, target in enumerate(TARGETS):
+        frame = points[list(POINT_COLUMNS)].reset_index(drop=True)
+        frame.insert(0, "point", np.arange(len(points)))
+        for name, value in labels.items():
+            frame[name] = value
+        frame["output"] = target
+        for prefix, cube in cubes.items():
+            for j, name in enumerate(columns(prefix)):
+                frame[name] = cube[:, k, j]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def attribution_frame(points: pd.DataFrame, model: str, attributions: np.ndarray) -> pd.DataFrame:
+    """One model's attributions (n, n_outputs, n_features) as a long table."""
+    return long_frame(points, {"attr": attributions}, model=model)
+
+
+def cube(frame: pd.DataFrame, prefix: str | None, model: str | None = None) -> np.ndarray:
+    """Back from a long table to (n_points, n_outputs, n_features), for one model if given.
+
+    ``prefix`` None gives the points' scaled features themselves.
+    """
+    sub = frame if model is None else frame[frame["model"] == model]
+    cols = columns(prefix) if prefix else list(FEATURES)
+    parts = [sub[sub["output"] == t].sort_values("point")[cols].to_numpy() for t in TARGETS]
+    return np.stack(parts, axis=1)
+
+
+def read_points(path) -> pd.DataFrame:
+    """``points.csv`` written by select_points: the explained points, slice by slice."""
+    return read_csv(path, columns=list(POINT_COLUMNS), text=("slice",))
+
+
+def read_attributions(paths: Iterable) -> dict[str, pd.DataFrame]:
+    """Every ``attributions/<explainer>.csv``, keyed by explainer (the file's stem)."""
+    return {
+        Path(p).stem: read_csv(
+            p,
+            columns=["point", "model", "output", *POINT_COLUMNS, *ATTR],
+            text=("slice", "model", "output"),
+        )
+        for p in paths
+    }
+
+
+def read_gradients(path) -> pd.DataFrame:
+    """``finite_differences.csv``: the true model's gradients per (point, output)."""
+    return read_csv(
+        path,
+        columns=["point", "output", *POINT_COLUMNS, *GRAD],
+        text=("slice", "output"),
+    )
+
+
+def aggregate_importance(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean |attribution| per (model, output) and feature — the seed's aggregate bars.
+
+    (The seed overwrote one entry per feature and so kept only the last feature.)
+    """
+    agg = frame.groupby(["model", "output"])[ATTR].agg(lambda s: np.mean(np.abs(s)))
+    agg.columns = list(FEATURES)
+    return agg
+
+
+def importance_dict(frame: pd.DataFrame) -> dict:
+    """aggregate_importance as {model: {output: {feature: value}}}."""
+    agg = aggregate_importance(frame)
+    return {
+        m: {t: dict(zip(FEATURES, agg.loc[(m, t)].to_numpy())) for t in TARGETS}
+        for m in MODELS
+        if m in agg.index.get_level_values(0)
+    }
+
+
+def rank_correlation(a, b) -> float:
+    """Spearman rank correlation of two attribution arrays (flattened); NaN if constant."""
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(spearmanr(a, b).statistic)
+
+
+def gradient_times_deviation(gradients: np.ndarray, Z, reference) -> np.ndarray:
+    """First-order Taylor attribution: d f_k / d z_j * (z_j - reference_j), (n, O, F)."""
+    Z = np.asarray(Z, dtype=float)
+    return gradients * (Z - np.asarray(reference, dtype=float))[:, None, :]
+
+
+def taylor_reference(gradients: pd.DataFrame) -> np.ndarray:
+    """(n_points, n_outputs, n_features) gradient x scaled feature from finite_differences.csv.
+
+    The mean of the scaled training features is 0 by construction of the scaler.
+    """
+    return cube(gradients, "grad") * cube(gradients, None)
