@@ -14,6 +14,8 @@ What is checked (all by parsing: nothing is imported or run):
 - no import crosses studies: a study (its modules, scripts and tests) imports only itself and
   ``common``; ``common`` imports no other wing; ``scorecard`` imports only ``common``;
   ``bench`` may import the studies and ``common``; no rule script imports another one;
+- torch checkpoints are loaded only by ``xai_repro.common.io.torch_load_checked``: no other
+  ``torch.load`` call in ``src/`` or ``scripts/``;
 - size: no file in ``src/`` or ``scripts/`` has more than MAX_FILE_LINES lines, and no
   function or method more than MAX_FUNCTION_LINES (from its ``def`` line to its last line,
   docstring included, decorators not).
@@ -297,6 +299,26 @@ def check_imports_stay_in_wing(root: Path) -> list[str]:
     return problems
 
 
+def check_torch_load(root: Path) -> list[str]:
+    problems = []
+    allowed = root / "src" / "xai_repro" / "common" / "io.py"
+    for path in [*python_files(root / "src"), *python_files(root / "scripts")]:
+        if path == allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "load"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "torch"
+            ):
+                problems.append(
+                    f"{path.relative_to(root)}:{node.lineno}: torch.load (use torch_load_checked)"
+                )
+    return problems
+
+
 def check_sizes(root: Path) -> list[str]:
     problems = []
     for path in [*python_files(root / "src"), *python_files(root / "scripts")]:
@@ -330,17 +352,18 @@ def test_rules_are_found():
     assert sum(rule.script is not None for rule in rules) >= 40
 
 
-@pytest.mark.parametrize(
-    "check",
-    [
-        check_scripts_are_rule_scripts,
-        check_package_wings,
-        check_init_files_only_reexport,
-        check_modules_inputs,
-        check_imports_stay_in_wing,
-        check_sizes,
-    ],
+CHECKS = (
+    check_scripts_are_rule_scripts,
+    check_package_wings,
+    check_init_files_only_reexport,
+    check_modules_inputs,
+    check_imports_stay_in_wing,
+    check_torch_load,
+    check_sizes,
 )
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
 def test_layout(check):
     problems = check(ROOT)
     assert not problems, _report(problems)
@@ -398,14 +421,7 @@ TOY = {
 
 def test_toy_tree_passes(tmp_path):
     root = write_tree(tmp_path, TOY)
-    for check in (
-        check_scripts_are_rule_scripts,
-        check_package_wings,
-        check_init_files_only_reexport,
-        check_modules_inputs,
-        check_imports_stay_in_wing,
-        check_sizes,
-    ):
+    for check in CHECKS:
         assert check(root) == [], check.__name__
 
 
@@ -455,6 +471,17 @@ def test_an_import_across_studies_fails(tmp_path):
         "src/xai_repro/common/io.py: common imports xai_repro.cfrl.data",
         "tests/cfrl/test_data.py: cfrl test imports duffing's rule script simulate_duffing",
         "tests/duffing/test_ode.py: imports xai_repro.duffing.odes, which does not exist",
+    ]
+
+
+def test_a_bare_torch_load_fails(tmp_path):
+    root = write_tree(tmp_path, TOY)
+    (root / "src/xai_repro/duffing/explain.py").write_text(
+        "import torch\n\nnet = torch.load('x.pt')\n"
+    )
+    (root / "src/xai_repro/common/io.py").write_text("import torch\n\nnet = torch.load('x.pt')\n")
+    assert check_torch_load(root) == [
+        "src/xai_repro/duffing/explain.py:3: torch.load (use torch_load_checked)"
     ]
 
 
