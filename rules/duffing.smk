@@ -143,8 +143,9 @@ rule benchmark_true_model:
 
 rule select_points:
     input:
-        predictions=rules.evaluate_surrogate.output.predictions,
-        modules=modules("duffing.explain", "duffing.ode"),
+        scaler=rules.split_duffing.output.scaler,
+        model=rules.train_surrogate.output.model,
+        modules=modules("duffing.ode", "duffing.slices", "duffing.surrogate"),
     output:
         points="results/duffing/attributions/points.csv",
     log:
@@ -155,10 +156,16 @@ rule select_points:
         "../envs/duffing.yaml"
     threads: 1
     resources:
-        mem_mb=1024,
+        mem_mb=2048,
         runtime=5,
     params:
-        seed=DUFFING["seed"],
+        ranges={
+            "x0": DUFFING["sampling"]["x0_range"],
+            "v0": DUFFING["sampling"]["v0_range"],
+            "t": [0.0, DUFFING["sampling"]["t_max"]],
+        },
+        ode=DUFFING["ode"],
+        tolerances=DUFFING["true_model"],
         explain=DUFFING["explain"],
     script:
         "../scripts/duffing/select_points.py"

@@ -2,7 +2,8 @@
 
 Reads ``attributions/<explainer>.csv``; writes ``contributions_<explainer>.png``
 (rows: outputs xt, vt; columns: the slice of each feature, plotting that feature's
-contribution against its scaled value, surrogate and true model side by side) and
+contribution against its value over its sampling range, surrogate and true model side
+by side) and
 ``aggregate_<explainer>.png`` (mean |attribution| per feature, model and output).
 """
 
@@ -28,12 +29,12 @@ def contributions_figure(frame, explainer: str):
             ax = axs[k, j]
             sub = frame[(frame["slice"] == feature) & (frame["output"] == target)]
             for model, (label, marker) in MODELS.items():
-                m = sub[sub["model"] == model].sort_values(feature)
-                ax.plot(m[feature], m[f"attr_{feature}"], marker=marker, ls="none", label=label)
+                m = sub[sub["model"] == model].sort_values("value")
+                ax.plot(m["value"], m[f"attr_{feature}"], marker=marker, ls="-", label=label)
             ax.axhline(0, color="grey", lw=0.5)
             ax.set(
                 title=f"{feature} -> {target}",
-                xlabel=f"{feature} (scaled; others near 0)",
+                xlabel=f"{feature} (raw units; others at their training mean)",
                 ylabel="contribution",
             )
     axs[0, 0].legend()

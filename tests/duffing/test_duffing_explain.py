@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xai_repro.duffing.explain import background_sample, explain, select_slices, well_predicted
+from xai_repro.duffing.explain import background_sample, explain
 from xai_repro.duffing.tables import (
     aggregate_importance,
     attribution_frame,
@@ -79,48 +79,8 @@ def test_unknown_explainer_is_named():
         explain("shapely", linear, np.zeros((2, 3)), np.zeros((1, 3)))
 
 
-def test_well_predicted_uses_norm_difference():
-    y_true = np.array([[3.0, 4.0], [1.0, 0.0]])
-    y_pred = np.array([[4.0, 3.0], [2.0, 0.0]])  # same norm as truth / off by 1
-    np.testing.assert_array_equal(well_predicted(y_pred, y_true, 0.1), [True, False])
-
-
-def test_select_slices_keeps_others_near_zero():
-    rng = np.random.default_rng(0)
-    Z = rng.uniform(-2, 2, size=(5000, 3))
-    points = select_slices(Z, np.ones(len(Z), bool), 7, 0.2, rng)
-    assert list(points["slice"].value_counts().sort_index()) == [7, 7, 7]
-    for j, feature in enumerate(["x0", "v0", "t"]):
-        sub = points[points["slice"] == feature]
-        others = [f for f in ["x0", "v0", "t"] if f != feature]
-        assert (sub[others].abs() < 0.2).all().all()
-        assert sub[feature].is_monotonic_increasing
-        np.testing.assert_array_equal(Z[sub["row"].to_numpy(), j], sub[feature].to_numpy())
-
-
-def test_select_slices_fills_up_with_nearest_rows():
-    Z = np.array([[0.0, 0.05, 0.0], [1.0, 0.5, 0.3], [2.0, 0.9, 0.1], [3.0, 2.0, 2.0]])
-    points = select_slices(Z, np.ones(4, bool), 3, 0.1, np.random.default_rng(0))
-    x0 = points[points["slice"] == "x0"]
-    assert list(x0["row"]) == [0, 1, 2]  # the three nearest, sorted by x0
-    np.testing.assert_allclose(x0["others_max_abs"], [0.05, 0.5, 0.9])
-
-
-def test_select_slices_needs_candidates():
-    with pytest.raises(ValueError, match="no candidate"):
-        select_slices(np.zeros((3, 3)), np.zeros(3, bool), 2, 0.1, np.random.default_rng(0))
-
-
-def test_select_slices_respects_candidates():
-    Z = np.zeros((10, 3))
-    mask = np.zeros(10, bool)
-    mask[[2, 5]] = True
-    points = select_slices(Z, mask, 2, 0.1, np.random.default_rng(0))
-    assert set(points["row"]) == {2, 5}
-
-
 def test_attribution_frame_roundtrip_and_aggregate():
-    points = pd.DataFrame({"slice": ["x0"] * 4, "row": range(4), "x0": 0.0, "v0": 0.0, "t": 0.0})
+    points = pd.DataFrame({"slice": ["x0"] * 4, "value": range(4), "x0": 0.0, "v0": 0.0, "t": 0.0})
     values = np.arange(24, dtype=float).reshape(4, 2, 3) - 12
     frame = pd.concat(
         [attribution_frame(points, "ml", values), attribution_frame(points, "true", -values)]

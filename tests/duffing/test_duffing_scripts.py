@@ -117,13 +117,25 @@ def test_evaluate_and_select_on_a_tiny_model(tmp_path, samples):
     assert m["test_rows"] == len(frame) == 15
     mse = np.mean((frame[["xt_pred", "vt_pred"]].to_numpy() - frame[["xt", "vt"]].to_numpy()) ** 2)
     assert m["test_mse"] == pytest.approx(mse)
-    explain = {"error_tol": 100.0, "points_per_slice": 2, "slice_tol": 0.5}
-    select_points.main(preds, tmp_path / "points.csv", seed=0, explain=explain)
+    explain = {"error_tol": 100.0, "points_per_slice": 2, "slice_grid": 5}
+    ranges = {"x0": [-2.0, 2.0], "v0": [-2.0, 2.0], "t": [0.0, 5.0]}
+    kw = dict(ranges=ranges, ode=SEED_ODE, tolerances=TOL)
+    select_points.main(
+        split[2], tmp_path / "m.keras", tmp_path / "points.csv", **kw, explain=explain
+    )
     points = pd.read_csv(tmp_path / "points.csv")
     assert list(points["slice"].value_counts().sort_index()) == [2, 2, 2]
+    t = points[points["slice"] == "t"]
+    assert t["value"].tolist() == [0.0, 5.0]  # the t slice spans t's range
+    raw = load_scaler(split[2]).inverse_transform(points[["x0", "v0", "t"]].to_numpy())
+    np.testing.assert_allclose(points[["xt", "vt"]], duffing_flow(raw), atol=1e-7)
     with pytest.raises(InputError, match="error_tol"):
         select_points.main(
-            preds, tmp_path / "p2.csv", seed=0, explain={**explain, "error_tol": 1e-12}
+            split[2],
+            tmp_path / "m.keras",
+            tmp_path / "p2.csv",
+            **kw,
+            explain={**explain, "error_tol": 1e-12},
         )
     assert not (tmp_path / "p2.csv").exists()
 

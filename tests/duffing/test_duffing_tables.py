@@ -14,7 +14,13 @@ from xai_repro.duffing.tables import (
 )
 
 POINTS = pd.DataFrame(
-    {"slice": ["x0", "x0", "t"], "row": [4, 7, 9], "x0": [-1.0, 1.0, 0.0], "v0": 0.0, "t": 0.0}
+    {
+        "slice": ["x0", "x0", "t"],
+        "value": [-1.2, 1.3, 5.0],
+        "x0": [-1.0, 1.0, 0.0],
+        "v0": 0.0,
+        "t": 0.0,
+    }
 )
 
 

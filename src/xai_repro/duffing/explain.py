@@ -1,4 +1,4 @@
-"""Explainers and point selection of the Duffing study (pure functions).
+"""The explainers of the Duffing study (pure functions).
 
 Attributions are arrays of shape (n_points, n_outputs, n_features): for each point,
 the contribution of each feature to each output, relative to the background.
@@ -7,64 +7,18 @@ LIME's local linear weights are turned into the same kind of contribution (weigh
 the point's standardized deviation from the background mean), so all three are on one
 scale and can be compared with each other and with gradient x deviation.
 
-Used by the rules select_points and attribute_duffing; the long tables they feed are
-in ``tables``.
+Used by the rule attribute_duffing; the long tables it feeds are in ``tables``, the
+points it explains come from ``slices``.
 """
 
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from xai_repro.duffing.ode import FEATURES
 
 EXPLAINERS = ("kernel_shap", "lime", "exact")
 Predict = Callable[[np.ndarray], np.ndarray]
-
-
-def well_predicted(y_pred, y_true, tol: float) -> np.ndarray:
-    """Mask of rows whose predicted state norm is within ``tol`` of the true one.
-
-    The seed's criterion: | ||y_pred|| - ||y_true|| | < tol.
-    """
-    y_pred = np.asarray(y_pred, dtype=float)
-    y_true = np.asarray(y_true, dtype=float)
-    return np.abs(np.linalg.norm(y_pred, axis=1) - np.linalg.norm(y_true, axis=1)) < tol
-
-
-def select_slices(
-    Z, candidates, points_per_slice: int, slice_tol: float, rng: np.random.Generator
-) -> pd.DataFrame:
-    """For each feature, ``points_per_slice`` rows where only that feature varies.
-
-    A row belongs to the slice of feature i when every other (scaled) feature lies
-    within ``slice_tol`` of 0; rows are drawn from ``candidates`` (a boolean mask)
-    without replacement. Where fewer rows qualify, the slice is filled up with the
-    candidates whose other features are nearest 0, and the column ``others_max_abs``
-    (max |other feature| of each row) shows how far the slice had to reach.
-    Rows are sorted by the varying feature. Columns: slice, row, others_max_abs, features.
-    """
-    Z = np.asarray(Z, dtype=float)
-    candidates = np.asarray(candidates, dtype=bool)
-    if not candidates.any():
-        raise ValueError("no candidate rows to select slices from")
-    frames = []
-    for i, name in enumerate(FEATURES):
-        others = [j for j in range(Z.shape[1]) if j != i]
-        reach = np.abs(Z[:, others]).max(axis=1)
-        rows = np.flatnonzero(candidates & (reach < slice_tol))
-        if len(rows) > points_per_slice:
-            rows = rng.choice(rows, points_per_slice, replace=False)
-        elif len(rows) < points_per_slice:
-            pool = np.flatnonzero(candidates)
-            rows = pool[np.argsort(reach[pool], kind="stable")[:points_per_slice]]
-        rows = rows[np.argsort(Z[rows, i], kind="stable")]
-        frame = pd.DataFrame(Z[rows], columns=list(FEATURES))
-        frame.insert(0, "others_max_abs", reach[rows])
-        frame.insert(0, "row", rows)
-        frame.insert(0, "slice", name)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
 
 
 def background_sample(Z_train, size: int, seed: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The Duffing study's long tables of attributions and gradients: one writer, one reader.
 
-A long table has one row per (point, output): the point's slice, its test row and its
-scaled features x0, v0, t, then one column per feature for each quantity
+A long table has one row per (point, output): the point's slice, the raw value of the
+slice's varying feature and the point's scaled features x0, v0, t, then one column per feature for each quantity
 (``attr_<feature>``, ``grad_<feature>``). ``attributions/<explainer>.csv`` adds the
 model ("ml" or "true"); ``finite_differences.csv`` holds the true model's gradients.
 
@@ -19,7 +19,7 @@ from xai_repro.common import read_csv
 from xai_repro.duffing.ode import FEATURES, TARGETS
 
 MODELS = ("ml", "true")
-POINT_COLUMNS = ("slice", "row", *FEATURES)
+POINT_COLUMNS = ("slice", "value", *FEATURES)
 
 
 def columns(prefix: str) -> list[str]:
