@@ -14,6 +14,8 @@ What is checked (all by parsing: nothing is imported or run):
 - no import crosses studies: a study (its modules, scripts and tests) imports only itself and
   ``common``; ``common`` imports no other wing; ``scorecard`` imports only ``common``;
   ``bench`` may import the studies and ``common``; no rule script imports another one;
+- one name per study: a figure's report ``category`` in ``rules/<wing>.smk`` is ``<wing>`` and
+  its caption lies in ``report/<wing>/``;
 - torch checkpoints are loaded only by ``xai_repro.common.io.torch_load_checked``: no other
   ``torch.load`` call in ``src/`` or ``scripts/``;
 - size: no file in ``src/`` or ``scripts/`` has more than MAX_FILE_LINES lines, and no
@@ -299,6 +301,25 @@ def check_imports_stay_in_wing(root: Path) -> list[str]:
     return problems
 
 
+def check_report_names(root: Path) -> list[str]:
+    problems = []
+    for smk in sorted((root / "rules").glob("*.smk")):
+        text = smk.read_text()
+        for match in re.finditer(r"\bcategory\s*=\s*[\"']([^\"']*)[\"']", text):
+            if match[1] != smk.stem:
+                line = text.count("\n", 0, match.start()) + 1
+                problems.append(
+                    f"rules/{smk.name}:{line}: report category {match[1]!r}, not {smk.stem!r}"
+                )
+        for match in re.finditer(r"\bcaption\s*=\s*[\"']\.\./report/([^\"']*)[\"']", text):
+            if Path(match[1]).parts[0] != smk.stem:
+                line = text.count("\n", 0, match.start()) + 1
+                problems.append(
+                    f"rules/{smk.name}:{line}: caption report/{match[1]} outside report/{smk.stem}/"
+                )
+    return problems
+
+
 def check_torch_load(root: Path) -> list[str]:
     problems = []
     allowed = root / "src" / "xai_repro" / "common" / "io.py"
@@ -358,6 +379,7 @@ CHECKS = (
     check_init_files_only_reexport,
     check_modules_inputs,
     check_imports_stay_in_wing,
+    check_report_names,
     check_torch_load,
     check_sizes,
 )
@@ -471,6 +493,20 @@ def test_an_import_across_studies_fails(tmp_path):
         "src/xai_repro/common/io.py: common imports xai_repro.cfrl.data",
         "tests/cfrl/test_data.py: cfrl test imports duffing's rule script simulate_duffing",
         "tests/duffing/test_ode.py: imports xai_repro.duffing.odes, which does not exist",
+    ]
+
+
+def test_a_report_category_or_caption_of_another_name_fails(tmp_path):
+    smk = TOY["rules/duffing.smk"].replace(
+        '"results/duffing/data.csv",',
+        'report("results/duffing/data.csv", caption="../report/Duffing/data.rst", '
+        'category="Duffing"),',
+        1,
+    )
+    root = write_tree(tmp_path, {**TOY, "rules/duffing.smk": smk})
+    assert check_report_names(root) == [
+        "rules/duffing.smk:9: report category 'Duffing', not 'duffing'",
+        "rules/duffing.smk:9: caption report/Duffing/data.rst outside report/duffing/",
     ]
 
 
