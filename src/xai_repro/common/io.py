@@ -110,13 +110,24 @@ def write_csv(path: str | os.PathLike, frame, **kwargs) -> None:
         frame.to_csv(tmp, **kwargs)
 
 
+# No version string or date in a figure's file: two runs of the same science give the same
+# bytes (tests/test_determinism.py). Keys per format, as matplotlib's savefig accepts them.
+FIGURE_METADATA = {
+    "png": {"Software": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    "svg": {"Creator": None, "Date": None},
+}
+
+
 def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> None:
-    """Save a matplotlib figure atomically and close it."""
+    """Save a matplotlib figure atomically, without version or date metadata, and close it."""
     import matplotlib.pyplot as plt
 
-    with atomic_output(path) as tmp:
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    # svg.hashsalt: SVG element ids are random otherwise
+    with atomic_output(path) as tmp, plt.rc_context({"svg.hashsalt": "xai-repro"}):
         fig.savefig(
-            tmp, dpi=dpi, bbox_inches="tight", format=Path(path).suffix.lstrip(".") or "png"
+            tmp, dpi=dpi, bbox_inches="tight", format=fmt, metadata=FIGURE_METADATA.get(fmt)
         )
     plt.close(fig)
 
@@ -146,12 +157,22 @@ def torch_load_checked(path: str | os.PathLike, map_location: str = "cpu") -> An
 
 
 def write_npz(path: str | os.PathLike, compressed: bool = True, **arrays) -> None:
-    """Write NumPy arrays to an ``.npz`` file, atomically."""
+    """Write NumPy arrays to an ``.npz`` file (no pickles), atomically.
+
+    Like ``np.savez[_compressed]``, but every member carries a fixed date, so the same
+    arrays give the same bytes (NumPy stamps each member with the time of writing).
+    """
+    import zipfile
+
     import numpy as np
 
-    save = np.savez_compressed if compressed else np.savez
-    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
-        save(fh, **arrays)
+    method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+    with atomic_output(path) as tmp, zipfile.ZipFile(tmp, "w", compression=method) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def read_npz(path: str | os.PathLike, keys=None) -> dict:
