@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 CONFIG ?= config/config.yaml
+# every Python file of the project: the package, rule scripts, tests and tools
+PY_PATHS := src scripts tests tools
 export SDL_VIDEODRIVER := offscreen
 export TF_CPP_MIN_LOG_LEVEL := 2
 
@@ -32,14 +34,14 @@ report: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report report.html
 
 lint: venv
-	$(BIN)/ruff check src scripts tests
-	$(BIN)/ruff format --check src scripts tests
+	$(BIN)/ruff check $(PY_PATHS)
+	$(BIN)/ruff format --check $(PY_PATHS)
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint
 
 format: venv
-	$(BIN)/ruff format src scripts tests
-	$(BIN)/ruff check --fix src scripts tests
+	$(BIN)/ruff format $(PY_PATHS)
+	$(BIN)/ruff check --fix $(PY_PATHS)
 	$(BIN)/snakefmt Snakefile rules
 
 # Lints, unit tests, dry-runs of every config and the test config end to end.
