@@ -2,22 +2,56 @@
 # highway-env's intersection-v0; training, evaluation, rollout and interpretability analyses.
 HIGHWAY = config["highway"]
 
-HIGHWAY_FIGURES = [
-    "ig",
-    "circuits",
-    "weights",
-    "conductance",
-    "activations",
-    "contact_sheet",
-    "perturbation",
-    "shap",
-    "ablation",
-]
+# One rule per analysis -> the figures it writes (stated once: the rules' outputs and the
+# scripts' params.figures both come from here).
+HIGHWAY_ANALYSES = {
+    "explain_ig_highway": ["ig", "ig_signed"],
+    "explain_conductance_highway": ["conductance", "neuron_conductance"],
+    "explain_shap_highway": ["shap"],
+    "inspect_circuits_highway": ["circuits"],
+    "inspect_weights_highway": ["weights"],
+    "ablate_highway": ["ablation"],
+    "perturb_highway": ["perturbation"],
+    "apply_logit_lens_highway": ["logit_lens"],
+}
+HIGHWAY_ROLLOUT_FIGURES = ["activations", "contact_sheet"]
+# Every analysis compares the trained and untrained networks on their rollouts.
+HIGHWAY_ANALYSIS_INPUTS = {
+    "trained": "results/highway/models/trained.pt",
+    "untrained": "results/highway/models/untrained.pt",
+    "rollout_trained": "results/highway/rollouts/trained.npz",
+    "rollout_untrained": "results/highway/rollouts/untrained.npz",
+}
+
+
+def highway_figures(names):
+    """report() outputs results/highway/figures/<name>.png, one caption each."""
+    return {
+        name: report(
+            f"results/highway/figures/{name}.png",
+            caption=f"../report/highway/{name}.rst",
+            category="highway",
+        )
+        for name in names
+    }
+
+
+def highway_analysis(rule_name):
+    """The outputs of an analysis rule: its figures and its JSON part of metrics.json."""
+    return {
+        **highway_figures(HIGHWAY_ANALYSES[rule_name]),
+        "analysis": f"results/highway/analysis/{rule_name}.json",
+    }
+
 
 STUDY_TARGETS["highway"] = [
     "results/highway/metrics.json",
     "results/highway/figures/rollout.gif",
-    *expand("results/highway/figures/{name}.png", name=HIGHWAY_FIGURES),
+    *expand(
+        "results/highway/figures/{name}.png",
+        name=[f for names in HIGHWAY_ANALYSES.values() for f in names]
+        + HIGHWAY_ROLLOUT_FIGURES,
+    ),
 ]
 
 
@@ -27,7 +61,7 @@ wildcard_constraints:
 
 rule train_highway:
     input:
-        modules=modules("highway.model"),
+        modules=modules("highway.env", "highway.network", "highway.training"),
     output:
         untrained="results/highway/models/untrained.pt",
         trained="results/highway/models/trained.pt",
@@ -36,6 +70,8 @@ rule train_highway:
         "logs/highway/train_highway.log",
     benchmark:
         "benchmarks/highway/train_highway.tsv"
+    # the long pole of the default run: start it before the other studies' jobs
+    priority: 50
     conda:
         "../envs/highway.yaml"
     threads: HIGHWAY["train"]["n_envs"]
@@ -50,6 +86,7 @@ rule train_highway:
         n_envs=HIGHWAY["train"]["n_envs"],
         checkpoint_every=HIGHWAY["train"]["checkpoint_every"],
         checkpoint_dir="results/highway/checkpoints",
+        order=HIGHWAY["env"]["order"],
     script:
         "../scripts/highway/train_highway.py"
 
@@ -58,7 +95,7 @@ rule evaluate_highway:
     input:
         trained=rules.train_highway.output.trained,
         untrained=rules.train_highway.output.untrained,
-        modules=modules("highway.model"),
+        modules=modules("highway.env", "highway.network"),
     output:
         evaluation="results/highway/evaluation.json",
     log:
@@ -74,13 +111,14 @@ rule evaluate_highway:
     params:
         seed=HIGHWAY["seed"],
         episodes=HIGHWAY["evaluate"]["episodes"],
+        order=HIGHWAY["env"]["order"],
     script:
         "../scripts/highway/evaluate_highway.py"
 
 
 rule benchmark_highway_training:
     input:
-        modules=modules("highway.model"),
+        modules=modules("highway.env", "highway.network", "highway.training"),
     output:
         benchmark="results/highway/benchmark.json",
     log:
@@ -100,6 +138,7 @@ rule benchmark_highway_training:
         n_envs=HIGHWAY["benchmark"]["n_envs"],
         net=HIGHWAY["network"],
         dqn=HIGHWAY["dqn"],
+        order=HIGHWAY["env"]["order"],
     script:
         "../scripts/highway/benchmark_highway_training.py"
 
@@ -107,7 +146,7 @@ rule benchmark_highway_training:
 rule rollout_highway:
     input:
         model="results/highway/models/{policy}.pt",
-        modules=modules("highway.model"),
+        modules=modules("highway.env", "highway.network"),
     output:
         rollout="results/highway/rollouts/{policy}.npz",
     log:
@@ -123,36 +162,23 @@ rule rollout_highway:
     params:
         seed=HIGHWAY["seed"],
         episode_seed=HIGHWAY["analysis"]["episode_seed"],
+        order=HIGHWAY["env"]["order"],
     script:
         "../scripts/highway/rollout_highway.py"
 
 
-rule analyze_highway:
+rule explain_ig_highway:
     input:
-        trained=rules.train_highway.output.trained,
-        untrained=rules.train_highway.output.untrained,
-        rollout_trained="results/highway/rollouts/trained.npz",
-        rollout_untrained="results/highway/rollouts/untrained.npz",
-        modules=modules("highway.model", "highway.explain"),
-    output:
-        **{
-            name: report(
-                f"results/highway/figures/{name}.png",
-                caption=f"../report/highway/{name}.rst",
-                category="Highway",
-            )
-            for name in HIGHWAY_FIGURES
-        },
-        analysis="results/highway/analysis.json",
-        gif=report(
-            "results/highway/figures/rollout.gif",
-            caption="../report/highway/rollout_gif.rst",
-            category="Highway",
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution", "highway.data", "highway.network", "highway.plots"
         ),
+    output:
+        **highway_analysis("explain_ig_highway"),
     log:
-        "logs/highway/analyze_highway.log",
+        "logs/highway/explain_ig_highway.log",
     benchmark:
-        "benchmarks/highway/analyze_highway.tsv"
+        "benchmarks/highway/explain_ig_highway.tsv"
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -160,18 +186,229 @@ rule analyze_highway:
         mem_mb=4096,
         runtime=30,
     params:
+        figures=HIGHWAY_ANALYSES["explain_ig_highway"],
         seed=HIGHWAY["seed"],
         ig_steps=HIGHWAY["analysis"]["ig_steps"],
-        shap_background=HIGHWAY["analysis"]["shap_background"],
-        perturb_sigmas=HIGHWAY["analysis"]["perturb_sigmas"],
-        ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],
     script:
-        "../scripts/highway/analyze_highway.py"
+        "../scripts/highway/explain_ig_highway.py"
+
+
+rule explain_conductance_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution", "highway.data", "highway.network", "highway.plots"
+        ),
+    output:
+        **highway_analysis("explain_conductance_highway"),
+    log:
+        "logs/highway/explain_conductance_highway.log",
+    benchmark:
+        "benchmarks/highway/explain_conductance_highway.tsv"
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["explain_conductance_highway"],
+        seed=HIGHWAY["seed"],
+        conductance_steps=HIGHWAY["analysis"]["conductance_steps"],
+    script:
+        "../scripts/highway/explain_conductance_highway.py"
+
+
+rule explain_shap_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution", "highway.data", "highway.network", "highway.plots"
+        ),
+    output:
+        **highway_analysis("explain_shap_highway"),
+    log:
+        "logs/highway/explain_shap_highway.log",
+    benchmark:
+        "benchmarks/highway/explain_shap_highway.tsv"
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["explain_shap_highway"],
+        seed=HIGHWAY["seed"],
+        shap_background=HIGHWAY["analysis"]["shap_background"],
+    script:
+        "../scripts/highway/explain_shap_highway.py"
+
+
+rule inspect_circuits_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data", "highway.network", "highway.inspection", "highway.plots"
+        ),
+    output:
+        **highway_analysis("inspect_circuits_highway"),
+    log:
+        "logs/highway/inspect_circuits_highway.log",
+    benchmark:
+        "benchmarks/highway/inspect_circuits_highway.tsv"
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["inspect_circuits_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/inspect_circuits_highway.py"
+
+
+rule inspect_weights_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data", "highway.network", "highway.inspection", "highway.plots"
+        ),
+    output:
+        **highway_analysis("inspect_weights_highway"),
+    log:
+        "logs/highway/inspect_weights_highway.log",
+    benchmark:
+        "benchmarks/highway/inspect_weights_highway.tsv"
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["inspect_weights_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/inspect_weights_highway.py"
+
+
+rule ablate_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data",
+            "highway.network",
+            "highway.env",
+            "highway.intervention",
+            "highway.plots",
+        ),
+    output:
+        **highway_analysis("ablate_highway"),
+    log:
+        "logs/highway/ablate_highway.log",
+    benchmark:
+        "benchmarks/highway/ablate_highway.tsv"
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=60,
+    params:
+        figures=HIGHWAY_ANALYSES["ablate_highway"],
+        seed=HIGHWAY["seed"],
+        ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],
+        order=HIGHWAY["env"]["order"],
+    script:
+        "../scripts/highway/ablate_highway.py"
+
+
+rule perturb_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data", "highway.network", "highway.intervention", "highway.plots"
+        ),
+    output:
+        **highway_analysis("perturb_highway"),
+    log:
+        "logs/highway/perturb_highway.log",
+    benchmark:
+        "benchmarks/highway/perturb_highway.tsv"
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["perturb_highway"],
+        seed=HIGHWAY["seed"],
+        perturb_sigmas=HIGHWAY["analysis"]["perturb_sigmas"],
+        perturb_shift=HIGHWAY["analysis"]["perturb_shift"],
+    script:
+        "../scripts/highway/perturb_highway.py"
+
+
+rule apply_logit_lens_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data", "highway.network", "highway.intervention", "highway.plots"
+        ),
+    output:
+        **highway_analysis("apply_logit_lens_highway"),
+    log:
+        "logs/highway/apply_logit_lens_highway.log",
+    benchmark:
+        "benchmarks/highway/apply_logit_lens_highway.tsv"
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["apply_logit_lens_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/apply_logit_lens_highway.py"
+
+
+rule plot_rollout_highway:
+    input:
+        rollout_trained=HIGHWAY_ANALYSIS_INPUTS["rollout_trained"],
+        rollout_untrained=HIGHWAY_ANALYSIS_INPUTS["rollout_untrained"],
+        modules=modules("highway.data", "highway.network"),
+    output:
+        **highway_figures(HIGHWAY_ROLLOUT_FIGURES),
+        gif=report(
+            "results/highway/figures/rollout.gif",
+            caption="../report/highway/rollout_gif.rst",
+            category="highway",
+        ),
+    log:
+        "logs/highway/plot_rollout_highway.log",
+    benchmark:
+        "benchmarks/highway/plot_rollout_highway.tsv"
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    params:
+        figures=HIGHWAY_ROLLOUT_FIGURES,
+    script:
+        "../scripts/highway/plot_rollout_highway.py"
 
 
 rule summarize_highway:
     input:
-        analysis=rules.analyze_highway.output.analysis,
+        analyses=expand("results/highway/analysis/{rule}.json", rule=HIGHWAY_ANALYSES),
         evaluation=rules.evaluate_highway.output.evaluation,
         train_stats=rules.train_highway.output.stats,
         benchmark=rules.benchmark_highway_training.output.benchmark,

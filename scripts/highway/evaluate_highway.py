@@ -6,7 +6,8 @@ import time
 import numpy as np
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
-from xai_repro.highway.model import greedy_policy, load_network, make_env, run_episode
+from xai_repro.highway.env import greedy_policy, make_env, run_episode
+from xai_repro.highway.network import load_network
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,8 @@ def summarize(episodes):
     }
 
 
-def evaluate(policy, episodes, seed0):
-    env = make_env()
+def evaluate(policy, episodes, seed0, order="sorted"):
+    env = make_env(order=order)
     out, t0 = [], time.perf_counter()
     for i in range(episodes):
         out.append(run_episode(env, policy, seed0 + i))
@@ -34,7 +35,7 @@ def evaluate(policy, episodes, seed0):
     return summarize(out)
 
 
-def main(trained, untrained, out_path, *, seed, episodes):
+def main(trained, untrained, out_path, *, seed, episodes, order="sorted"):
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     policies = {
@@ -44,7 +45,7 @@ def main(trained, untrained, out_path, *, seed, episodes):
     }
     result = {}
     for name, policy in policies.items():
-        result[name] = evaluate(policy, episodes, 10_000 + seed)
+        result[name] = evaluate(policy, episodes, 10_000 + seed, order)
         log.info("%s: %s", name, {k: v for k, v in result[name].items() if k != "returns"})
     write_json(out_path, result)
 

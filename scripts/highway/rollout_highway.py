@@ -18,7 +18,8 @@ from xai_repro.common import (
     seed_everything,
     setup_logging,
 )
-from xai_repro.highway.model import load_network, make_env
+from xai_repro.highway.env import make_env
+from xai_repro.highway.network import load_network
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,10 @@ def frame_is_blank(frame):
     return float(np.asarray(frame, dtype=float).std()) < 1.0
 
 
-def rollout(net, seed, max_steps=1000):
+def rollout(net, seed, max_steps=1000, order="sorted"):
     if os.environ.get("SDL_VIDEODRIVER") in (None, "dummy"):
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
-    env = make_env(render=True)
+    env = make_env(render=True, order=order)
     store, handles = record_linear_activations(net)
     obs, _ = env.reset(seed=int(seed))
     rec = {"obs": [], "actions": [], "rewards": [], "q": [], "attention": [], "frames": []}
@@ -82,10 +83,10 @@ def rollout(net, seed, max_steps=1000):
     return out
 
 
-def main(model_path, out_path, *, seed, episode_seed):
+def main(model_path, out_path, *, seed, episode_seed, order="sorted"):
     seed_everything(seed)
     net = load_network(model_path)
-    rec = rollout(net, episode_seed)
+    rec = rollout(net, episode_seed, order=order)
     if not len(rec["actions"]):
         raise InputError(f"{model_path}: rollout produced no steps")
     log.info(

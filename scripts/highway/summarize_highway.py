@@ -1,9 +1,22 @@
-"""Rule ``summarize_highway``: collects evaluation, training, benchmark and analysis results
-into ``results/highway/metrics.json``."""
+"""Rule ``summarize_highway``: collects evaluation, training, benchmark and the analysis rules'
+JSON files into ``results/highway/metrics.json``."""
 
 from xai_repro.common import InputError, read_json, setup_logging, write_json
 
 POLICY_KEYS = ["mean_return", "std_return", "crash_rate", "arrival_rate", "episodes"]
+
+
+def merge_analyses(parts):
+    """One dict from the analysis rules' dicts {path: dict}; a key in two files is an error."""
+    merged = {}
+    for path, part in parts.items():
+        if not isinstance(part, dict):
+            raise InputError(f"{path}: expected a JSON object")
+        twice = sorted(set(part) & set(merged))
+        if twice:
+            raise InputError(f"{path}: keys {twice} already come from another analysis")
+        merged.update(part)
+    return merged
 
 
 def build_metrics(evaluation, train_stats, benchmark, analysis, source="evaluation"):
@@ -23,18 +36,18 @@ def build_metrics(evaluation, train_stats, benchmark, analysis, source="evaluati
     if analysis is not None:
         for key in ("attention", "ig_completeness_error_median"):
             if key not in analysis:
-                raise InputError(f"analysis.json: missing key '{key}'")
+                raise InputError(f"analysis JSON files: missing key '{key}'")
             metrics[key] = analysis[key]
         metrics.update({k: v for k, v in analysis.items() if k not in metrics})
     return metrics
 
 
-def main(evaluation, train_stats, benchmark, analysis, out_path):
+def main(evaluation, train_stats, benchmark, analyses, out_path):
     metrics = build_metrics(
         read_json(evaluation),
         read_json(train_stats),
         read_json(benchmark),
-        read_json(analysis) if analysis else None,
+        merge_analyses({p: read_json(p) for p in analyses}) if analyses else None,
         source=evaluation,
     )
     write_json(out_path, metrics)
@@ -47,6 +60,6 @@ if __name__ == "__main__":
         sm.input.evaluation,
         sm.input.train_stats,
         sm.input.benchmark,
-        sm.input.get("analysis"),
+        list(sm.input.get("analyses", [])),
         sm.output.metrics,
     )

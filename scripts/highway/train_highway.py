@@ -4,6 +4,7 @@ Writes the untrained (initial) and trained Q-networks (rl-agents layout) and tra
 Periodic SB3 checkpoints in ``checkpoint_dir`` let a rerun resume after an interruption.
 """
 
+import functools
 import glob
 import logging
 import os
@@ -20,14 +21,9 @@ from xai_repro.common import (
     setup_logging,
     write_json,
 )
-from xai_repro.highway.model import (
-    build_model,
-    dqn_class,
-    make_env,
-    save_network,
-    sb3_policy_class,
-    set_exploration,
-)
+from xai_repro.highway.env import make_env
+from xai_repro.highway.network import save_network
+from xai_repro.highway.training import build_model, dqn_class, sb3_policy_class, set_exploration
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +81,7 @@ def main(
     n_envs,
     checkpoint_every,
     checkpoint_dir,
+    order="sorted",
     threads=1,
 ):
     from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
@@ -95,17 +92,20 @@ def main(
     os.makedirs(checkpoint_dir, exist_ok=True)
     vec_cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
     kw = {"start_method": "fork"} if n_envs > 1 else None
-    env = make_vec_env(make_env, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, vec_env_kwargs=kw)
+    env_fn = functools.partial(make_env, order=order)
+    env = make_vec_env(env_fn, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, vec_env_kwargs=kw)
     model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=total_steps)
     with atomic_output(untrained_path) as tmp:
         save_network(model.q_net.q_net, tmp)
     ckpt, done_steps = resumable_checkpoint(
-        checkpoint_dir, {"seed": seed, "net": net, "dqn": dqn, "n_envs": n_envs}, total_steps
+        checkpoint_dir,
+        {"seed": seed, "net": net, "dqn": dqn, "n_envs": n_envs, "order": order},
+        total_steps,
     )
     if ckpt:
         log.info("resuming from %s (%d steps)", ckpt, done_steps)
         try:
-            model = dqn_class(dqn["double"], dqn["loss"]).load(
+            model = dqn_class(dqn["double"], dqn["loss"], dqn.get("grad_clamp")).load(
                 ckpt, env=env, device="cpu", custom_objects={"policy_class": sb3_policy_class()}
             )
             set_exploration(model, dqn, total_steps)

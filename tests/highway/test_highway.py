@@ -1,4 +1,4 @@
-"""Tests of the attention-DQN study: network, checkpoint import, attributions, scripts."""
+"""Tests of the attention-DQN study: network, checkpoint import, training, episodes, scripts."""
 
 import os
 
@@ -10,20 +10,12 @@ import summarize_highway
 from rollout_highway import frame_is_blank, record_linear_activations
 from train_highway import latest_checkpoint
 from xai_repro.common import InputError
-from xai_repro.highway.explain import (
-    ablated_policy,
-    ego_attention_stats,
-    integrated_gradients,
-    qk_ov_circuits,
-    rank_correlation,
-)
-from xai_repro.highway.model import (
-    EgoAttentionNetwork,
-    ExponentialEpsilon,
-    double_dqn_targets,
-    load_network,
-    save_rl_agents_checkpoint,
-)
+from xai_repro.highway.attribution import integrated_gradients, rank_correlation
+from xai_repro.highway.data import load_rollout
+from xai_repro.highway.inspection import ego_attention_stats, qk_ov_circuits
+from xai_repro.highway.intervention import ablated_policy
+from xai_repro.highway.network import EgoAttentionNetwork, load_network, save_rl_agents_checkpoint
+from xai_repro.highway.training import ExponentialEpsilon, clip_gradients, double_dqn_targets
 
 
 def tiny_net(heads=1, seed=0):
@@ -229,14 +221,21 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path):
         "target_update_interval": 50,
         "double": True,
         "loss": "l2",
+        "grad_clamp": 1.0,
         "exploration_schedule": "exponential",
         "exploration_tau": 6.0,
         "exploration_fraction": 0.5,
         "exploration_final_eps": 0.05,
     }
-    net = {"embedding": [8, 8], "heads": 1, "output_layers": [8]}
+    net = {"embedding": [8, 8], "heads": 2, "output_layers": [8]}
     kw = dict(
-        seed=0, net=net, dqn=dqn, n_envs=1, checkpoint_every=6, checkpoint_dir=str(tmp_path / "ck")
+        seed=0,
+        net=net,
+        dqn=dqn,
+        n_envs=1,
+        checkpoint_every=6,
+        checkpoint_dir=str(tmp_path / "ck"),
+        order="shuffled",
     )
     out = [str(tmp_path / n) for n in ("u.pt", "t.pt", "s.json")]
     train_highway.main(*out, total_steps=12, **kw)
@@ -261,8 +260,6 @@ def test_checkpoints_of_other_settings_are_not_resumed(tmp_path):
 
 
 def test_malformed_rollout_is_refused(tmp_path):
-    from analyze_highway import load_rollout
-
     bad = tmp_path / "trained.npz"
     bad.write_bytes(b"garbage")
     with pytest.raises(InputError, match="trained.npz"):
@@ -301,3 +298,34 @@ def test_vehicle_removal_ablation_hides_exactly_the_most_attended_vehicle():
     assert ablated_policy(net, remove_most_attended=True)(obs.numpy()) == expected
     assert ablated_policy(net)(obs.numpy()) == int(net(obs[None]).argmax(1))
     assert net.attention_layer.ablated_heads == ()  # restored after each call
+
+
+def test_gradients_are_clamped_element_wise_or_rescaled_by_norm():
+    w = torch.nn.Parameter(torch.zeros(4))
+    w.grad = torch.tensor([3.0, -0.5, -2.0, 0.25])
+    clip_gradients([w], 1.0, max_norm=10.0)  # rl-agents: clamp each element
+    torch.testing.assert_close(w.grad, torch.tensor([1.0, -0.5, -1.0, 0.25]))
+    w.grad = torch.tensor([3.0, 4.0, 0.0, 0.0])
+    clip_gradients([w], None, max_norm=1.0)  # SB3: rescale the global norm
+    torch.testing.assert_close(w.grad, torch.tensor([0.6, 0.8, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_q_values_ignore_the_order_of_the_other_vehicles(heads):
+    # why "shuffled" (rl-agents) and "sorted" observations train the same function class
+    net = tiny_net(heads)
+    x = states(4, 6)
+    perm = torch.tensor([0, 3, 5, 1, 2, 4])
+    torch.testing.assert_close(net(x), net(x[:, perm]), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_shuffled_env_observation_has_rl_agents_shape():
+    from xai_repro.highway.env import make_env
+
+    env = make_env(order="shuffled")
+    obs, _ = env.reset(seed=1)
+    assert obs.shape == (15, 7) and env.unwrapped.config["observation"]["order"] == "shuffled"
+    env.close()
+    with pytest.raises(ValueError, match="random"):
+        make_env(order="random")

@@ -1,4 +1,4 @@
-"""The ego-attention Q-network of rl-agents' IntersectionEnv config, for stable-baselines3.
+"""The ego-attention Q-network of rl-agents' IntersectionEnv config.
 
 Module names follow rl-agents (ego_embedding, others_embedding, attention_layer,
 output_layer, get_attention_matrix), so a checkpoint trained with rl-agents (a torch
@@ -159,7 +159,6 @@ def save_rl_agents_checkpoint(path, net):
     torch.save({"state_dict": net.state_dict()}, path)
 
 
-# ---- stable-baselines3 glue, environment and episodes.
 def network_config(embedding=(64, 64), heads=1, output_layers=(64, 64), n_actions=3, in_features=7):
     """EgoAttentionNetwork kwargs (the IntersectionEnv config of rl-agents by default)."""
     return {
@@ -172,112 +171,13 @@ def network_config(embedding=(64, 64), heads=1, output_layers=(64, 64), n_action
     }
 
 
-class _ObsNetwork(EgoAttentionNetwork):
+class ObsNetwork(EgoAttentionNetwork):
     """EgoAttentionNetwork that also accepts flattened observations (B, 15*7)."""
 
     def forward(self, x, mask=None):
         if x.dim() == 2:
             x = x.view(x.shape[0], -1, self.config["in"])
         return super().forward(x, mask)
-
-
-def sb3_policy_class():
-    """A DQNPolicy whose QNetwork.q_net is the whole EgoAttentionNetwork."""
-    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-    from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
-
-    class _Identity(BaseFeaturesExtractor):
-        def __init__(self, observation_space):
-            super().__init__(observation_space, features_dim=int(np.prod(observation_space.shape)))
-
-        def forward(self, obs):
-            return obs.float()
-
-    class EgoAttentionDQNPolicy(DQNPolicy):
-        def __init__(self, *args, net_config=None, **kwargs):
-            self.net_config = dict(net_config or network_config())
-            kwargs["features_extractor_class"] = _Identity
-            kwargs["net_arch"] = []
-            super().__init__(*args, **kwargs)
-
-        def make_q_net(self):
-            net_args = self._update_features_extractor(self.net_args, features_extractor=None)
-            q = QNetwork(**net_args)
-            q.q_net = _ObsNetwork(**self.net_config)
-            return q.to(self.device)
-
-        def _get_constructor_parameters(self):
-            data = super()._get_constructor_parameters()
-            data["net_config"] = self.net_config
-            return data
-
-    return EgoAttentionDQNPolicy
-
-
-class ExponentialEpsilon:
-    """rl-agents' exploration schedule: eps(t) = final + (initial - final) exp(-t / tau).
-
-    ``t`` counts env steps; SB3 calls the schedule with the remaining fraction of
-    ``total_steps`` (a resumed run keeps the global count, so the schedule continues).
-    """
-
-    def __init__(self, initial, final, tau, total_steps):
-        self.initial, self.final, self.tau, self.total_steps = initial, final, tau, total_steps
-
-    def __call__(self, progress_remaining):
-        t = (1.0 - progress_remaining) * self.total_steps
-        return self.final + (self.initial - self.final) * float(np.exp(-t / self.tau))
-
-
-def double_dqn_targets(q_online_next, q_target_next, rewards, dones, discounts):
-    """Double-DQN TD targets: the online net picks the next action, the target net values it."""
-    best = q_online_next.argmax(dim=1, keepdim=True)
-    next_q = torch.gather(q_target_next, 1, best)
-    return rewards + (1 - dones) * discounts * next_q
-
-
-TD_LOSSES = {"huber": F.smooth_l1_loss, "l2": F.mse_loss}
-
-
-def dqn_class(double=True, loss="huber"):
-    """SB3's DQN, or a subclass with Double DQN's TD target (rl-agents' default) and the
-    TD loss ``loss`` ("huber": SB3's; "l2": rl-agents')."""
-    from stable_baselines3 import DQN
-
-    if not double and loss == "huber":
-        return DQN
-
-    class DoubleDQN(DQN):
-        td_loss = staticmethod(TD_LOSSES[loss])
-
-        def train(self, gradient_steps, batch_size=100):
-            self.policy.set_training_mode(True)
-            self._update_learning_rate(self.policy.optimizer)
-            losses = []
-            for _ in range(gradient_steps):
-                data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
-                discounts = data.discounts if data.discounts is not None else self.gamma
-                with torch.no_grad():
-                    q_next = self.q_net_target(data.next_observations)
-                    target = double_dqn_targets(
-                        self.q_net(data.next_observations) if double else q_next,
-                        q_next,
-                        data.rewards,
-                        data.dones,
-                        discounts,
-                    )
-                current = torch.gather(self.q_net(data.observations), 1, data.actions.long())
-                loss = self.td_loss(current, target)
-                losses.append(loss.item())
-                self.policy.optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
-                self.policy.optimizer.step()
-            self._n_updates += gradient_steps
-            self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-            self.logger.record("train/loss", np.mean(losses))
-
-    return DoubleDQN
 
 
 def save_network(net, path):
@@ -292,7 +192,7 @@ def load_network(path):
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
         raise InputError(f"{path}: not an rl-agents checkpoint (no 'state_dict' dict)")
     cfg = ckpt.get("config") or {}
-    net = _ObsNetwork(
+    net = ObsNetwork(
         in_features=cfg.get("in", 7),
         embedding=tuple(cfg.get("embedding", (64, 64))),
         heads=cfg.get("heads", 1),
@@ -301,75 +201,3 @@ def load_network(path):
         n_actions=cfg.get("out", 3),
     )
     return load_rl_agents_checkpoint(path, net).eval()
-
-
-def make_env(render=False):
-    """intersection-v0 with rl-agents' observation (15 vehicles x 7 features)."""
-    import gymnasium as gym
-    import highway_env  # noqa: F401  (registers the envs)
-
-    return gym.make("intersection-v0", render_mode="rgb_array" if render else None)
-
-
-def greedy_policy(net):
-    def act(obs):
-        with torch.no_grad():
-            return int(net(torch.as_tensor(obs, dtype=torch.float32)[None]).argmax(1).item())
-
-    return act
-
-
-def run_episode(env, policy, seed):
-    """One seeded episode: return, crashed, arrived, length."""
-    obs, _ = env.reset(seed=seed)
-    total, done, steps, info = 0.0, False, 0, {}
-    while not done:
-        obs, reward, terminated, truncated, info = env.step(policy(obs))
-        total += float(reward)
-        steps += 1
-        done = terminated or truncated
-    arrived = bool(info.get("rewards", {}).get("arrived_reward", 0.0) > 0)
-    return {
-        "return": total,
-        "crashed": bool(info.get("crashed", False)),
-        "arrived": arrived,
-        "length": steps,
-    }
-
-
-def build_model(env, *, seed, net, dqn, total_steps=None):
-    """SB3 (Double) DQN with the ego-attention Q-network and the configured exploration."""
-    model = dqn_class(dqn["double"], dqn["loss"])(
-        sb3_policy_class(),
-        env,
-        policy_kwargs={"net_config": network_config(**net)},
-        learning_rate=dqn["learning_rate"],
-        buffer_size=dqn["buffer_size"],
-        learning_starts=dqn["learning_starts"],
-        batch_size=dqn["batch_size"],
-        gamma=dqn["gamma"],
-        train_freq=dqn["train_freq"],
-        gradient_steps=dqn["gradient_steps"],
-        target_update_interval=dqn["target_update_interval"],
-        exploration_fraction=dqn["exploration_fraction"],
-        exploration_initial_eps=1.0,
-        exploration_final_eps=dqn["exploration_final_eps"],
-        seed=seed,
-        device="cpu",
-        verbose=0,
-    )
-    return set_exploration(model, dqn, total_steps)
-
-
-def set_exploration(model, dqn, total_steps):
-    """rl-agents' exponential epsilon decay when configured (SB3's own is linear).
-
-    Called after building and after loading a checkpoint: SB3's setup resets the schedule.
-    """
-    if dqn["exploration_schedule"] == "exponential":
-        if total_steps is None:
-            raise ValueError("the exponential exploration schedule needs total_steps")
-        model.exploration_schedule = ExponentialEpsilon(
-            1.0, dqn["exploration_final_eps"], dqn["exploration_tau"], total_steps
-        )
-    return model

@@ -1,0 +1,81 @@
+"""Rule ``explain_conductance_highway``: per-neuron layer conductance of each action's Q-value
+on the notebook's 7 layers (trained, untrained, difference), and the neuron conductance (per
+input feature) of the most conductive neuron of the last hidden layer for each action.
+
+Writes the conductance and neuron_conductance figures and the conductance JSON.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from xai_repro.common import limit_threads, save_figure, seed_everything, setup_logging, write_json
+from xai_repro.highway.attribution import conductance_per_neuron, neuron_conductance, q_gap
+from xai_repro.highway.data import MODELS, load_analysis_inputs, snakemake_analysis_io
+from xai_repro.highway.network import ACTIONS, FEATURES
+from xai_repro.highway.plots import grouped_bars, triplet_rows
+
+
+def top_neurons(cond, layer):
+    """Per action, the neuron of ``layer`` with the largest |mean conductance|."""
+    return [int(np.abs(row).argmax()) for row in cond[layer]]
+
+
+def main(models, rollouts, figures, out_path, *, seed, conductance_steps):
+    seed_everything(seed)
+    nets, _, x = load_analysis_inputs(models, rollouts)
+    cond = {m: conductance_per_neuron(nets[m], x, conductance_steps) for m in MODELS}
+    layers = list(cond["trained"])
+    rows = [(name, cond["trained"][name], cond["untrained"][name]) for name in layers]
+    fig = triplet_rows(
+        rows, "layer conductance per neuron (columns) and action (rows)", None, ACTIONS
+    )
+    save_figure(fig, figures["conductance"])
+
+    last = layers[-2]  # the last hidden layer (the one before the Q head)
+    per_feature = {}
+    for m in MODELS:
+        module = dict(nets[m].named_modules())[last]
+        per_feature[m] = [
+            neuron_conductance(nets[m], x, module, n, a, conductance_steps).tolist()
+            for a, n in enumerate(top_neurons(cond[m], last))
+        ]
+    fig, axes = plt.subplots(1, len(ACTIONS), figsize=(5 * len(ACTIONS), 3.6))
+    for a, action in enumerate(ACTIONS):
+        grouped_bars(
+            axes[a],
+            FEATURES,
+            {m: per_feature[m][a] for m in MODELS},
+            "conductance (sum over vehicles)",
+        )
+        axes[a].set_title(f"{action}: top neuron of {last}", fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, figures["neuron_conductance"])
+
+    result = {
+        "layer_conductance": {
+            m: {
+                name: {
+                    "per_neuron": c.tolist(),
+                    "total": c.sum(axis=1).tolist(),
+                }
+                for name, c in cond[m].items()
+            }
+            for m in MODELS
+        },
+        "q_gap_mean": {
+            m: [float(q_gap(nets[m], x, a).mean()) for a in range(len(ACTIONS))] for m in MODELS
+        },
+        "neuron_conductance": {
+            m: {"layer": last, "neurons": top_neurons(cond[m], last), "per_feature": per_feature[m]}
+            for m in MODELS
+        },
+    }
+    write_json(out_path, result)
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    limit_threads(sm.threads)
+    models, rollouts, figures, out_path, params = snakemake_analysis_io(sm)
+    main(models, rollouts, figures, out_path, **params)

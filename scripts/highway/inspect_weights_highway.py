@@ -1,0 +1,50 @@
+"""Rule ``inspect_weights_highway``: products of consecutive weight matrices, (W1 W0)^T, of the
+ego and others embeddings (input feature x neuron) and of the output MLP (attention-output
+unit x neuron), trained vs untrained.
+
+Writes the weights figure and the weights JSON (per input feature, the norm of its row).
+"""
+
+import numpy as np
+
+from xai_repro.common import limit_threads, save_figure, seed_everything, setup_logging, write_json
+from xai_repro.highway.data import MODELS, load_analysis_inputs, snakemake_analysis_io
+from xai_repro.highway.inspection import weight_products
+from xai_repro.highway.network import FEATURES
+from xai_repro.highway.plots import triplet_rows
+
+
+def main(models, rollouts, figures, out_path, *, seed):
+    seed_everything(seed)
+    nets, _, _ = load_analysis_inputs(models, rollouts)
+    prods = {m: weight_products(nets[m]) for m in MODELS}
+    rows = [
+        (
+            name,
+            prods["trained"][name],
+            prods["untrained"][name],
+            FEATURES if name.endswith("embedding") else None,
+        )
+        for name in prods["trained"]
+    ]
+    fig = triplet_rows(rows, "(W1 W0)^T: input (rows) x second-layer neuron (columns)")
+    save_figure(fig, figures["weights"])
+    result = {
+        "weight_products": {
+            m: {
+                name: {"feature_norm": np.linalg.norm(p, axis=1).tolist()}
+                for name, p in prods[m].items()
+                if name.endswith("embedding")
+            }
+            for m in MODELS
+        }
+    }
+    write_json(out_path, result)
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821
+    setup_logging(sm.log[0])
+    limit_threads(sm.threads)
+    models, rollouts, figures, out_path, params = snakemake_analysis_io(sm)
+    main(models, rollouts, figures, out_path, **params)

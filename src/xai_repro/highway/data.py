@@ -1,0 +1,50 @@
+"""Inputs of the analysis rules: the trained and untrained networks and their rollouts."""
+
+import numpy as np
+import torch
+
+from xai_repro.common import InputError
+from xai_repro.highway.network import load_network
+
+MODELS = ("trained", "untrained")
+
+
+def load_rollout(path):
+    """A rollout .npz written by rollout_highway as {key: array}; InputError if unreadable."""
+    try:
+        with np.load(path) as data:
+            out = {k: data[k] for k in data.files}
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{path}: not a readable rollout .npz ({exc})") from exc
+    for key in ("obs", "actions", "attention"):
+        if key not in out:
+            raise InputError(f"{path}: rollout has no '{key}' array")
+    return out
+
+
+def load_nets(models):
+    """{'trained': net, 'untrained': net} from {'trained': path, 'untrained': path}."""
+    return {m: load_network(models[m]) for m in MODELS}
+
+
+def rollout_states(rollout):
+    """The rollout's observations as a float tensor (steps, entities, features)."""
+    return torch.as_tensor(rollout["obs"], dtype=torch.float32)
+
+
+def load_analysis_inputs(models, rollouts):
+    """(nets, rollouts, x): both networks, both rollouts and the trained rollout's states,
+    on which every analysis compares the two networks."""
+    nets = load_nets(models)
+    rolls = {m: load_rollout(rollouts[m]) for m in MODELS}
+    return nets, rolls, rollout_states(rolls["trained"])
+
+
+def snakemake_analysis_io(sm):
+    """(models, rollouts, figures, out_path, params) of an analysis rule's snakemake object:
+    the figure paths are the outputs named in params.figures (stated once, in the rules)."""
+    models = {m: sm.input[m] for m in MODELS}
+    rollouts = {m: sm.input[f"rollout_{m}"] for m in MODELS}
+    figures = {name: sm.output[name] for name in sm.params.figures}
+    params = {k: v for k, v in sm.params.items() if k != "figures"}
+    return models, rollouts, figures, sm.output.analysis, params

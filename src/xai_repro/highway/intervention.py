@@ -1,0 +1,121 @@
+"""Interventions on the Q-network: head / vehicle ablation, perturbation of the last hidden
+layer, and the logit lens. Pure functions of a network and states (N, entities, features)."""
+
+import torch
+
+
+def ablated_policy(net, heads=(), remove_most_attended=False, presence_idx=0):
+    """Greedy policy of ``net`` with attention ``heads`` zeroed and/or, at every step, the
+    other vehicle the ego attends to most removed from the observation (presence 0)."""
+
+    def act(obs):
+        x = torch.as_tensor(obs, dtype=torch.float32)[None].clone()
+        with torch.no_grad():
+            if remove_most_attended and x[0, 1:, presence_idx].any():
+                att = net.get_attention_matrix(x)[0, :, 0, 1:].mean(0)  # (others,)
+                att = att.masked_fill(x[0, 1:, presence_idx] == 0, -1.0)
+                x[0, 1 + int(att.argmax()), presence_idx] = 0.0
+            net.attention_layer.ablated_heads = tuple(heads)
+            try:
+                return int(net(x).argmax(1))
+            finally:
+                net.attention_layer.ablated_heads = ()
+
+    return act
+
+
+def remove_most_attended(net, x, presence_idx=0):
+    """States with, in each, the observed other vehicle the ego attends to most (mean over
+    heads) removed (presence 0)."""
+    with torch.no_grad():
+        att = net.get_attention_matrix(x)[:, :, 0, 1:].mean(1)
+    att = att.masked_fill(x[:, 1:, presence_idx] == 0, -1.0)
+    xr = x.clone()
+    has_other = x[:, 1:, presence_idx].any(dim=1)
+    rows = torch.arange(len(x))[has_other]
+    xr[rows, att.argmax(1)[has_other] + 1, presence_idx] = 0.0
+    return xr
+
+
+def ablation_on_states(net, x, heads=(), remove_vehicle=False):
+    """Greedy-action change rate and mean |dQ| of an ablation over states ``x``."""
+    with torch.no_grad():
+        q0 = net(x)
+        xs = remove_most_attended(net, x) if remove_vehicle else x
+        net.attention_layer.ablated_heads = tuple(heads)
+        try:
+            q = net(xs)
+        finally:
+            net.attention_layer.ablated_heads = ()
+    return {
+        "action_change_rate": float((q.argmax(1) != q0.argmax(1)).float().mean()),
+        "mean_abs_q_change": float((q - q0).abs().mean()),
+    }
+
+
+def noise_flip_rates(net, x, sigmas, rng):
+    """Greedy-action flip rate when Gaussian noise of std sigma * std(h) is added to the last
+    hidden layer h (then ReLU), for each sigma."""
+    with torch.no_grad():
+        h = net.features(x)
+        base = net.output_layer.predict(h).argmax(1)
+        scale = float(h.std())
+        rates = []
+        for s in sigmas:
+            noise = torch.as_tensor(rng.normal(0, s * scale, size=h.shape), dtype=torch.float32)
+            flipped = net.output_layer.predict(torch.relu(h + noise)).argmax(1) != base
+            rates.append(float(flipped.float().mean()))
+    return rates
+
+
+def shift_last_hidden(net, x, shift=0.1):
+    """The notebook's perturbation: add ``shift`` to every unit of the last hidden layer and
+    apply the Q head. Returns mean and max |dQ| per action, the mean L2 norm of dQ (the
+    notebook's printout) and the greedy-action flip rate. The head is linear, so dQ =
+    shift * W_head.sum(1) for every state (the notebook's numbers are state-independent)."""
+    with torch.no_grad():
+        h = net.features(x)
+        q0 = net.output_layer.predict(h)
+        dq = net.output_layer.predict(h + shift) - q0
+    return {
+        "shift": shift,
+        "mean_abs_dq": dq.abs().mean(0).tolist(),
+        "max_abs_dq": dq.abs().max(0).values.tolist(),
+        "mean_l2_dq": float(dq.norm(dim=1).mean()),
+        "flip_rate": float(((q0 + dq).argmax(1) != q0.argmax(1)).float().mean()),
+    }
+
+
+def lens_representations(net, x):
+    """The representations the logit lens reads, name -> (N, width): the ego embedding, the
+    attention output and each hidden layer of the output MLP (after its ReLU)."""
+    with torch.no_grad():
+        ego, others, mask = net.split_input(x)
+        ego_emb = net.ego_embedding(ego)
+        att, _ = net.attention_layer(ego_emb, net.others_embedding(others), mask)
+        reps = {"ego_embedding": ego_emb.reshape(len(x), -1), "attention_output": att}
+        h = att
+        for i, layer in enumerate(net.output_layer.layers):
+            h = torch.relu(layer(h))
+            reps[f"output_layer.layers.{i}"] = h
+    return reps
+
+
+def logit_lens(net, x):
+    """Apply the Q head (output_layer.predict) to each intermediate representation of its
+    width; per representation: agreement of its argmax with the final greedy action and the
+    mean |Q_lens - Q| over states and actions. Other widths are skipped. The last hidden
+    layer is the head's own input, so it agrees 100 % with dQ = 0."""
+    head = net.output_layer.predict
+    with torch.no_grad():
+        q = net(x)
+        out = {}
+        for name, rep in lens_representations(net, x).items():
+            if rep.shape[-1] != head.in_features:
+                continue
+            ql = head(rep)
+            out[name] = {
+                "agreement": float((ql.argmax(1) == q.argmax(1)).float().mean()),
+                "mean_abs_dq": float((ql - q).abs().mean()),
+            }
+    return out

@@ -1,0 +1,48 @@
+"""Figure helpers shared by the analysis rules (matplotlib, Agg backend)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+PANELS = ("trained", "untrained", "difference")
+
+
+def diverging(ax, mat, title, xlabels=None, ylabels=None, fontsize=8):
+    """Heatmap centred on zero (RdBu), optional tick labels; returns the image."""
+    mat = np.asarray(mat, dtype=float)
+    v = float(np.abs(mat).max()) or 1.0
+    im = ax.imshow(mat, cmap="RdBu_r", vmin=-v, vmax=v, aspect="auto", interpolation="nearest")
+    ax.set_title(title, fontsize=fontsize)
+    if xlabels is not None:
+        ax.set_xticks(range(len(xlabels)), xlabels, rotation=45, fontsize=7)
+    if ylabels is not None:
+        ax.set_yticks(range(len(ylabels)), ylabels, fontsize=7)
+    return im
+
+
+def triplet_rows(rows, suptitle, xlabels=None, ylabels=None):
+    """One row per (title, trained, untrained[, row ylabels]) with trained / untrained /
+    difference panels."""
+    fig, axes = plt.subplots(len(rows), 3, figsize=(13, 3.2 * len(rows)), squeeze=False)
+    for r, (title, trained, untrained, *row_ylabels) in enumerate(rows):
+        mats = (trained, untrained, np.asarray(trained) - np.asarray(untrained))
+        labels = row_ylabels[0] if row_ylabels else ylabels
+        for c, (mat, panel) in enumerate(zip(mats, PANELS)):
+            im = diverging(axes[r, c], mat, f"{title} - {panel}", xlabels, labels)
+            fig.colorbar(im, ax=axes[r, c])
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def grouped_bars(ax, labels, series, ylabel):
+    """Side-by-side bars: ``series`` is {name: values aligned with labels}."""
+    width = 0.8 / max(len(series), 1)
+    for j, (name, values) in enumerate(series.items()):
+        ax.bar(np.arange(len(labels)) + width * j, values, width, label=name)
+    ax.set_xticks(np.arange(len(labels)) + width * (len(series) - 1) / 2, labels, rotation=30)
+    ax.set_ylabel(ylabel)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.legend(fontsize=7)

@@ -1,0 +1,250 @@
+"""Properties of the attention-DQN analyses on tiny networks with known answers, and each
+analysis rule's main() on a tiny 2-head network and a synthetic rollout."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from xai_repro.highway.attribution import (
+    ig_all_actions,
+    ig_summaries,
+    neuron_conductance,
+    neuron_layer_conductance,
+    notebook_layers,
+    q_gap,
+)
+from xai_repro.highway.inspection import weight_product, weight_products
+from xai_repro.highway.intervention import (
+    ablated_policy,
+    ablation_on_states,
+    lens_representations,
+    logit_lens,
+    noise_flip_rates,
+    shift_last_hidden,
+)
+from xai_repro.highway.network import EgoAttentionNetwork, ObsNetwork, save_network
+
+
+def tiny_net(heads=2, seed=0, cls=EgoAttentionNetwork):
+    torch.manual_seed(seed)
+    return cls(embedding=(8, 8), heads=heads, feature_size=8, output_layers=(8, 8)).eval()
+
+
+def states(n=6, vehicles=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, vehicles, 7, generator=g)
+    x[..., 0] = (torch.rand(n, vehicles, generator=g) > 0.4).float()
+    x[:, 0, 0] = 1.0
+    return x
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_signed_ig_adds_up_to_the_q_gap_per_action(heads):
+    net, x = tiny_net(heads), states()
+    attr, err = ig_all_actions(net, x, n_steps=100)
+    s = ig_summaries(attr)
+    assert attr.shape == (3, 6, 5, 7) and float(err.max()) < 0.02
+    gaps = np.array([q_gap(net, x, a).mean() for a in range(3)])
+    np.testing.assert_allclose(s["signed_per_feature"].sum(1), gaps, atol=0.02)
+    # per slot (mean over states) summed over slots is the aggregated signed view
+    np.testing.assert_allclose(s["signed_per_slot"].sum(1), s["signed_per_feature"], atol=1e-6)
+    assert np.all(s["abs_per_feature"] >= np.abs(s["signed_per_feature"]) - 1e-9)
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_conductance_per_neuron_sums_to_the_q_gap_over_a_cut(heads):
+    net, x = tiny_net(heads), states()
+    layers = notebook_layers(net)
+    assert list(layers) == [
+        "ego_embedding.layers.0",
+        "ego_embedding.layers.1",
+        "others_embedding.layers.0",
+        "others_embedding.layers.1",
+        "output_layer.layers.0",
+        "output_layer.layers.1",
+        "output_layer.predict",
+    ]
+    for a in range(3):
+        gap = q_gap(net, x, a).mean()
+        for name in ("output_layer.layers.0", "output_layer.layers.1"):
+            c = neuron_layer_conductance(net, x, layers[name], a, n_steps=200)
+            assert c.shape == (8,) and np.isclose(c.sum(), gap, atol=0.02)
+        # the two embeddings' last layers together cut every path
+        both = sum(
+            neuron_layer_conductance(net, x, layers[n], a, n_steps=200).sum()
+            for n in ("ego_embedding.layers.1", "others_embedding.layers.1")
+        )
+        assert np.isclose(both, gap, atol=0.02)
+        head = neuron_layer_conductance(net, x, layers["output_layer.predict"], a, n_steps=50)
+        assert np.isclose(head[a], gap, atol=1e-4) and np.allclose(np.delete(head, a), 0)
+
+
+def test_neuron_conductance_over_features_sums_to_that_neurons_conductance():
+    net, x = tiny_net(), states()
+    layer = net.output_layer.layers[1]
+    per_neuron = neuron_layer_conductance(net, x, layer, 2, n_steps=100)
+    n = int(np.abs(per_neuron).argmax())
+    per_feature = neuron_conductance(net, x, layer, n, 2, n_steps=100)
+    assert per_feature.shape == (7,)
+    assert np.isclose(per_feature.sum(), per_neuron[n], atol=0.02)
+
+
+def test_weight_product_is_the_composition_of_the_two_linear_maps():
+    net = tiny_net()
+    mlp = net.ego_embedding
+    prod = weight_product(mlp)
+    assert prod.shape == (7, 8)
+    with torch.no_grad():
+        for i in range(7):
+            e = torch.zeros(7)
+            e[i] = 1.0
+            # without biases and ReLU, input feature i reaches the second layer as row i
+            h = e @ mlp.layers[0].weight.T @ mlp.layers[1].weight.T
+            np.testing.assert_allclose(prod[i], h.numpy(), atol=1e-6)
+    assert set(weight_products(net)) == {"ego_embedding", "others_embedding", "output_layer"}
+
+
+def test_last_hidden_shift_changes_q_by_the_same_amount_in_every_state():
+    net, x = tiny_net(), states()
+    out = shift_last_hidden(net, x, 0.1)
+    expected = np.abs(0.1 * net.output_layer.predict.weight.detach().numpy().sum(1))
+    np.testing.assert_allclose(out["mean_abs_dq"], expected, rtol=1e-4)
+    np.testing.assert_allclose(out["max_abs_dq"], expected, rtol=1e-4)
+    assert 0.0 <= out["flip_rate"] <= 1.0
+
+
+def test_noise_flip_rate_is_zero_for_negligible_noise():
+    net, x = tiny_net(), states(20)
+    rates = noise_flip_rates(net, x, [1e-9, 100.0], np.random.default_rng(0))
+    assert rates[0] == 0.0 and 0.0 <= rates[1] <= 1.0
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_logit_lens_of_the_last_hidden_layer_is_the_network(heads):
+    net, x = tiny_net(heads), states(10)
+    reps = lens_representations(net, x)
+    assert list(reps) == [
+        "ego_embedding",
+        "attention_output",
+        "output_layer.layers.0",
+        "output_layer.layers.1",
+    ]
+    lens = logit_lens(net, x)
+    assert lens["output_layer.layers.1"] == {"agreement": 1.0, "mean_abs_dq": 0.0}
+    assert all(0.0 <= v["agreement"] <= 1.0 for v in lens.values())
+
+
+def test_logit_lens_skips_representations_of_another_width():
+    torch.manual_seed(0)
+    net = EgoAttentionNetwork(embedding=(8, 8), feature_size=8, output_layers=(8, 4)).eval()
+    assert list(logit_lens(net, states())) == ["output_layer.layers.1"]
+
+
+def test_ablation_on_states_zeroes_one_head_at_a_time():
+    net, x = tiny_net(heads=2), states(10)
+    none = ablation_on_states(net, x)
+    assert none == {"action_change_rate": 0.0, "mean_abs_q_change": 0.0}
+    for h in (0, 1):
+        out = ablation_on_states(net, x, heads=(h,))
+        assert out["mean_abs_q_change"] > 0
+        net.attention_layer.ablated_heads = (h,)
+        with torch.no_grad():
+            expected = net(x).argmax(1)
+        net.attention_layer.ablated_heads = ()
+        actions = torch.tensor([ablated_policy(net, heads=(h,))(s) for s in x.numpy()])
+        assert torch.equal(actions, expected)
+    removed = ablation_on_states(net, x, remove_vehicle=True)
+    policy = ablated_policy(net, remove_most_attended=True)
+    with torch.no_grad():
+        changed = [policy(s) != int(net(torch.as_tensor(s)[None]).argmax(1)) for s in x.numpy()]
+    assert removed["action_change_rate"] == pytest.approx(np.mean(changed))
+
+
+@pytest.fixture
+def analysis_inputs(tmp_path):
+    """Tiny 2-head trained/untrained checkpoints and synthetic rollouts as the rules see them."""
+    models, rollouts = {}, {}
+    for i, m in enumerate(("trained", "untrained")):
+        net = tiny_net(heads=2, seed=i, cls=ObsNetwork)
+        models[m] = str(tmp_path / f"{m}.pt")
+        save_network(net, models[m])
+        x = states(8, 15, seed=i)
+        with torch.no_grad():
+            att = net.get_attention_matrix(x)[:, :, 0, :].numpy()
+        rollouts[m] = str(tmp_path / f"{m}.npz")
+        np.savez(
+            rollouts[m],
+            obs=x.numpy(),
+            actions=np.zeros(8, dtype=int),
+            attention=att,
+            frames=np.random.default_rng(i).integers(0, 255, (8, 20, 20, 3), dtype=np.uint8),
+            **{"act__output_layer.layers.0": np.ones((8, 8))},
+        )
+    return models, rollouts
+
+
+RULES = {
+    "explain_ig_highway": (["ig", "ig_signed"], {"ig_steps": 20}),
+    "explain_conductance_highway": (
+        ["conductance", "neuron_conductance"],
+        {"conductance_steps": 5},
+    ),
+    "explain_shap_highway": (["shap"], {"shap_background": 4}),
+    "inspect_circuits_highway": (["circuits"], {}),
+    "inspect_weights_highway": (["weights"], {}),
+    "perturb_highway": (["perturbation"], {"perturb_sigmas": [0.5], "perturb_shift": 0.1}),
+    "apply_logit_lens_highway": (["logit_lens"], {}),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_analysis_rule_writes_its_figures_and_json(rule, analysis_inputs, tmp_path):
+    import importlib
+
+    models, rollouts = analysis_inputs
+    names, params = RULES[rule]
+    figures = {n: str(tmp_path / f"{n}.png") for n in names}
+    out = tmp_path / f"{rule}.json"
+    importlib.import_module(rule).main(models, rollouts, figures, str(out), seed=0, **params)
+    assert all((tmp_path / f"{n}.png").stat().st_size > 1000 for n in names)
+    assert json.loads(out.read_text())
+
+
+def test_conductance_rule_reports_seven_layers_and_head_totals(analysis_inputs, tmp_path):
+    import explain_conductance_highway
+
+    models, rollouts = analysis_inputs
+    figures = {n: str(tmp_path / f"{n}.png") for n in ("conductance", "neuron_conductance")}
+    out = tmp_path / "c.json"
+    explain_conductance_highway.main(
+        models, rollouts, figures, str(out), seed=0, conductance_steps=50
+    )
+    res = json.loads(out.read_text())
+    trained = res["layer_conductance"]["trained"]
+    assert len(trained) == 7 and np.array(trained["output_layer.layers.1"]["per_neuron"]).shape == (
+        3,
+        8,
+    )
+    np.testing.assert_allclose(
+        trained["output_layer.predict"]["total"], res["q_gap_mean"]["trained"], atol=1e-4
+    )
+
+
+def test_plot_rollout_rule(analysis_inputs, tmp_path):
+    import plot_rollout_highway
+
+    _, rollouts = analysis_inputs
+    figures = {n: str(tmp_path / f"{n}.png") for n in ("activations", "contact_sheet")}
+    plot_rollout_highway.main(rollouts, figures, str(tmp_path / "r.gif"))
+    assert (tmp_path / "r.gif").stat().st_size > 100
+
+
+def test_summarize_refuses_a_key_from_two_analyses():
+    import summarize_highway
+    from xai_repro.common import InputError
+
+    assert summarize_highway.merge_analyses({"a": {"x": 1}, "b": {"y": 2}}) == {"x": 1, "y": 2}
+    with pytest.raises(InputError, match="b"):
+        summarize_highway.merge_analyses({"a": {"x": 1}, "b": {"x": 2}})
