@@ -24,24 +24,24 @@ HIGHWAY_ANALYSIS_INPUTS = {
 }
 
 
-def highway_figures(names):
-    """report() outputs results/highway/figures/<name>.png, one caption each."""
-    return {
-        name: report(
-            f"results/highway/figures/{name}.png",
-            caption=f"../report/highway/{name}.rst",
-            category="highway",
-        )
-        for name in names
-    }
-
-
-def highway_analysis(rule_name):
-    """The outputs of an analysis rule: its figures and its JSON part of metrics.json."""
-    return {
-        **highway_figures(HIGHWAY_ANALYSES[rule_name]),
+# report() outputs results/highway/figures/<name>.png, one caption each
+HIGHWAY_FIGURE_OUTPUTS = {
+    name: report(
+        f"results/highway/figures/{name}.png",
+        caption=f"../report/highway/{name}.rst",
+        category="highway",
+    )
+    for names in [*HIGHWAY_ANALYSES.values(), HIGHWAY_ROLLOUT_FIGURES]
+    for name in names
+}
+# an analysis rule's outputs: its figures and its part of metrics.json
+HIGHWAY_ANALYSIS_OUTPUTS = {
+    rule_name: {
+        **{name: HIGHWAY_FIGURE_OUTPUTS[name] for name in names},
         "analysis": f"results/highway/analysis/{rule_name}.json",
     }
+    for rule_name, names in HIGHWAY_ANALYSES.items()
+}
 
 
 STUDY_TARGETS["highway"] = [
@@ -49,8 +49,7 @@ STUDY_TARGETS["highway"] = [
     "results/highway/figures/rollout.gif",
     *expand(
         "results/highway/figures/{name}.png",
-        name=[f for names in HIGHWAY_ANALYSES.values() for f in names]
-        + HIGHWAY_ROLLOUT_FIGURES,
+        name=HIGHWAY_FIGURE_OUTPUTS,
     ),
 ]
 
@@ -174,7 +173,7 @@ rule explain_ig_highway:
             "highway.attribution", "highway.data", "highway.network", "highway.plots"
         ),
     output:
-        **highway_analysis("explain_ig_highway"),
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_ig_highway"],
     log:
         "logs/highway/explain_ig_highway.log",
     benchmark:
@@ -200,7 +199,7 @@ rule explain_conductance_highway:
             "highway.attribution", "highway.data", "highway.network", "highway.plots"
         ),
     output:
-        **highway_analysis("explain_conductance_highway"),
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_conductance_highway"],
     log:
         "logs/highway/explain_conductance_highway.log",
     benchmark:
@@ -226,7 +225,7 @@ rule explain_shap_highway:
             "highway.attribution", "highway.data", "highway.network", "highway.plots"
         ),
     output:
-        **highway_analysis("explain_shap_highway"),
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_shap_highway"],
     log:
         "logs/highway/explain_shap_highway.log",
     benchmark:
@@ -252,7 +251,7 @@ rule inspect_circuits_highway:
             "highway.data", "highway.network", "highway.inspection", "highway.plots"
         ),
     output:
-        **highway_analysis("inspect_circuits_highway"),
+        **HIGHWAY_ANALYSIS_OUTPUTS["inspect_circuits_highway"],
     log:
         "logs/highway/inspect_circuits_highway.log",
     benchmark:
@@ -277,7 +276,7 @@ rule inspect_weights_highway:
             "highway.data", "highway.network", "highway.inspection", "highway.plots"
         ),
     output:
-        **highway_analysis("inspect_weights_highway"),
+        **HIGHWAY_ANALYSIS_OUTPUTS["inspect_weights_highway"],
     log:
         "logs/highway/inspect_weights_highway.log",
     benchmark:
@@ -306,7 +305,7 @@ rule ablate_highway:
             "highway.plots",
         ),
     output:
-        **highway_analysis("ablate_highway"),
+        **HIGHWAY_ANALYSIS_OUTPUTS["ablate_highway"],
     log:
         "logs/highway/ablate_highway.log",
     benchmark:
@@ -333,7 +332,7 @@ rule perturb_highway:
             "highway.data", "highway.network", "highway.intervention", "highway.plots"
         ),
     output:
-        **highway_analysis("perturb_highway"),
+        **HIGHWAY_ANALYSIS_OUTPUTS["perturb_highway"],
     log:
         "logs/highway/perturb_highway.log",
     benchmark:
@@ -360,7 +359,7 @@ rule apply_logit_lens_highway:
             "highway.data", "highway.network", "highway.intervention", "highway.plots"
         ),
     output:
-        **highway_analysis("apply_logit_lens_highway"),
+        **HIGHWAY_ANALYSIS_OUTPUTS["apply_logit_lens_highway"],
     log:
         "logs/highway/apply_logit_lens_highway.log",
     benchmark:
@@ -384,7 +383,7 @@ rule plot_rollout_highway:
         rollout_untrained=HIGHWAY_ANALYSIS_INPUTS["rollout_untrained"],
         modules=modules("highway.data", "highway.network"),
     output:
-        **highway_figures(HIGHWAY_ROLLOUT_FIGURES),
+        **{name: HIGHWAY_FIGURE_OUTPUTS[name] for name in HIGHWAY_ROLLOUT_FIGURES},
         gif=report(
             "results/highway/figures/rollout.gif",
             caption="../report/highway/rollout_gif.rst",

@@ -7,14 +7,13 @@ Writes the ablation figure and the ablation JSON.
 
 import logging
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from xai_repro.common import limit_threads, save_figure, seed_everything, setup_logging, write_json
-from xai_repro.highway.data import MODELS, load_analysis_inputs, snakemake_analysis_io
+from xai_repro.common import save_figure, seed_everything, write_json
+from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.env import make_env, run_episode
 from xai_repro.highway.intervention import ablated_policy, ablation_on_states
-from xai_repro.highway.plots import grouped_bars
+from xai_repro.highway.plots import metric_panels
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +53,13 @@ def main(models, rollouts, figures, out_path, *, seed, ablation_episodes, order)
                 "episodes": len(seeds),
             }
             log.info("ablation %s %s: %s", m, name, abl[m][name])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for ax, key, label in (
-        (axes[0], "action_change_rate", "greedy action change rate (rollout states)"),
-        (axes[1], "return_change", f"mean return change ({len(seeds)} episodes)"),
-    ):
-        grouped_bars(ax, list(kinds), {m: [abl[m][k][key] for k in kinds] for m in MODELS}, label)
-    fig.tight_layout()
-    save_figure(fig, figures["ablation"])
+    panels = [
+        ("action_change_rate", "greedy action change rate (rollout states)"),
+        ("return_change", f"mean return change ({len(seeds)} episodes)"),
+    ]
+    save_figure(metric_panels(abl, list(kinds), panels), figures["ablation"])
     write_json(out_path, {"ablation": abl})
 
 
 if __name__ == "__main__":
-    sm = snakemake  # noqa: F821
-    setup_logging(sm.log[0])
-    limit_threads(sm.threads)
-    models, rollouts, figures, out_path, params = snakemake_analysis_io(sm)
-    main(models, rollouts, figures, out_path, **params)
+    run_analysis_rule(main, snakemake)  # noqa: F821

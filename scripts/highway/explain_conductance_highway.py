@@ -8,9 +8,9 @@ Writes the conductance and neuron_conductance figures and the conductance JSON.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from xai_repro.common import limit_threads, save_figure, seed_everything, setup_logging, write_json
+from xai_repro.common import save_figure, seed_everything, write_json
 from xai_repro.highway.attribution import conductance_per_neuron, neuron_conductance, q_gap
-from xai_repro.highway.data import MODELS, load_analysis_inputs, snakemake_analysis_io
+from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.network import ACTIONS, FEATURES
 from xai_repro.highway.plots import grouped_bars, triplet_rows
 
@@ -74,8 +74,4 @@ def main(models, rollouts, figures, out_path, *, seed, conductance_steps):
 
 
 if __name__ == "__main__":
-    sm = snakemake  # noqa: F821
-    setup_logging(sm.log[0])
-    limit_threads(sm.threads)
-    models, rollouts, figures, out_path, params = snakemake_analysis_io(sm)
-    main(models, rollouts, figures, out_path, **params)
+    run_analysis_rule(main, snakemake)  # noqa: F821

@@ -6,13 +6,13 @@ Writes the shap figure and the shap JSON (mean |SHAP value| per action and featu
 
 import torch
 
-from xai_repro.common import limit_threads, save_figure, seed_everything, setup_logging, write_json
+from xai_repro.common import save_figure, seed_everything, write_json
 from xai_repro.highway.attribution import shap_importance
 from xai_repro.highway.data import (
     MODELS,
     load_analysis_inputs,
     rollout_states,
-    snakemake_analysis_io,
+    run_analysis_rule,
 )
 from xai_repro.highway.network import ACTIONS, FEATURES
 from xai_repro.highway.plots import triplet_rows
@@ -30,8 +30,4 @@ def main(models, rollouts, figures, out_path, *, seed, shap_background):
 
 
 if __name__ == "__main__":
-    sm = snakemake  # noqa: F821
-    setup_logging(sm.log[0])
-    limit_threads(sm.threads)
-    models, rollouts, figures, out_path, params = snakemake_analysis_io(sm)
-    main(models, rollouts, figures, out_path, **params)
+    run_analysis_rule(main, snakemake)  # noqa: F821

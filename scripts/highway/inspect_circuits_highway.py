@@ -6,8 +6,8 @@ Writes the circuits figure and the circuits JSON (attention statistics, circuit 
 
 import numpy as np
 
-from xai_repro.common import limit_threads, save_figure, seed_everything, setup_logging, write_json
-from xai_repro.highway.data import MODELS, load_analysis_inputs, snakemake_analysis_io
+from xai_repro.common import save_figure, seed_everything, write_json
+from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.inspection import ego_attention_stats, qk_ov_circuits
 from xai_repro.highway.plots import triplet_rows
 
@@ -33,8 +33,4 @@ def main(models, rollouts, figures, out_path, *, seed):
 
 
 if __name__ == "__main__":
-    sm = snakemake  # noqa: F821
-    setup_logging(sm.log[0])
-    limit_threads(sm.threads)
-    models, rollouts, figures, out_path, params = snakemake_analysis_io(sm)
-    main(models, rollouts, figures, out_path, **params)
+    run_analysis_rule(main, snakemake)  # noqa: F821

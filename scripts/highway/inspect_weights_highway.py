@@ -7,8 +7,8 @@ Writes the weights figure and the weights JSON (per input feature, the norm of i
 
 import numpy as np
 
-from xai_repro.common import limit_threads, save_figure, seed_everything, setup_logging, write_json
-from xai_repro.highway.data import MODELS, load_analysis_inputs, snakemake_analysis_io
+from xai_repro.common import save_figure, seed_everything, write_json
+from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.inspection import weight_products
 from xai_repro.highway.network import FEATURES
 from xai_repro.highway.plots import triplet_rows
@@ -43,8 +43,4 @@ def main(models, rollouts, figures, out_path, *, seed):
 
 
 if __name__ == "__main__":
-    sm = snakemake  # noqa: F821
-    setup_logging(sm.log[0])
-    limit_threads(sm.threads)
-    models, rollouts, figures, out_path, params = snakemake_analysis_io(sm)
-    main(models, rollouts, figures, out_path, **params)
+    run_analysis_rule(main, snakemake)  # noqa: F821

@@ -8,8 +8,8 @@ Writes the perturbation figure and the perturbation JSON.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from xai_repro.common import limit_threads, save_figure, seed_everything, setup_logging, write_json
-from xai_repro.highway.data import MODELS, load_analysis_inputs, snakemake_analysis_io
+from xai_repro.common import save_figure, seed_everything, write_json
+from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.intervention import noise_flip_rates, shift_last_hidden
 from xai_repro.highway.network import ACTIONS
 from xai_repro.highway.plots import grouped_bars
@@ -43,8 +43,4 @@ def main(models, rollouts, figures, out_path, *, seed, perturb_sigmas, perturb_s
 
 
 if __name__ == "__main__":
-    sm = snakemake  # noqa: F821
-    setup_logging(sm.log[0])
-    limit_threads(sm.threads)
-    models, rollouts, figures, out_path, params = snakemake_analysis_io(sm)
-    main(models, rollouts, figures, out_path, **params)
+    run_analysis_rule(main, snakemake)  # noqa: F821

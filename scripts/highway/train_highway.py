@@ -69,51 +69,9 @@ def resumable_checkpoint(checkpoint_dir, settings, total_steps):
     return path, steps
 
 
-def main(
-    untrained_path,
-    trained_path,
-    stats_path,
-    *,
-    seed,
-    net,
-    dqn,
-    total_steps,
-    n_envs,
-    checkpoint_every,
-    checkpoint_dir,
-    order="sorted",
-    threads=1,
-):
-    from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-
-    seed_everything(seed)
-    os.makedirs(checkpoint_dir, exist_ok=True)
-    vec_cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
-    kw = {"start_method": "fork"} if n_envs > 1 else None
-    env_fn = functools.partial(make_env, order=order)
-    env = make_vec_env(env_fn, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, vec_env_kwargs=kw)
-    model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=total_steps)
-    with atomic_output(untrained_path) as tmp:
-        save_network(model.q_net.q_net, tmp)
-    ckpt, done_steps = resumable_checkpoint(
-        checkpoint_dir,
-        {"seed": seed, "net": net, "dqn": dqn, "n_envs": n_envs, "order": order},
-        total_steps,
-    )
-    if ckpt:
-        log.info("resuming from %s (%d steps)", ckpt, done_steps)
-        try:
-            model = dqn_class(dqn["double"], dqn["loss"], dqn.get("grad_clamp")).load(
-                ckpt, env=env, device="cpu", custom_objects={"policy_class": sb3_policy_class()}
-            )
-            set_exploration(model, dqn, total_steps)
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(f"{ckpt}: cannot resume from this checkpoint ({exc})") from exc
-        buf = os.path.join(checkpoint_dir, f"dqn_replay_buffer_{done_steps}_steps.pkl")
-        if os.path.exists(buf):
-            model.load_replay_buffer(buf)
+def progress_callback(total_steps):
+    """An SB3 callback logging every ~15 s: steps, env steps/s, ETA, epsilon, recent return."""
+    from stable_baselines3.common.callbacks import BaseCallback
 
     class Progress(BaseCallback):
         def _on_training_start(self):
@@ -143,8 +101,63 @@ def main(
                 self.last = now
             return True
 
+    return Progress()
+
+
+def resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir):
+    """The SB3 model of checkpoint ``ckpt`` (and its replay buffer), exploration re-applied."""
+    log.info("resuming from %s (%d steps)", ckpt, done_steps)
+    try:
+        model = dqn_class(dqn["double"], dqn["loss"], dqn.get("grad_clamp")).load(
+            ckpt, env=env, device="cpu", custom_objects={"policy_class": sb3_policy_class()}
+        )
+        set_exploration(model, dqn, total_steps)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{ckpt}: cannot resume from this checkpoint ({exc})") from exc
+    buf = os.path.join(checkpoint_dir, f"dqn_replay_buffer_{done_steps}_steps.pkl")
+    if os.path.exists(buf):
+        model.load_replay_buffer(buf)
+    return model
+
+
+def main(
+    untrained_path,
+    trained_path,
+    stats_path,
+    *,
+    seed,
+    net,
+    dqn,
+    total_steps,
+    n_envs,
+    checkpoint_every,
+    checkpoint_dir,
+    order="sorted",
+    threads=1,
+):
+    from stable_baselines3.common.callbacks import CheckpointCallback
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    seed_everything(seed)
+    os.makedirs(checkpoint_dir, exist_ok=True)
+    vec_cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
+    kw = {"start_method": "fork"} if n_envs > 1 else None
+    env_fn = functools.partial(make_env, order=order)
+    env = make_vec_env(env_fn, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, vec_env_kwargs=kw)
+    model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=total_steps)
+    with atomic_output(untrained_path) as tmp:
+        save_network(model.q_net.q_net, tmp)
+    ckpt, done_steps = resumable_checkpoint(
+        checkpoint_dir,
+        {"seed": seed, "net": net, "dqn": dqn, "n_envs": n_envs, "order": order},
+        total_steps,
+    )
+    if ckpt:
+        model = resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir)
+
     remaining = max(total_steps - done_steps, 0)
-    progress = Progress()
+    progress = progress_callback(total_steps)
     callbacks = [
         progress,
         CheckpointCallback(

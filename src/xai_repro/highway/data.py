@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from xai_repro.common import InputError
+from xai_repro.common import InputError, limit_threads, setup_logging
 from xai_repro.highway.network import load_network
 
 MODELS = ("trained", "untrained")
@@ -40,11 +40,14 @@ def load_analysis_inputs(models, rollouts):
     return nets, rolls, rollout_states(rolls["trained"])
 
 
-def snakemake_analysis_io(sm):
-    """(models, rollouts, figures, out_path, params) of an analysis rule's snakemake object:
-    the figure paths are the outputs named in params.figures (stated once, in the rules)."""
+def run_analysis_rule(main, sm):
+    """Run an analysis rule's ``main(models, rollouts, figures, out_path, **params)`` from its
+    snakemake object: log to the rule's log, threads from the rule, the figure paths are the
+    outputs named in params.figures (stated once, in rules/highway.smk)."""
+    setup_logging(sm.log[0])
+    limit_threads(sm.threads)
     models = {m: sm.input[m] for m in MODELS}
     rollouts = {m: sm.input[f"rollout_{m}"] for m in MODELS}
     figures = {name: sm.output[name] for name in sm.params.figures}
     params = {k: v for k, v in sm.params.items() if k != "figures"}
-    return models, rollouts, figures, sm.output.analysis, params
+    main(models, rollouts, figures, sm.output.analysis, **params)

@@ -46,3 +46,16 @@ def grouped_bars(ax, labels, series, ylabel):
     ax.set_ylabel(ylabel)
     ax.axhline(0, color="k", lw=0.5)
     ax.legend(fontsize=7)
+
+
+def metric_panels(results, labels, panels, suptitle=None):
+    """One grouped-bar panel per (key, ylabel) in ``panels``: ``results[net][label][key]``
+    for each label, one bar series per network."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (key, ylabel) in zip(axes[0], panels):
+        series = {net: [r[label][key] for label in labels] for net, r in results.items()}
+        grouped_bars(ax, labels, series, ylabel)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
