@@ -1,6 +1,19 @@
 # The Duffing study: SHAP, LIME and exact Shapley values on a Keras surrogate of the
 # forced Duffing oscillator, against the same explainers on the true ODE model.
 DUFFING = config["duffing"]
+EXPLAINERS = DUFFING["explain"]["explainers"]
+ATTRIBUTIONS = expand(
+    "results/duffing/attributions/{explainer}.csv", explainer=EXPLAINERS
+)
+QUERIES = expand(
+    "results/duffing/attributions/{explainer}_queries.json", explainer=EXPLAINERS
+)
+# the slices' ranges: each feature's sampling range, t from 0 to t_max
+RANGES = {
+    "x0": DUFFING["sampling"]["x0_range"],
+    "v0": DUFFING["sampling"]["v0_range"],
+    "t": [0.0, DUFFING["sampling"]["t_max"]],
+}
 
 STUDY_TARGETS["duffing"] = [
     "results/duffing/metrics.json",
@@ -9,13 +22,13 @@ STUDY_TARGETS["duffing"] = [
     *expand(
         "results/duffing/figures/{kind}_{explainer}.png",
         kind=["contributions", "aggregate"],
-        explainer=DUFFING["explain"]["explainers"],
+        explainer=EXPLAINERS,
     ),
 ]
 
 
 wildcard_constraints:
-    explainer="|".join(DUFFING["explain"]["explainers"]),
+    explainer="|".join(EXPLAINERS),
 
 
 rule simulate_duffing:
@@ -159,11 +172,7 @@ rule select_points:
         mem_mb=2048,
         runtime=5,
     params:
-        ranges={
-            "x0": DUFFING["sampling"]["x0_range"],
-            "v0": DUFFING["sampling"]["v0_range"],
-            "t": [0.0, DUFFING["sampling"]["t_max"]],
-        },
+        ranges=RANGES,
         ode=DUFFING["ode"],
         tolerances=DUFFING["true_model"],
         explain=DUFFING["explain"],
@@ -182,6 +191,7 @@ rule attribute_duffing:
         ),
     output:
         attributions="results/duffing/attributions/{explainer}.csv",
+        queries="results/duffing/attributions/{explainer}_queries.json",
     log:
         "logs/duffing/attribute_duffing/{explainer}.log",
     benchmark:
@@ -204,8 +214,9 @@ rule attribute_duffing:
 rule differentiate_true_model:
     input:
         points=rules.select_points.output.points,
+        train=rules.split_duffing.output.train,
         scaler=rules.split_duffing.output.scaler,
-        modules=modules("duffing.ode", "duffing.tables"),
+        modules=modules("duffing.explain", "duffing.ode", "duffing.tables"),
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
     log:
@@ -222,6 +233,8 @@ rule differentiate_true_model:
         ode=DUFFING["ode"],
         tolerances=DUFFING["true_model"],
         delta=DUFFING["explain"]["fd_delta"],
+        seed=DUFFING["seed"],
+        size=DUFFING["explain"]["background_size"],
     script:
         "../scripts/duffing/differentiate_true_model.py"
 
@@ -234,7 +247,7 @@ rule plot_surrogate:
         figure=report(
             "results/duffing/figures/surrogate_summary.png",
             caption="../report/duffing/surrogate_summary.rst",
-            category="Duffing",
+            category="duffing",
         ),
     log:
         "logs/duffing/plot_surrogate.log",
@@ -258,13 +271,13 @@ rule plot_attributions:
         contributions=report(
             "results/duffing/figures/contributions_{explainer}.png",
             caption="../report/duffing/contributions.rst",
-            category="Duffing",
+            category="duffing",
             subcategory="{explainer}",
         ),
         aggregate=report(
             "results/duffing/figures/aggregate_{explainer}.png",
             caption="../report/duffing/aggregate.rst",
-            category="Duffing",
+            category="duffing",
             subcategory="{explainer}",
         ),
     log:
@@ -283,17 +296,14 @@ rule plot_attributions:
 
 rule plot_gradient_comparison:
     input:
-        attributions=expand(
-            rules.attribute_duffing.output.attributions,
-            explainer=DUFFING["explain"]["explainers"],
-        ),
+        attributions=ATTRIBUTIONS,
         gradients=rules.differentiate_true_model.output.gradients,
         modules=modules("duffing.ode", "duffing.tables"),
     output:
         figure=report(
             "results/duffing/figures/attribution_vs_gradient.png",
             caption="../report/duffing/attribution_vs_gradient.rst",
-            category="Duffing",
+            category="duffing",
         ),
     log:
         "logs/duffing/plot_gradient_comparison.log",
@@ -313,10 +323,8 @@ rule summarize_duffing:
     input:
         surrogate=rules.evaluate_surrogate.output.metrics,
         benchmark=rules.benchmark_true_model.output.benchmark,
-        attributions=expand(
-            rules.attribute_duffing.output.attributions,
-            explainer=DUFFING["explain"]["explainers"],
-        ),
+        attributions=ATTRIBUTIONS,
+        queries=QUERIES,
         gradients=rules.differentiate_true_model.output.gradients,
         modules=modules("duffing.ode", "duffing.tables"),
     output:

@@ -2,9 +2,11 @@
 
 Reads ``points.csv``, ``train.csv`` (background), ``scaler.json`` and
 ``surrogate.keras``; writes ``attributions/<explainer>.csv``: one row per
-(point, model, output) with the point's scaled features and attr_x0, attr_v0, attr_t.
-Both models see the same background (``background_size`` training rows drawn with
-the study's seed) and the same points.
+(point, model, output) with the point's slice, value, scaled features and attr_x0,
+attr_v0, attr_t; and ``attributions/<explainer>_queries.json``: per model, how many
+rows the explainer asked the model about and the share outside the training range
+(per scaled feature, min to max of train.csv). Both models see the same background
+(``background_size`` training rows drawn with the study's seed) and the same points.
 """
 
 import logging
@@ -12,8 +14,15 @@ import time
 
 import pandas as pd
 
-from xai_repro.common import limit_threads, read_csv, seed_everything, setup_logging, write_csv
-from xai_repro.duffing.explain import background_sample
+from xai_repro.common import (
+    limit_threads,
+    read_csv,
+    seed_everything,
+    setup_logging,
+    write_csv,
+    write_json,
+)
+from xai_repro.duffing.explain import QueryCounter, background_sample
 from xai_repro.duffing.explain import explain as run_explainer
 from xai_repro.duffing.ode import FEATURES, TrueModel, load_scaler
 from xai_repro.duffing.tables import attribution_frame, read_points
@@ -27,6 +36,7 @@ def main(
     scaler_json,
     model_path,
     attributions_csv,
+    queries_json,
     *,
     explainer,
     seed,
@@ -38,36 +48,41 @@ def main(
 
     seed_everything(seed)
     points = read_points(points_csv)
-    train = read_csv(train_csv, columns=list(FEATURES))
     scaler = load_scaler(scaler_json)
+    Z_train = scaler.transform(read_csv(train_csv, columns=list(FEATURES))[list(FEATURES)])
+    low, high = Z_train.min(axis=0), Z_train.max(axis=0)
     models = {
         "ml": keras_predictor(load_surrogate(model_path)),
         "true": TrueModel(scaler, ode, tolerances["rtol"], tolerances["atol"]).predict,
     }
-    background = background_sample(
-        scaler.transform(train[list(FEATURES)].to_numpy()), explain["background_size"], seed
-    )
+    background = background_sample(Z_train, explain["background_size"], seed)
     Z = points[list(FEATURES)].to_numpy()
-    frames = []
+    frames, queries = [], {}
     for name, predict in models.items():
+        counter = QueryCounter(predict, low, high)
         start = time.perf_counter()
         attributions = run_explainer(
             explainer,
-            predict,
+            counter,
             background,
             Z,
             seed=seed,
             lime_num_samples=explain["lime_num_samples"],
+            lime_sample_around=explain["lime_sample_around"],
         )
+        queries[name] = counter.summary()
         log.info(
-            "%s on %s model: %d points in %.1f s",
+            "%s on %s model: %d points in %.1f s; %d model rows, %.1f %% outside the training range",
             explainer,
             name,
             len(Z),
             time.perf_counter() - start,
+            counter.rows,
+            100 * queries[name]["outside"],
         )
         frames.append(attribution_frame(points, name, attributions))
     write_csv(attributions_csv, pd.concat(frames, ignore_index=True))
+    write_json(queries_json, queries)
 
 
 if __name__ == "__main__":
@@ -80,6 +95,7 @@ if __name__ == "__main__":
         sm.input.scaler,
         sm.input.model,
         sm.output.attributions,
+        sm.output.queries,
         explainer=sm.wildcards.explainer,
         **sm.params,
     )

@@ -1,25 +1,34 @@
 """Rule ``differentiate_true_model``: central finite differences of the true model.
 
-Reads ``points.csv`` and ``scaler.json``; writes ``finite_differences.csv``: one row
-per (point, output) with grad_x0, grad_v0, grad_t, the derivative of the output (raw
-units) with respect to each scaled feature. This is the analytic reference the seed
-notebook planned ("num_grad") and left unfinished.
+Reads ``points.csv``, ``train.csv`` and ``scaler.json``; writes
+``finite_differences.csv``: one row per (point, output) with grad_x0, grad_v0, grad_t,
+the derivative of the output (raw units) with respect to each scaled feature, and
+taylor_x0, taylor_v0, taylor_t, the first-order reference gradient x (feature -
+background mean), with the explainers' background (same size and seed as
+attribute_duffing). This completes the analytic reference the notebook planned
+(``num_grad``) and left unfinished.
 """
 
-from xai_repro.common import limit_threads, setup_logging, write_csv
+from xai_repro.common import limit_threads, read_csv, setup_logging, write_csv
+from xai_repro.duffing.explain import background_sample
 from xai_repro.duffing.ode import FEATURES, TrueModel, central_differences, load_scaler
-from xai_repro.duffing.tables import long_frame, read_points
+from xai_repro.duffing.tables import gradient_times_deviation, long_frame, read_points
 
 
-def main(points_csv, scaler_json, gradients_csv, *, ode, tolerances, delta):
+def main(points_csv, train_csv, scaler_json, gradients_csv, *, ode, tolerances, delta, seed, size):
     points = read_points(points_csv)
-    model = TrueModel(load_scaler(scaler_json), ode, tolerances["rtol"], tolerances["atol"])
-    gradients = central_differences(model.predict, points[list(FEATURES)].to_numpy(), delta)
-    write_csv(gradients_csv, long_frame(points, {"grad": gradients}))
+    scaler = load_scaler(scaler_json)
+    Z_train = scaler.transform(read_csv(train_csv, columns=list(FEATURES))[list(FEATURES)])
+    reference = background_sample(Z_train, size, seed).mean(axis=0)
+    model = TrueModel(scaler, ode, tolerances["rtol"], tolerances["atol"])
+    Z = points[list(FEATURES)].to_numpy()
+    gradients = central_differences(model.predict, Z, delta)
+    taylor = gradient_times_deviation(gradients, Z, reference)
+    write_csv(gradients_csv, long_frame(points, {"grad": gradients, "taylor": taylor}))
 
 
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
-    main(sm.input.points, sm.input.scaler, sm.output.gradients, **sm.params)
+    main(sm.input.points, sm.input.train, sm.input.scaler, sm.output.gradients, **sm.params)

@@ -4,7 +4,8 @@ Reads ``attributions/<explainer>.csv``; writes ``contributions_<explainer>.png``
 (rows: outputs xt, vt; columns: the slice of each feature, plotting that feature's
 contribution against its value over its sampling range, surrogate and true model side
 by side) and
-``aggregate_<explainer>.png`` (mean |attribution| per feature, model and output).
+``aggregate_<explainer>.png`` (mean |attribution| per feature, model and output, over
+all slices and over each feature's own slice as the notebook's aggregate).
 """
 
 import matplotlib
@@ -43,20 +44,30 @@ def contributions_figure(frame, explainer: str):
     return fig
 
 
+AGGREGATES = {False: ("all slices", None), True: ("own slice (notebook)", "//")}
+
+
 def aggregate_figure(frame, explainer: str):
-    agg = aggregate_importance(frame)
-    fig, axs = plt.subplots(1, len(TARGETS), figsize=(5 * len(TARGETS), 4), squeeze=False)
-    width = 0.8 / len(MODELS)
+    """Bars of mean |contribution| per feature: each model, over all slices and over the
+    feature's own slice (the notebook's aggregate), side by side."""
+    fig, axs = plt.subplots(1, len(TARGETS), figsize=(6 * len(TARGETS), 4.5), squeeze=False)
+    bars = [(m, own) for m in MODELS for own in AGGREGATES]
+    width = 0.8 / len(bars)
     x = np.arange(len(FEATURES))
+    tables = {own: aggregate_importance(frame, own_slice=own) for own in AGGREGATES}
     for k, target in enumerate(TARGETS):
         ax = axs[0, k]
-        for i, (model, (label, _)) in enumerate(MODELS.items()):
+        for i, (model, own) in enumerate(bars):
+            agg = tables[own]
             if (model, target) in agg.index:
                 ax.bar(
                     x + i * width - 0.4 + width / 2,
                     agg.loc[(model, target)].to_numpy(),
                     width,
-                    label=label,
+                    color=f"C{list(MODELS).index(model)}",
+                    hatch=AGGREGATES[own][1],
+                    edgecolor="white" if AGGREGATES[own][1] else None,
+                    label=f"{MODELS[model][0]}, {AGGREGATES[own][0]}",
                 )
         ax.set(
             xticks=x,
@@ -64,7 +75,7 @@ def aggregate_figure(frame, explainer: str):
             ylabel="mean |contribution|",
             title=f"Aggregate importance for {target}",
         )
-    axs[0, 0].legend()
+    axs[0, 0].legend(fontsize="small")
     fig.suptitle(f"{explainer}: aggregate feature importance")
     fig.tight_layout()
     return fig

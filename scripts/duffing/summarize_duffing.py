@@ -1,14 +1,16 @@
 """Rule ``summarize_duffing``: the study's headline numbers in ``metrics.json``.
 
 Reads ``surrogate_metrics.json``, ``true_model_benchmark.json``, every
-``attributions/<explainer>.csv`` and ``finite_differences.csv``. The keys are
-documented in docs/duffing.md.
+``attributions/<explainer>.csv`` and ``<explainer>_queries.json``, and
+``finite_differences.csv``. The keys are documented in docs/duffing.md.
 """
+
+from pathlib import Path
 
 import numpy as np
 
-from xai_repro.common import read_json, setup_logging, write_json
-from xai_repro.duffing.ode import TARGETS
+from xai_repro.common import InputError, read_json, setup_logging, write_json
+from xai_repro.duffing.ode import FEATURES, TARGETS
 from xai_repro.duffing.tables import (
     MODELS,
     cube,
@@ -16,13 +18,28 @@ from xai_repro.duffing.tables import (
     rank_correlation,
     read_attributions,
     read_gradients,
-    taylor_reference,
+    slice_correlations,
 )
 
 
-def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -> dict:
+def benchmark_metrics(benchmark: dict) -> dict:
+    """The true model's speed and accuracy beside the notebook's odeint loop."""
+    return {
+        "true_model_rows_per_s": benchmark["vectorized"]["rows_per_s"]["median"],
+        "true_model_max_abs_error": benchmark["vectorized"]["max_abs_error"],
+        "true_model_threads": benchmark["vectorized"]["threads"],
+        "true_model_speedup_vs_odeint_loop": benchmark["speedup_median"],
+        "true_model_speedup_vs_odeint_loop_one_thread": benchmark["speedup_median_one_thread"],
+        "odeint_loop_rows_per_s": benchmark["odeint_loop"]["rows_per_s"]["median"],
+        "odeint_loop_max_abs_error": benchmark["odeint_loop"]["max_abs_error"],
+    }
+
+
+def summarize(
+    surrogate: dict, benchmark: dict, attributions: dict, gradients, queries: dict
+) -> dict:
     cubes = {e: {m: cube(f, "attr", m) for m in MODELS} for e, f in attributions.items()}
-    reference = taylor_reference(gradients)
+    points = next(iter(attributions.values()))
     metrics = {
         "surrogate_test_mse": surrogate["test_mse"],
         "surrogate_relative_error_median": surrogate["relative_error_median"],
@@ -31,21 +48,28 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
             for e, c in cubes.items()
         },
         "gradient_rank_correlation": {
-            e: {
-                m: {t: rank_correlation(c[m][:, k], reference[:, k]) for k, t in enumerate(TARGETS)}
-                for m in c
-            }
-            for e, c in cubes.items()
+            e: {m: slice_correlations(f, gradients, m) for m in MODELS}
+            for e, f in attributions.items()
         },
         "aggregate_importance": {e: importance_dict(f) for e, f in attributions.items()},
-        "true_model_rows_per_s": benchmark["vectorized"]["rows_per_s"]["median"],
-        "true_model_max_abs_error": benchmark["vectorized"]["max_abs_error"],
-        "true_model_threads": benchmark["vectorized"]["threads"],
-        "true_model_speedup_vs_odeint_loop": benchmark["speedup_median"],
-        "true_model_speedup_vs_odeint_loop_one_thread": benchmark["speedup_median_one_thread"],
-        "odeint_loop_rows_per_s": benchmark["odeint_loop"]["rows_per_s"]["median"],
-        "odeint_loop_max_abs_error": benchmark["odeint_loop"]["max_abs_error"],
+        "aggregate_importance_own_slice": {
+            e: importance_dict(f, own_slice=True) for e, f in attributions.items()
+        },
+        "queries_outside_training_range": {
+            e: {m: q[m]["outside"] for m in MODELS} for e, q in queries.items()
+        },
+        "queries_below_t_min": {
+            e: {m: q[m]["below"]["t"] for m in MODELS} for e, q in queries.items()
+        },
+        **benchmark_metrics(benchmark),
         "points_explained": int(next(iter(cubes.values()))["ml"].shape[0]),
+        "slice_range": {
+            f: [
+                float(points.loc[points["slice"] == f, "value"].min()),
+                float(points.loc[points["slice"] == f, "value"].max()),
+            ]
+            for f in FEATURES
+        },
     }
     if "exact" in cubes and "kernel_shap" in cubes:
         per_model = {
@@ -56,12 +80,27 @@ def summarize(surrogate: dict, benchmark: dict, attributions: dict, gradients) -
     return metrics
 
 
-def main(surrogate_json, benchmark_json, attribution_csvs, gradients_csv, metrics_json):
+def read_queries(path) -> dict:
+    """``<explainer>_queries.json``: per model, the share of queries outside the training range."""
+    data = read_json(path)
+    try:
+        return {
+            m: {"outside": float(data[m]["outside"]), "below": data[m]["below"]} for m in MODELS
+        }
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(f"{path}: not a queries file ({type(err).__name__}: {err})") from err
+
+
+def main(
+    surrogate_json, benchmark_json, attribution_csvs, query_jsons, gradients_csv, metrics_json
+):
+    queries = {Path(p).name.removesuffix("_queries.json"): read_queries(p) for p in query_jsons}
     metrics = summarize(
         read_json(surrogate_json),
         read_json(benchmark_json),
         read_attributions(attribution_csvs),
         read_gradients(gradients_csv),
+        queries,
     )
     write_json(metrics_json, metrics)
 
@@ -73,6 +112,7 @@ if __name__ == "__main__":
         sm.input.surrogate,
         sm.input.benchmark,
         sm.input.attributions,
+        sm.input.queries,
         sm.input.gradients,
         sm.output.metrics,
     )

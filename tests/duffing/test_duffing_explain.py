@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xai_repro.duffing.explain import background_sample, explain
+from xai_repro.duffing.explain import QueryCounter, background_sample, explain
 from xai_repro.duffing.tables import (
     aggregate_importance,
     attribution_frame,
@@ -58,9 +58,10 @@ def test_kernel_shap_equals_exact_for_three_features(data):
     )
 
 
-def test_lime_recovers_linear_contributions(data):
+@pytest.mark.parametrize("around", ["mean", "point"])
+def test_lime_recovers_linear_contributions(data, around):
     background, Z = data
-    phi = explain("lime", linear, background, Z, lime_num_samples=2000)
+    phi = explain("lime", linear, background, Z, lime_num_samples=2000, lime_sample_around=around)
     expected = W[None] * (Z - background.mean(axis=0))[:, None, :]
     np.testing.assert_allclose(phi, expected, atol=0.05 * np.abs(expected).max())
 
@@ -91,6 +92,47 @@ def test_attribution_frame_roundtrip_and_aggregate():
     np.testing.assert_allclose(agg.loc[("ml", "xt")].to_numpy(), np.abs(values[:, 0]).mean(axis=0))
     # every feature kept (the seed overwrote all but the last)
     assert list(agg.columns) == ["x0", "v0", "t"]
+
+
+def test_own_slice_aggregate_averages_each_feature_over_its_slice():
+    points = pd.DataFrame(
+        {"slice": ["x0", "x0", "v0", "t"], "value": 0.0, "x0": 0.0, "v0": 0.0, "t": 0.0}
+    )
+    values = np.zeros((4, 2, 3))
+    values[:2, :, 0] = [[1.0, 1.0], [-3.0, 3.0]]  # x0 on its own slice
+    values[2:, :, 0] = 10.0  # x0 on the other slices
+    values[2, :, 1] = -4.0  # v0 on its slice
+    values[3, :, 2] = 6.0  # t on its slice
+    frame = attribution_frame(points, "ml", values)
+    own = aggregate_importance(frame, own_slice=True).loc[("ml", "xt")]
+    np.testing.assert_allclose(own.to_numpy(), [2.0, 4.0, 6.0])
+    every = aggregate_importance(frame).loc[("ml", "xt")]
+    np.testing.assert_allclose(every.to_numpy(), [(1 + 3 + 20) / 4, 1.0, 1.5])
+
+
+def test_lime_around_a_far_point_leaves_the_training_range_more_often(data):
+    background, Z = data
+    far = Z[:2] + 3.0  # points far from the background mean
+    low, high = background.min(axis=0), background.max(axis=0)
+    share = {}
+    for around in ("mean", "point"):
+        counter = QueryCounter(linear, low, high)
+        explain("lime", counter, background, far, lime_num_samples=500, lime_sample_around=around)
+        assert counter.rows == 2 * 2 * 500 + 1  # points x outputs x samples, + 1 probe
+        share[around] = counter.summary()["outside"]
+    assert share["point"] > share["mean"] > 0
+
+
+def test_query_counter_counts_rows_outside_the_box():
+    counter = QueryCounter(linear, [0, 0, 0], [1, 1, 1])
+    out = counter(np.array([[0.5, 0.5, 0.5], [-1.0, 0.5, 0.5], [0.5, 0.5, 2.0], [2, 2, -1]]))
+    np.testing.assert_allclose(
+        out, linear(np.array([[0.5] * 3, [-1, 0.5, 0.5], [0.5, 0.5, 2], [2, 2, -1]]))
+    )
+    summary = counter.summary()
+    assert summary["rows"] == 4 and summary["outside"] == 0.75
+    assert summary["below"] == {"x0": 0.25, "v0": 0.0, "t": 0.25}
+    assert summary["above"] == {"x0": 0.25, "v0": 0.25, "t": 0.25}
 
 
 def test_rank_correlation_and_taylor_reference():

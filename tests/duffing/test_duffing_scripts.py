@@ -149,3 +149,71 @@ def test_numpy_predictor_equals_keras(activations):
     np.testing.assert_allclose(
         keras_predictor(model)(Z), np.asarray(model(Z.astype("float32"))), atol=1e-5
     )
+
+
+def test_attribution_half_on_a_tiny_model(tmp_path, samples):
+    import attribute_duffing
+    import differentiate_true_model
+    import plot_attributions
+    import plot_gradient_comparison
+    import summarize_duffing
+
+    split = [tmp_path / n for n in ("train.csv", "test.csv", "scaler.json")]
+    split_duffing.main(samples, *split, seed=0, test_fraction=0.25)
+    build_surrogate(width=8, depth=1, head_width=4, head_activations=["tanh"]).save(
+        tmp_path / "m.keras"
+    )
+    explain = {
+        "error_tol": 100.0,
+        "points_per_slice": 3,
+        "slice_grid": 5,
+        "background_size": 10,
+        "lime_num_samples": 50,
+        "lime_sample_around": "mean",
+    }
+    kw = dict(ode=SEED_ODE, tolerances=TOL)
+    ranges = {"x0": [-2.0, 2.0], "v0": [-2.0, 2.0], "t": [0.0, 5.0]}
+    points = tmp_path / "points.csv"
+    select_points.main(split[2], tmp_path / "m.keras", points, ranges=ranges, **kw, explain=explain)
+    att = {e: tmp_path / f"{e}.csv" for e in ("kernel_shap", "exact")}
+    for e, path in att.items():
+        queries = tmp_path / f"{e}_queries.json"
+        attribute_duffing.main(
+            points, split[0], split[2], tmp_path / "m.keras", path, queries,
+            explainer=e, seed=0, **kw, explain=explain,
+        )  # fmt: skip
+        assert set(json.loads(queries.read_text())) == {"ml", "true"}
+    fd = tmp_path / "fd.csv"
+    differentiate_true_model.main(points, split[0], split[2], fd, **kw, delta=0.01, seed=0, size=10)
+    grads = pd.read_csv(fd)
+    # the reference is gradient x (feature - background mean), not gradient x feature
+    assert not np.allclose(grads["taylor_t"], grads["grad_t"] * grads["t"])
+    bench = {
+        "vectorized": {"rows_per_s": {"median": 1.0}, "max_abs_error": 0.0, "threads": 1},
+        "odeint_loop": {"rows_per_s": {"median": 1.0}, "max_abs_error": 0.0},
+        "speedup_median": 1.0,
+        "speedup_median_one_thread": 1.0,
+    }
+    (tmp_path / "bench.json").write_text(json.dumps(bench))
+    (tmp_path / "sur.json").write_text(json.dumps({"test_mse": 1.0, "relative_error_median": 0.1}))
+    out = tmp_path / "metrics.json"
+    summarize_duffing.main(
+        tmp_path / "sur.json", tmp_path / "bench.json", list(att.values()),
+        [tmp_path / f"{e}_queries.json" for e in att], fd, out,
+    )  # fmt: skip
+    m = json.loads(out.read_text())
+    assert m["slice_range"]["t"] == [0.0, 5.0]
+    assert m["exact_vs_kernel_max_abs_diff"] < 1e-8
+    assert set(m["gradient_rank_correlation"]["exact"]["true"]["xt"]) == {"x0", "v0", "t"}
+    own = m["aggregate_importance_own_slice"]["exact"]["true"]["vt"]
+    assert own != m["aggregate_importance"]["exact"]["true"]["vt"]
+    assert 0 <= m["queries_outside_training_range"]["kernel_shap"]["ml"] <= 1
+    plot_attributions.main(att["exact"], tmp_path / "c.png", tmp_path / "a.png", explainer="exact")
+    plot_gradient_comparison.main(list(att.values()), fd, tmp_path / "g.png")
+    assert all((tmp_path / f).stat().st_size > 1000 for f in ("c.png", "a.png", "g.png"))
+    (tmp_path / "kernel_shap_queries.json").write_text("{}")
+    with pytest.raises(InputError, match="kernel_shap_queries.json"):
+        summarize_duffing.main(
+            tmp_path / "sur.json", tmp_path / "bench.json", list(att.values()),
+            [tmp_path / f"{e}_queries.json" for e in att], fd, tmp_path / "m2.json",
+        )  # fmt: skip

@@ -65,11 +65,25 @@ def exact_shapley(predict: Predict, background, Z) -> np.ndarray:
 
 
 def lime_contributions(
-    predict: Predict, background, Z, num_samples: int = 5000, seed: int = 0
+    predict: Predict,
+    background,
+    Z,
+    num_samples: int = 5000,
+    seed: int = 0,
+    sample_around: str = "mean",
 ) -> np.ndarray:
-    """LIME local linear weights times the standardized deviation from the background mean."""
+    """LIME local linear weights times the standardized deviation from the background mean.
+
+    Features stay continuous (lime's default would discretize them into quartiles).
+    ``sample_around`` "mean" draws lime's Gaussian samples around the background mean
+    (lime's default), "point" around the explained point; both use the background's
+    standard deviations. lime's regression mode explains one output, so each output is
+    explained separately.
+    """
     from lime.lime_tabular import LimeTabularExplainer
 
+    if sample_around not in ("mean", "point"):
+        raise ValueError(f"sample_around must be 'mean' or 'point', not {sample_around!r}")
     Z = np.asarray(Z, dtype=float)
     background = np.asarray(background, dtype=float)
     explainer = LimeTabularExplainer(
@@ -77,6 +91,7 @@ def lime_contributions(
         mode="regression",
         feature_names=list(FEATURES),
         discretize_continuous=False,
+        sample_around_instance=sample_around == "point",
         random_state=seed,
     )
     mean, scale = explainer.scaler.mean_, explainer.scaler.scale_
@@ -108,6 +123,7 @@ def explain(
     *,
     seed: int = 0,
     lime_num_samples: int = 5000,
+    lime_sample_around: str = "mean",
 ) -> np.ndarray:
     """Dispatch to one of EXPLAINERS; returns (n, n_outputs, n_features)."""
     if name == "kernel_shap":
@@ -115,5 +131,43 @@ def explain(
     if name == "exact":
         return exact_shapley(predict, background, Z)
     if name == "lime":
-        return lime_contributions(predict, background, Z, lime_num_samples, seed=seed)
+        return lime_contributions(
+            predict, background, Z, lime_num_samples, seed=seed, sample_around=lime_sample_around
+        )
     raise ValueError(f"unknown explainer {name!r}; expected one of {EXPLAINERS}")
+
+
+class QueryCounter:
+    """A predict function that counts the rows it is asked for and those outside a box.
+
+    Wrapping a model with the training range [low, high] (per scaled feature) measures
+    how often an explainer asks the model about inputs it never saw in training.
+    """
+
+    def __init__(self, predict: Predict, low, high):
+        self.predict = predict
+        self.low = np.asarray(low, dtype=float)
+        self.high = np.asarray(high, dtype=float)
+        self.rows = 0
+        self.outside = 0
+        self.below = np.zeros(len(self.low), dtype=np.int64)
+        self.above = np.zeros(len(self.low), dtype=np.int64)
+
+    def __call__(self, Z) -> np.ndarray:
+        Z = np.asarray(Z, dtype=float)
+        below, above = Z < self.low, Z > self.high
+        self.rows += len(Z)
+        self.outside += int((below | above).any(axis=1).sum())
+        self.below += below.sum(axis=0)
+        self.above += above.sum(axis=0)
+        return self.predict(Z)
+
+    def summary(self) -> dict:
+        """Rows asked for and the share outside the box (any feature, and per feature)."""
+        n = max(self.rows, 1)
+        return {
+            "rows": self.rows,
+            "outside": self.outside / n,
+            "below": dict(zip(FEATURES, (self.below / n).tolist())),
+            "above": dict(zip(FEATURES, (self.above / n).tolist())),
+        }

@@ -2,8 +2,10 @@
 
 A long table has one row per (point, output): the point's slice, the raw value of the
 slice's varying feature and the point's scaled features x0, v0, t, then one column per feature for each quantity
-(``attr_<feature>``, ``grad_<feature>``). ``attributions/<explainer>.csv`` adds the
-model ("ml" or "true"); ``finite_differences.csv`` holds the true model's gradients.
+(``attr_<feature>``, ``grad_<feature>``, ``taylor_<feature>``).
+``attributions/<explainer>.csv`` adds the model ("ml" or "true");
+``finite_differences.csv`` holds the true model's gradients and the first-order
+reference gradient x (feature - background mean) built from them.
 
 Used by the rules attribute_duffing, differentiate_true_model, plot_* and summarize_duffing.
 """
@@ -27,7 +29,7 @@ def columns(prefix: str) -> list[str]:
     return [f"{prefix}_{f}" for f in FEATURES]
 
 
-ATTR, GRAD = columns("attr"), columns("grad")
+ATTR, GRAD, TAYLOR = columns("attr"), columns("grad"), columns("taylor")
 
 
 def long_frame(points: pd.DataFrame, cubes: Mapping[str, np.ndarray], **labels) -> pd.DataFrame:
@@ -83,27 +85,35 @@ def read_attributions(paths: Iterable) -> dict[str, pd.DataFrame]:
 
 
 def read_gradients(path) -> pd.DataFrame:
-    """``finite_differences.csv``: the true model's gradients per (point, output)."""
+    """``finite_differences.csv``: gradients and the Taylor reference per (point, output)."""
     return read_csv(
         path,
-        columns=["point", "output", *POINT_COLUMNS, *GRAD],
+        columns=["point", "output", *POINT_COLUMNS, *GRAD, *TAYLOR],
         text=("slice", "output"),
     )
 
 
-def aggregate_importance(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean |attribution| per (model, output) and feature — the seed's aggregate bars.
+def aggregate_importance(frame: pd.DataFrame, own_slice: bool = False) -> pd.DataFrame:
+    """Mean |attribution| per (model, output) and feature: the notebook's aggregate bars.
 
-    (The seed overwrote one entry per feature and so kept only the last feature.)
+    ``own_slice=True`` averages each feature over its own slice only, as the notebook's
+    ``aggregate`` meant to (it overwrote one entry per feature and kept the last);
+    ``own_slice=False`` averages each feature over every explained point (all slices).
     """
-    agg = frame.groupby(["model", "output"])[ATTR].agg(lambda s: np.mean(np.abs(s)))
-    agg.columns = list(FEATURES)
-    return agg
+    parts = []
+    for feature in FEATURES:
+        sub = frame[frame["slice"] == feature] if own_slice else frame
+        parts.append(
+            sub.groupby(["model", "output"])[f"attr_{feature}"]
+            .agg(lambda s: np.mean(np.abs(s)))
+            .rename(feature)
+        )
+    return pd.concat(parts, axis=1)
 
 
-def importance_dict(frame: pd.DataFrame) -> dict:
+def importance_dict(frame: pd.DataFrame, own_slice: bool = False) -> dict:
     """aggregate_importance as {model: {output: {feature: value}}}."""
-    agg = aggregate_importance(frame)
+    agg = aggregate_importance(frame, own_slice)
     return {
         m: {t: dict(zip(FEATURES, agg.loc[(m, t)].to_numpy())) for t in TARGETS}
         for m in MODELS
@@ -126,9 +136,19 @@ def gradient_times_deviation(gradients: np.ndarray, Z, reference) -> np.ndarray:
     return gradients * (Z - np.asarray(reference, dtype=float))[:, None, :]
 
 
-def taylor_reference(gradients: pd.DataFrame) -> np.ndarray:
-    """(n_points, n_outputs, n_features) gradient x scaled feature from finite_differences.csv.
+def slice_correlations(frame: pd.DataFrame, gradients: pd.DataFrame, model: str) -> dict:
+    """{output: {feature: Spearman(attr_f, taylor_f) over the points of slice f}}.
 
-    The mean of the scaled training features is 0 by construction of the scaler.
+    Only the slice where f varies is used: on the other slices f sits at its training
+    mean, so its reference is near 0 by construction and would only add ties.
     """
-    return cube(gradients, "grad") * cube(gradients, None)
+    out = {}
+    for target in TARGETS:
+        att = frame[(frame["model"] == model) & (frame["output"] == target)]
+        ref = gradients[gradients["output"] == target]
+        out[target] = {}
+        for feature in FEATURES:
+            a = att[att["slice"] == feature].sort_values("point")[f"attr_{feature}"]
+            r = ref[ref["slice"] == feature].sort_values("point")[f"taylor_{feature}"]
+            out[target][feature] = rank_correlation(a.to_numpy(), r.to_numpy())
+    return out
