@@ -1,4 +1,4 @@
-"""Rule ``benchmark_true_model``: the vectorized true model vs the seed's odeint loop.
+"""Rule ``benchmark_true_model``: the vectorized true model vs the notebook's odeint loop.
 
 Reads ``test.csv`` (raw x0, v0, t); writes ``true_model_benchmark.json``. Both
 predictors run side by side in this one process, each ``repeats`` times, on rows
@@ -44,7 +44,7 @@ def compare(
     """Time the true models on ``X`` (the loop on its first ``loop_rows`` rows) and check errors.
 
     The vectorized model is timed on one thread and on all of numba's threads (the
-    job's ``threads``); the seed's loop can use only one. Runs are interleaved, so all
+    job's ``threads``); the notebook's loop can use only one. Runs are interleaved, so all
     see the same machine load.
     """
     import numba

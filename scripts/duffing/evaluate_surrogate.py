@@ -13,7 +13,7 @@ from xai_repro.duffing.ode import FEATURES, TARGETS, load_scaler
 
 
 def relative_norm_error(y_pred, y_true) -> np.ndarray:
-    """| ||y_pred|| - ||y_true|| | / ||y_true|| per row (the seed's error histogram)."""
+    """| ||y_pred|| - ||y_true|| | / ||y_true|| per row (the notebook's error histogram)."""
     true_norm = np.linalg.norm(y_true, axis=1)
     return np.abs(np.linalg.norm(y_pred, axis=1) - true_norm) / np.maximum(true_norm, 1e-12)
 

@@ -1,8 +1,8 @@
-"""Rule ``plot_surrogate``: the seed's model summary figure.
+"""Rule ``plot_surrogate``: the notebook's model summary figure.
 
 Reads ``history.csv`` and ``test_predictions.csv``; writes ``surrogate_summary.png``:
 loss curves, the relative-error histogram (top 5% of errors left out of the view, as
-in the seed), and the phase space (x, v) of true and predicted test states.
+in the notebook), and the phase space (x, v) of true and predicted test states.
 """
 
 import matplotlib

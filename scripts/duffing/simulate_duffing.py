@@ -2,7 +2,7 @@
 
 Writes ``samples.csv`` with columns trajectory, x0, v0, t, xt, vt. Each trajectory is
 one initial state observed at ``points_per_trajectory`` uniform random times in
-[0, t_max], so neighbouring rows share a trajectory, as in the seed's data.
+[0, t_max], so neighbouring rows share a trajectory, as in the notebook's data.
 """
 
 import logging

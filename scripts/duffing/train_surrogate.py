@@ -1,7 +1,7 @@
 """Rule ``train_surrogate``: fit the Keras MLP surrogate on the scaled training set.
 
 Reads ``train.csv`` and ``scaler.json``; writes ``surrogate.keras`` and ``history.csv``
-(epoch, loss, val_loss). Early stopping watches both loss and val_loss with the seed's
+(epoch, loss, val_loss). Early stopping watches both loss and val_loss with the notebook's
 patience; the validation set is the last ``validation_split`` of the rows, i.e. whole
 held-out trajectories (rows are stored trajectory by trajectory).
 """

@@ -4,7 +4,7 @@
 
 ``duffing_flow`` maps rows (x0, v0, t) to (x(t), v(t)) by integrating each row with
 an adaptive Dormand-Prince 8(5,3) method (the DOP853 tableau scipy uses), compiled
-with numba and parallel over rows. The seed notebook called ``odeint`` once per row
+with numba and parallel over rows. The notebook called ``odeint`` once per row
 (``odeint_loop_flow`` keeps that as the benchmark baseline); ``reference_flow`` is a
 per-row ``solve_ivp`` at tight tolerances that both are checked against.
 
@@ -174,7 +174,7 @@ def reference_flow(X, ode: Mapping[str, float] = SEED_ODE, tol: float = 1e-11) -
 
 
 def odeint_loop_flow(X, ode: Mapping[str, float] = SEED_ODE, points: int = 500) -> np.ndarray:
-    """The seed notebook's true model: one ``odeint`` call per row on a 500-point grid."""
+    """The notebook's true model: one ``odeint`` call per row on a 500-point grid."""
     X = _as_rows(X)
     args = _ode_args(ode)
 
@@ -244,9 +244,9 @@ class TrueModel:
 def central_differences(predict, Z, delta: float = 0.01) -> np.ndarray:
     """Jacobian d predict / d Z by central differences: (n, n_outputs, n_features).
 
-    The seed notebook planned this as its analytic reference ("num_grad"); it took the
-    norm of the difference of the two outputs, which loses the sign and mixes x and v.
-    Here each output keeps its own signed derivative.
+    The notebook planned this as its analytic reference (``num_grad``): signed central
+    differences, as here (only its docstring wrote |.|), but with its perturbed inputs
+    built transposed and never finished. Here each output keeps its own signed derivative.
     """
     Z = np.asarray(Z, dtype=float)
     n, d = Z.shape
