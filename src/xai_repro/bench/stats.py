@@ -1,0 +1,86 @@
+"""Pure pieces of the benchmarks: repeat statistics, ratios, goals, growth exponents.
+
+No timing happens here; the measuring code in ``tools/bench/`` hands its numbers in.
+"""
+
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+
+def summary(values: Sequence[float]) -> dict:
+    """min, median and max of repeated measurements, and how many there were."""
+    arr = np.asarray(list(values), dtype=np.float64)
+    if arr.size == 0 or not np.isfinite(arr).all():
+        raise ValueError(f"need at least one finite value, got {values!r}")
+    return {
+        "min": float(arr.min()),
+        "median": float(np.median(arr)),
+        "max": float(arr.max()),
+        "n": int(arr.size),
+    }
+
+
+def timed(fn: Callable[[], object], repeats: int) -> list[float]:
+    """Wall seconds of ``repeats`` calls of ``fn``."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def ratio(fast: dict, slow: dict, *, higher_is_better: bool) -> dict:
+    """How many times better ``fast`` is than ``slow`` (two summaries): median and worst/best.
+
+    For rates (higher is better) that is fast/slow; for costs (seconds) slow/fast. ``low``
+    pairs the worst of ``fast`` with the best of ``slow``, ``high`` the reverse.
+    """
+    if higher_is_better:
+        return {
+            "median": fast["median"] / slow["median"],
+            "low": fast["min"] / slow["max"],
+            "high": fast["max"] / slow["min"],
+        }
+    return {
+        "median": slow["median"] / fast["median"],
+        "low": slow["min"] / fast["max"],
+        "high": slow["max"] / fast["min"],
+    }
+
+
+def verdict(value: float | None, goal: dict | None) -> str:
+    """ "met", "missed: ..." (by how much) or "no goal" for ``value`` against {min: x} / {max: x}."""
+    if not goal:
+        return "no goal"
+    if value is None or not math.isfinite(value):
+        return "not measured"
+    if "min" in goal:
+        target = goal["min"]
+        if value >= target:
+            return "met"
+        return f"missed: {value:.3g} < {target:.3g} ({value / target:.2f} of goal)"
+    if "max" in goal:
+        target = goal["max"]
+        if value <= target:
+            return "met"
+        return f"missed: {value:.3g} > {target:.3g} ({value / target:.2f}x the limit)"
+    raise ValueError(f"goal needs 'min' or 'max', got {goal!r}")
+
+
+def fit_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:
+    """Growth exponent b of cost ~ a * size**b: least squares on log-log (>= 2 distinct sizes)."""
+    sizes = np.asarray(sizes, dtype=np.float64)
+    costs = np.asarray(costs, dtype=np.float64)
+    if sizes.shape != costs.shape or len(np.unique(sizes)) < 2:
+        raise ValueError("need costs at two or more distinct sizes")
+    if not (np.isfinite(sizes).all() and np.isfinite(costs).all()):
+        raise ValueError("sizes and costs must be finite")
+    if (sizes <= 0).any() or (costs <= 0).any():
+        raise ValueError("sizes and costs must be positive")
+    x, y = np.log(sizes), np.log(costs)
+    slope, _ = np.polyfit(x, y, 1)
+    return float(slope)

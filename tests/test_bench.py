@@ -1,0 +1,146 @@
+"""Pure parts of the benchmarks (no timing): statistics, ratios, goals, exponents, log
+parsing, efficiency and the markdown table."""
+
+from datetime import datetime
+
+import pytest
+
+from xai_repro.bench.report import curves_table, make_curve, make_row, rows_table
+from xai_repro.bench.stats import fit_exponent, ratio, summary, verdict
+from xai_repro.bench.workflow import (
+    efficiency,
+    first_log_time,
+    job_starts,
+    read_benchmarks,
+    startup_seconds,
+)
+
+
+def test_summary_min_median_max():
+    assert summary([3.0, 1.0, 2.0, 10.0]) == {"min": 1.0, "median": 2.5, "max": 10.0, "n": 4}
+    assert summary([5]) == {"min": 5.0, "median": 5.0, "max": 5.0, "n": 1}
+
+
+@pytest.mark.parametrize("bad", [[], [1.0, float("nan")], [float("inf")]])
+def test_summary_refuses_empty_or_nonfinite(bad):
+    with pytest.raises(ValueError):
+        summary(bad)
+
+
+def test_ratio_rates_and_costs():
+    fast = summary([90, 100, 110])
+    slow = summary([1, 2, 4])
+    r = ratio(fast, slow, higher_is_better=True)
+    assert r == {"median": 50.0, "low": 22.5, "high": 110.0}
+    # costs: the smaller is better, so slow/fast
+    r = ratio(summary([0.5, 1.0]), summary([10.0, 20.0]), higher_is_better=False)
+    assert r["median"] == pytest.approx(15.0 / 0.75)
+    assert r["low"] == pytest.approx(10.0 / 1.0)
+    assert r["high"] == pytest.approx(20.0 / 0.5)
+
+
+def test_verdict_says_by_how_much():
+    assert verdict(150, {"min": 100}) == "met"
+    assert verdict(80, {"min": 100}) == "missed: 80 < 100 (0.80 of goal)"
+    assert verdict(1e-7, {"max": 1e-6}) == "met"
+    assert verdict(3e-6, {"max": 1e-6}).startswith("missed: 3e-06 > 1e-06 (3.00x")
+    assert verdict(5, None) == "no goal"
+    assert verdict(None, {"min": 1}) == "not measured"
+    with pytest.raises(ValueError):
+        verdict(1, {"about": 1})
+
+
+@pytest.mark.parametrize("b", [0.5, 1.0, 2.0])
+def test_fit_exponent_recovers_power_law(b):
+    sizes = [1e3, 1e4, 1e5, 1e6]
+    assert fit_exponent(sizes, [3e-4 * n**b for n in sizes]) == pytest.approx(b)
+
+
+def test_fit_exponent_needs_two_sizes_and_positive_costs():
+    with pytest.raises(ValueError):
+        fit_exponent([10, 10], [1, 2])
+    with pytest.raises(ValueError):
+        fit_exponent([10, 100], [0.0, 1.0])
+
+
+def test_make_row_goal_on_ratio_and_on_value():
+    row = make_row(
+        "x.speed",
+        "speed",
+        "rows/s",
+        {"label": "new", "values": [1000, 1200]},
+        {"label": "old", "values": [10, 14]},
+        goal={"min": 100},
+    )
+    assert row["ratio"]["median"] == pytest.approx(1100 / 12)
+    assert row["verdict"].startswith("missed")
+    row = make_row("x.err", "error", "abs", {"label": "e", "values": [2e-7]}, goal={"max": 1e-6})
+    assert row["ratio"] is None and row["verdict"] == "met"
+    # an existing summary is taken as is
+    row = make_row("x.s", "s", "s", {"label": "s", "min": 1, "median": 2, "max": 3, "n": 5})
+    assert row["ours"]["n"] == 5
+
+
+def test_tables_render_every_row_and_curve():
+    rows = [
+        make_row("a.b", "thing", "s", {"label": "p", "values": [1, 2, 3]}, goal={"max": 2.5}),
+        make_row(
+            "c.d",
+            "other",
+            "x/s",
+            {"label": "q", "values": [100]},
+            {"label": "r", "values": [1]},
+            goal={"min": 1000},
+        ),
+    ]
+    table = rows_table(rows)
+    lines = table.splitlines()
+    assert len(lines) == 4 and all(line.count("|") == 9 for line in lines)
+    assert "1 / **2** / 3 (n=3)" in table and "100x [100, 100]" in table
+    assert "missed: 100 < 1e+03" in table
+    curve = make_curve("k", "kernel", "rows", {10: [1.0], 100: [10.0], 1000: [100.0]})
+    assert curve["exponent"] == pytest.approx(1.0)
+    assert "| `k` kernel | rows: 10, 100, 1e+03 |" in curves_table([curve])
+
+
+SNAKEMAKE_OUTPUT = """\
+[Mon Nov 30 23:59:50 2026]
+localrule simulate_duffing:
+    output: results/duffing/data/samples.csv
+    log: logs/duffing/simulate_duffing.log
+    jobid: 4
+
+[Mon Nov 30 23:59:55 2026]
+rule all:
+    input: results/duffing/metrics.json
+    jobid: 0
+"""
+
+
+def test_job_starts_and_startup(tmp_path):
+    jobs = job_starts(SNAKEMAKE_OUTPUT)
+    assert [j["rule"] for j in jobs] == ["simulate_duffing", "all"]
+    assert jobs[0]["log"] == "logs/duffing/simulate_duffing.log" and jobs[1]["log"] is None
+    assert jobs[0]["start"] == datetime(2026, 11, 30, 23, 59, 50)
+    log = tmp_path / "logs/duffing/simulate_duffing.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("Traceback noise\n00:00:07 INFO __main__: integrated\n00:00:09 INFO x: y\n")
+    # the first timestamped line is after midnight: 17 s after the job started
+    assert startup_seconds(SNAKEMAKE_OUTPUT, tmp_path) == {"logs/duffing/simulate_duffing.log": 17}
+    assert first_log_time("no stamps\n", jobs[0]["start"]) is None
+
+
+def test_read_benchmarks_and_efficiency(tmp_path):
+    header = "s\th:m:s\tmax_rss\tcpu_time\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/job1.tsv").write_text(header + "10.0\t0:00:10\t1\t8.0\n")
+    (tmp_path / "job2.tsv").write_text(header + "5.0\t0:00:05\t1\t4.0\n")
+    (tmp_path / "other.tsv").write_text("a\tb\n1\t2\n")  # not a Snakemake benchmark
+    jobs = read_benchmarks(tmp_path)
+    assert jobs == {
+        "a/job1.tsv": {"s": 10.0, "cpu_time": 8.0},
+        "job2.tsv": {"s": 5.0, "cpu_time": 4.0},
+    }
+    assert efficiency(jobs, cores=2, wall=10.0) == pytest.approx(0.6)
+    with pytest.raises(ValueError):
+        efficiency(jobs, cores=2, wall=0)

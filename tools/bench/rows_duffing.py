@@ -1,0 +1,140 @@
+"""Duffing rows: the vectorized true model vs the notebook's per-row odeint loop, and
+KernelSHAP on the true model (notebook: over the per-row loop; workflow: over the numba flow).
+
+The true-model row reuses the rule ``benchmark_true_model``'s ``compare`` (interleaved
+repeats, errors against solve_ivp DOP853 at 1e-11); the scaling curves time
+``duffing_flow`` at 10^3..10^6 rows and the loop at 10^1..10^3 (10^4 without --quick).
+"""
+
+import numpy as np
+from _common import load_config, parse_args, use_rule_scripts, write_group
+
+from xai_repro.bench.report import make_curve, make_row
+from xai_repro.bench.stats import timed
+from xai_repro.common import limit_threads, seed_everything
+from xai_repro.duffing.explain import background_sample, kernel_shap
+from xai_repro.duffing.ode import StandardScaler, TrueModel, duffing_flow, odeint_loop_flow
+
+use_rule_scripts("duffing")
+from benchmark_true_model import compare  # noqa: E402
+
+
+def sample_rows(n: int, sampling: dict, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.column_stack(
+        [
+            rng.uniform(*sampling["x0_range"], n),
+            rng.uniform(*sampling["v0_range"], n),
+            rng.uniform(0.0, sampling["t_max"], n),
+        ]
+    )
+
+
+def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
+    tol = cfg["true_model"]
+    rows_n, loop_n = (20_000, 300) if quick else (100_000, 1_000)
+    X = sample_rows(rows_n, cfg["sampling"], cfg["seed"])
+    r = compare(
+        X, ode=cfg["ode"], rtol=tol["rtol"], atol=tol["atol"], loop_rows=loop_n, repeats=repeats
+    )
+    loop = {"label": f"odeint loop ({loop_n} rows)", **r["odeint_loop"]["rows_per_s"], "n": repeats}
+    vec = r["vectorized"]
+    one = {"label": f"numba DOP853, 1 thread ({rows_n} rows)", **vec["rows_per_s_one_thread"]}
+    par = {"label": f"numba DOP853, {vec['threads']} threads", **vec["rows_per_s"]}
+    goal = {"min": 100}
+    return [
+        make_row(
+            "duffing.true_model_1thread",
+            "true model, rows/s (1 thread vs the loop)",
+            "rows/s",
+            dict(one, n=repeats),
+            loop,
+            goal=goal,
+        ),
+        make_row(
+            "duffing.true_model_threads",
+            f"true model, rows/s ({vec['threads']} threads vs the loop)",
+            "rows/s",
+            dict(par, n=repeats),
+            loop,
+            goal=goal,
+        ),
+        make_row(
+            "duffing.true_model_error",
+            f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})",
+            "abs error",
+            {"label": "numba DOP853", "values": [vec["max_abs_error"]]},
+            goal={"max": 1e-6},
+            notes=f"odeint loop: {r['odeint_loop']['max_abs_error']:.2e} on the same rows",
+        ),
+    ]
+
+
+def attribution_row(cfg: dict, repeats: int, quick: bool) -> dict:
+    """KernelSHAP values of the same points over both true models (seeded, same background)."""
+    tol, seed = cfg["true_model"], cfg["seed"]
+    train = sample_rows(2000, cfg["sampling"], seed)
+    scaler = StandardScaler.fit(train)
+    background = background_sample(scaler.transform(train), cfg["explain"]["background_size"], seed)
+    Z = scaler.transform(sample_rows(3 if quick else 9, cfg["sampling"], seed + 1))
+    fast = TrueModel(scaler, cfg["ode"], tol["rtol"], tol["atol"]).predict
+
+    def loop(A):
+        return odeint_loop_flow(scaler.inverse_transform(A), cfg["ode"])
+
+    out = {}
+
+    def run(name, predict):
+        out[name] = kernel_shap(predict, background, Z, seed=seed)
+
+    kernel_shap(fast, background, Z[:1], seed=seed)  # numba compile, shap import
+    secs = {"fast": [], "loop": []}
+    for _ in range(repeats):
+        secs["fast"] += timed(lambda: run("fast", fast), 1)
+        secs["loop"] += timed(lambda: run("loop", loop), 1)
+    diff = float(np.abs(out["fast"] - out["loop"]).max())
+    per_point = {k: [s / len(Z) for s in v] for k, v in secs.items()}
+    return make_row(
+        "duffing.kernel_shap_true_model",
+        f"KernelSHAP on the true model, s per point ({len(Z)} points, "
+        f"background {len(background)})",
+        "s/point",
+        {"label": "workflow (numba flow)", "values": per_point["fast"]},
+        {"label": "notebook (odeint per row)", "values": per_point["loop"]},
+        higher_is_better=False,
+        goal={"min": 100},
+        notes=f"max abs difference of the values {diff:.2e}",
+        extra={"max_abs_difference": diff},
+    )
+
+
+def curves(cfg: dict, repeats: int, quick: bool) -> list:
+    tol = cfg["true_model"]
+    fast_sizes = [10**3, 10**4, 10**5, 10**6]
+    loop_sizes = [10, 10**2, 10**3] if quick else [10, 10**2, 10**3, 10**4]
+    X = sample_rows(max(fast_sizes), cfg["sampling"], cfg["seed"])
+    duffing_flow(X[:8], cfg["ode"], tol["rtol"], tol["atol"])
+    fast = {
+        n: timed(lambda n=n: duffing_flow(X[:n], cfg["ode"], tol["rtol"], tol["atol"]), repeats)
+        for n in fast_sizes
+    }
+    loop = {n: timed(lambda n=n: odeint_loop_flow(X[:n], cfg["ode"]), repeats) for n in loop_sizes}
+    cap = f"capped at {max(loop_sizes):.0e} rows (10^6 would take ~10 min per repeat)"
+    return [
+        make_curve("duffing.flow", "Duffing true model (numba)", "rows", fast),
+        make_curve("duffing.odeint_loop", "notebook odeint loop", "rows", loop, note=cap),
+    ]
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    limit_threads(args.threads)
+    cfg = load_config(args.config)["duffing"]
+    seed_everything(cfg["seed"])
+    rows = true_model_rows(cfg, args.repeats, args.quick)
+    rows.append(attribution_row(cfg, args.repeats, args.quick))
+    write_group(args.out, rows, curves(cfg, args.repeats, args.quick))
+
+
+if __name__ == "__main__":
+    main()
