@@ -75,6 +75,7 @@ def test_not_run_not_comparable_and_spread():
     metrics = {"classifier": {"accuracy": 0.99, "std": 0.004}}
     other = _judge(_row(), metrics, run="test")
     assert other["verdict"] == "not run at this scale" and "mnist" in other["why"]
+    assert other["value"] is None  # a number at another scale is not shown beside it
     absent = _judge(_row(metric="classifier.validity"), metrics)
     assert absent["verdict"] == "not run at this scale" and "classifier.validity" in absent["why"]
     off = judge(_row(), "cfrl", None, "mnist", "results/cfrl/metrics.json")
@@ -150,7 +151,7 @@ def test_rst_table_renders_with_docutils(tmp_path):
     html = publish_parts(
         to_rst(card), writer="html", settings_overrides={"report_level": 2, "halt_level": 2}
     )["html_body"]
-    assert 'id="scorecard"' in html and "a *starred* | piped_claim `x`" in html
+    assert 'class="scorecard' in html and "a *starred* | piped_claim `x`" in html
     assert "reproduced: |ours" in html
 
 

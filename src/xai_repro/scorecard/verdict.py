@@ -107,8 +107,9 @@ def judge(row: dict, study: str, metrics: dict | None, run: str, source: str) ->
     }
     if metrics is None:
         return {**out, "verdict": NOT_RUN, "why": f"{study} is not among this run's studies"}
-    if run not in row["configs"]:
+    if run not in row["configs"]:  # our number, at another scale, is not shown beside it
         where = ", ".join(row["configs"])
+        out.update(value=None, spread=None)
         return {**out, "verdict": NOT_RUN, "why": f"comparable at {where}; this run is {run}"}
     if value is None:
         return {**out, "verdict": NOT_RUN, "why": f"{row['metric']} absent from {source}"}
