@@ -1,7 +1,7 @@
 """Helpers shared by every study (the common floor: it imports no study).
 
 ``runtime``: logging into the rule's log, thread limits, seeds. ``io``: clear input errors
-and atomic writers/readers for JSON, CSV, NPZ, figures and torch checkpoints.
+and atomic writers/readers for JSON, YAML (read), CSV, NPZ, figures and torch checkpoints.
 """
 
 from xai_repro.common.io import (
@@ -10,6 +10,7 @@ from xai_repro.common.io import (
     read_csv,
     read_json,
     read_npz,
+    read_yaml,
     save_figure,
     torch_load_checked,
     write_csv,
@@ -25,6 +26,7 @@ __all__ = [
     "read_csv",
     "read_json",
     "read_npz",
+    "read_yaml",
     "save_figure",
     "seed_everything",
     "setup_logging",

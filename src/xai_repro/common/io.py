@@ -75,6 +75,19 @@ def read_json(path: str | os.PathLike) -> Any:
         raise InputError(f"{path}: not valid JSON ({err})") from err
 
 
+def read_yaml(path: str | os.PathLike) -> Any:
+    """Read a YAML file (safe loader); a missing or malformed file raises InputError naming it."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise InputError(f"{path}: not valid YAML ({err})") from err
+
+
 def read_csv(path: str | os.PathLike, columns: list[str] | None = None, text=(), **kwargs):
     """Read a CSV with pandas, checking it before anyone computes with it.
 

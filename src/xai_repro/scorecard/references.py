@@ -8,18 +8,7 @@ Any fault is an :class:`~xai_repro.common.InputError` naming the file and the ro
 
 from pathlib import Path
 
-import yaml
-
-from xai_repro.common import InputError
-
-
-def _read_yaml(path: Path):
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise InputError(f"{path}: not valid YAML ({err})") from err
+from xai_repro.common import InputError, read_yaml
 
 
 def _schema_errors(rows, schema: dict) -> list[str]:
@@ -50,10 +39,10 @@ def check_rows(rows: list[dict], study: str, where: str) -> None:
 
 def load_references(paths, schema_path) -> dict[str, list[dict]]:
     """Study -> its validated reference rows, from ``<study>.yaml`` files (sorted by study)."""
-    schema = _read_yaml(Path(schema_path))
+    schema = read_yaml(Path(schema_path))
     out = {}
     for path in sorted(Path(p) for p in paths):
-        rows = _read_yaml(path)
+        rows = read_yaml(path)
         if rows is None:
             rows = []
         errors = _schema_errors(rows, schema)
