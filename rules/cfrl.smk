@@ -17,14 +17,16 @@ STUDY_TARGETS["cfrl"] = [
             "counterfactuals",
             "target_grid",
             "difference_maps",
+            "reconstructions",
         ],
     ),
 ]
+CFRL_SHARDS = range(CFRL["baseline"]["shards"])
 
 
 rule prepare_cfrl_data:
     input:
-        modules=modules("cfrl.data"),
+        modules=modules("cfrl.data", "cfrl.metrics"),
     output:
         dataset="results/cfrl/data/dataset.npz",
     log:
@@ -49,7 +51,7 @@ rule prepare_cfrl_data:
 rule train_cfrl_classifier:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
-        modules=modules("cfrl.data", "cfrl.models"),
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
     output:
         weights="results/cfrl/models/classifier.npz",
         metrics="results/cfrl/models/classifier.json",
@@ -100,7 +102,7 @@ rule fit_cfrl:
         dataset=rules.prepare_cfrl_data.output.dataset,
         classifier=rules.train_cfrl_classifier.output.weights,
         autoencoder=rules.train_cfrl_autoencoder.output.weights,
-        modules=modules("cfrl.data", "cfrl.explainer", "cfrl.models"),
+        modules=modules("cfrl.data", "cfrl.explainer", "cfrl.metrics", "cfrl.models"),
     output:
         actor=f"results/cfrl/models/actor.{CFRL_EXT}",
         log_csv="results/cfrl/training_log.csv",
@@ -156,18 +158,44 @@ rule explain_cfrl:
         "../scripts/cfrl/explain_cfrl.py"
 
 
+rule train_cfrl_scorers:
+    input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models", "cfrl.scoring"),
+    output:
+        scorers="results/cfrl/models/scorers.pt",
+        metrics="results/cfrl/models/scorers.json",
+    log:
+        "logs/cfrl/train_cfrl_scorers.log",
+    benchmark:
+        "benchmarks/cfrl/train_cfrl_scorers.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024 * CFRL_MEM,
+        runtime=30,
+    params:
+        seed=CFRL["seed"],
+        scoring=CFRL["scoring"],
+    script:
+        "../scripts/cfrl/train_cfrl_scorers.py"
+
+
 rule search_baseline_counterfactuals:
     input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
         classifier=rules.train_cfrl_classifier.output.weights,
-        counterfactuals=rules.explain_cfrl.output.counterfactuals,
-        modules=modules("cfrl.metrics", "cfrl.models"),
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
     output:
-        baseline="results/cfrl/counterfactuals/baseline.npz",
-        timing="results/cfrl/counterfactuals/baseline_timing.json",
+        baseline="results/cfrl/counterfactuals/baseline_{shard}.npz",
+        timing="results/cfrl/counterfactuals/baseline_{shard}_timing.json",
     log:
-        "logs/cfrl/search_baseline_counterfactuals.log",
+        "logs/cfrl/search_baseline_counterfactuals_{shard}.log",
     benchmark:
-        "benchmarks/cfrl/search_baseline_counterfactuals.tsv"
+        "benchmarks/cfrl/search_baseline_counterfactuals_{shard}.tsv"
+    wildcard_constraints:
+        shard=r"\d+",
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -177,6 +205,7 @@ rule search_baseline_counterfactuals:
     params:
         seed=CFRL["seed"],
         image_size=CFRL_IMAGE_SIZE,
+        n_explained=CFRL["explain"]["n_instances"],
         baseline=CFRL["baseline"],
     script:
         "../scripts/cfrl/search_baseline_counterfactuals.py"
@@ -190,7 +219,7 @@ rule plot_cfrl_training:
         figure=report(
             "results/cfrl/figures/training_curves.png",
             caption="../report/cfrl/training_curves.rst",
-            category="CFRL",
+            category="cfrl",
         ),
     log:
         "logs/cfrl/plot_cfrl_training.log",
@@ -213,17 +242,17 @@ rule plot_counterfactuals:
         pairs=report(
             "results/cfrl/figures/counterfactuals.png",
             caption="../report/cfrl/counterfactuals.rst",
-            category="CFRL",
+            category="cfrl",
         ),
         grid=report(
             "results/cfrl/figures/target_grid.png",
             caption="../report/cfrl/target_grid.rst",
-            category="CFRL",
+            category="cfrl",
         ),
         differences=report(
             "results/cfrl/figures/difference_maps.png",
             caption="../report/cfrl/difference_maps.rst",
-            category="CFRL",
+            category="cfrl",
         ),
     log:
         "logs/cfrl/plot_counterfactuals.log",
@@ -242,18 +271,51 @@ rule plot_counterfactuals:
         "../scripts/cfrl/plot_counterfactuals.py"
 
 
+rule plot_cfrl_reconstructions:
+    input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
+        autoencoder=rules.train_cfrl_autoencoder.output.weights,
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
+    output:
+        figure=report(
+            "results/cfrl/figures/reconstructions.png",
+            caption="../report/cfrl/reconstructions.rst",
+            category="cfrl",
+        ),
+    log:
+        "logs/cfrl/plot_cfrl_reconstructions.log",
+    benchmark:
+        "benchmarks/cfrl/plot_cfrl_reconstructions.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024 * CFRL_MEM,
+        runtime=5,
+    params:
+        seed=CFRL["seed"],
+        image_size=CFRL_IMAGE_SIZE,
+        backend=CFRL["cfrl"]["backend"],
+        autoencoder=CFRL["autoencoder"],
+        n_examples=CFRL["explain"]["n_examples"],
+    script:
+        "../scripts/cfrl/plot_cfrl_reconstructions.py"
+
+
 rule summarize_cfrl:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
         classifier=rules.train_cfrl_classifier.output.weights,
         classifier_metrics=rules.train_cfrl_classifier.output.metrics,
         autoencoder=rules.train_cfrl_autoencoder.output.weights,
+        scorers=rules.train_cfrl_scorers.output.scorers,
         fit=rules.fit_cfrl.output.fit,
         counterfactuals=rules.explain_cfrl.output.counterfactuals,
         cfrl_timing=rules.explain_cfrl.output.timing,
-        baseline=rules.search_baseline_counterfactuals.output.baseline,
-        baseline_timing=rules.search_baseline_counterfactuals.output.timing,
-        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
+        baseline=expand(
+            rules.search_baseline_counterfactuals.output.baseline, shard=CFRL_SHARDS
+        ),
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models", "cfrl.scoring"),
     output:
         metrics="results/cfrl/metrics.json",
     log:
@@ -271,6 +333,8 @@ rule summarize_cfrl:
         image_size=CFRL_IMAGE_SIZE,
         backend=CFRL["cfrl"]["backend"],
         autoencoder=CFRL["autoencoder"],
+        scoring=CFRL["scoring"],
+        baseline_tol=CFRL["baseline"]["tol"],
         l0_tolerance=CFRL["explain"]["l0_tolerance"],
     script:
         "../scripts/cfrl/summarize_cfrl.py"

@@ -13,18 +13,10 @@ import time
 
 import numpy as np
 
-from xai_repro.cfrl.data import load_dataset
-from xai_repro.cfrl.explainer import build_explainer, load_actor
-from xai_repro.cfrl.metrics import expand_targets, select_instances, timing_stats
-from xai_repro.cfrl.models import load_predictor_and_autoencoder
-from xai_repro.common import (
-    InputError,
-    atomic_output,
-    limit_threads,
-    seed_everything,
-    setup_logging,
-    write_json,
-)
+from xai_repro.cfrl.data import explained_indices, load_dataset
+from xai_repro.cfrl.explainer import load_cfrl
+from xai_repro.cfrl.metrics import expand_targets, timing_stats
+from xai_repro.common import limit_threads, setup_logging, write_json, write_npz
 
 log = logging.getLogger(__name__)
 
@@ -55,39 +47,16 @@ def main(
     cf_npz,
     timing_json,
     *,
-    seed,
-    image_size,
-    autoencoder,
-    cfrl,
     explain,
+    **settings,
 ):
+    """``settings``: seed, image_size, autoencoder, cfrl (the rule's params besides explain)."""
     data = load_dataset(dataset_npz)
-    if explain["n_instances"] > len(data["x_test"]):
-        raise InputError(
-            f"config cfrl.explain.n_instances = {explain['n_instances']} exceeds the "
-            f"{len(data['x_test'])} test images of {dataset_npz}"
-        )
-    backend = cfrl["backend"]
-    predictor, encoder, decoder = load_predictor_and_autoencoder(
-        classifier_path,
-        autoencoder_path,
-        image_size=image_size,
-        autoencoder=autoencoder,
-        backend=backend,
+    seed = settings["seed"]
+    test_index = explained_indices(data, explain["n_instances"], seed, dataset_npz)
+    predictor, explainer = load_cfrl(
+        classifier_path, autoencoder_path, actor_path=actor_path, **settings
     )
-    seed_everything(seed)
-    explainer = build_explainer(
-        predictor,
-        encoder,
-        decoder,
-        backend=backend,
-        latent_dim=autoencoder["latent_dim"],
-        seed=seed,
-        **{k: v for k, v in cfrl.items() if k not in ("backend", "log_every")},
-    )
-    load_actor(explainer, actor_path, backend=backend, latent_dim=autoencoder["latent_dim"])
-
-    test_index = select_instances(len(data["x_test"]), explain["n_instances"], seed)
     x = data["x_test"][test_index]
     index, targets, x_cf, seconds, warmup = explain_all_targets(
         explainer, x, batch_size=explain["batch_size"], repeats=explain["repeats"]
@@ -106,18 +75,17 @@ def main(
     cf_pred = predictor(x_cf).argmax(axis=1)
     y_pred = predictor(x).argmax(axis=1)
     log.info("validity %.3f", np.mean(cf_pred == targets))
-    with atomic_output(cf_npz) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(
-            fh,
-            x=x,
-            test_index=test_index,
-            y_true=data["y_test"][test_index],
-            y_pred=y_pred,
-            instance=index,
-            target=targets,
-            x_cf=x_cf,
-            cf_pred=cf_pred,
-        )
+    write_npz(
+        cf_npz,
+        x=x,
+        test_index=test_index,
+        y_true=data["y_test"][test_index],
+        y_pred=y_pred,
+        instance=index,
+        target=targets,
+        x_cf=x_cf,
+        cf_pred=cf_pred,
+    )
     write_json(
         timing_json,
         {
@@ -134,12 +102,5 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
-    main(
-        sm.input.dataset,
-        sm.input.classifier,
-        sm.input.autoencoder,
-        sm.input.actor,
-        sm.output.counterfactuals,
-        sm.output.timing,
-        **sm.params,
-    )
+    i = sm.input
+    main(i.dataset, i.classifier, i.autoencoder, i.actor, *sm.output, **sm.params)

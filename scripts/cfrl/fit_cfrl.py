@@ -12,47 +12,19 @@ import time
 import pandas as pd
 
 from xai_repro.cfrl.data import load_dataset
-from xai_repro.cfrl.explainer import LOG_COLUMNS, build_explainer, make_csv_logger, save_actor
-from xai_repro.cfrl.models import load_predictor_and_autoencoder
-from xai_repro.common import limit_threads, seed_everything, setup_logging, write_csv, write_json
+from xai_repro.cfrl.explainer import LOG_COLUMNS, load_cfrl, make_csv_logger, save_actor
+from xai_repro.common import limit_threads, setup_logging, write_csv, write_json
 
 log = logging.getLogger(__name__)
 
 
-def main(
-    dataset_npz,
-    classifier_path,
-    autoencoder_path,
-    actor_path,
-    log_csv,
-    fit_json,
-    *,
-    seed,
-    image_size,
-    autoencoder,
-    cfrl,
-):
+def main(dataset_npz, classifier_path, autoencoder_path, actor_path, log_csv, fit_json, **settings):
+    """``settings``: seed, image_size, autoencoder, cfrl (the rule's params)."""
     data = load_dataset(dataset_npz)
+    cfrl = settings["cfrl"]
     backend = cfrl["backend"]
-    predictor, encoder, decoder = load_predictor_and_autoencoder(
-        classifier_path,
-        autoencoder_path,
-        image_size=image_size,
-        autoencoder=autoencoder,
-        backend=backend,
-    )
-    seed_everything(seed)
-    logger = make_csv_logger(predictor, every=cfrl["log_every"], total_steps=cfrl["train_steps"])
-    explainer = build_explainer(
-        predictor,
-        encoder,
-        decoder,
-        backend=backend,
-        latent_dim=autoencoder["latent_dim"],
-        seed=seed,
-        callbacks=[logger],
-        **{k: v for k, v in cfrl.items() if k not in ("backend", "log_every")},
-    )
+    logger = make_csv_logger(every=cfrl["log_every"], total_steps=cfrl["train_steps"])
+    _, explainer = load_cfrl(classifier_path, autoencoder_path, callbacks=[logger], **settings)
     start = time.perf_counter()
     explainer.fit(X=data["x_train"])
     seconds = time.perf_counter() - start
@@ -81,12 +53,5 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
-    main(
-        sm.input.dataset,
-        sm.input.classifier,
-        sm.input.autoencoder,
-        sm.output.actor,
-        sm.output.log_csv,
-        sm.output.fit,
-        **sm.params,
-    )
+    i = sm.input
+    main(i.dataset, i.classifier, i.autoencoder, *sm.output, **sm.params)

@@ -19,10 +19,15 @@ log = logging.getLogger(__name__)
 
 
 def plot_training(frame):
-    """Figure with reward (left) and losses (right) against the training step."""
+    """Reward (training validity) against fit seconds (left), losses against step (right)."""
     fig, (ax_r, ax_l) = plt.subplots(1, 2, figsize=(11, 4))
-    ax_r.plot(frame["step"], frame["reward"], color="C0")
-    ax_r.set(xlabel="training step", ylabel="mean reward", title="Reward", ylim=(-0.05, 1.05))
+    ax_r.plot(frame["seconds"], frame["reward"], color="C0")
+    ax_r.set(
+        xlabel="fit time (s)",
+        ylabel="mean reward = training validity",
+        title="Reward against fit time",
+        ylim=(-0.05, 1.05),
+    )
     for i, col in enumerate(["actor_loss", "critic_loss", "sparsity_loss", "consistency_loss"]):
         if frame[col].notna().any():
             ax_l.plot(frame["step"], frame[col], label=col, color=f"C{i + 1}")

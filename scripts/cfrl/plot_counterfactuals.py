@@ -13,9 +13,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
-from xai_repro.common import InputError, limit_threads, save_figure, setup_logging  # noqa: E402
+from xai_repro.common import (  # noqa: E402
+    InputError,
+    limit_threads,
+    read_npz,
+    save_figure,
+    setup_logging,  # noqa: E402
+)
 
 log = logging.getLogger(__name__)
 KEYS = ("x", "y_pred", "instance", "target", "x_cf", "cf_pred")
@@ -23,16 +28,7 @@ KEYS = ("x", "y_pred", "instance", "target", "x_cf", "cf_pred")
 
 def read_counterfactuals(path):
     """The arrays of cfrl.npz, checked for the keys and the instance-major layout."""
-    from pathlib import Path
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    with np.load(path, allow_pickle=False) as data:
-        missing = [k for k in KEYS if k not in data.files]
-        if missing:
-            raise InputError(f"{path}: missing array(s) {missing}")
-        out = {k: data[k] for k in KEYS}
+    out = read_npz(path, KEYS)
     if len(out["x_cf"]) != 10 * len(out["x"]):
         raise InputError(f"{path}: expected 10 counterfactuals per image")
     return out

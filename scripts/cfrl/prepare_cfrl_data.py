@@ -2,7 +2,8 @@
 
 Reads scikit-learn's bundled 8x8 digits (``dataset: digits``, split stratified by
 class) or MNIST from a local path (``dataset: mnist``: Keras' ``mnist.npz`` or a
-directory with the four IDX .gz files). Writes ``dataset.npz`` with x_train, y_train,
+directory with the four IDX .gz files; with ``mnist.from_test_set`` only MNIST's 10,000
+test images are used, split stratified and seeded into n_train / n_test). Writes ``dataset.npz`` with x_train, y_train,
 x_test, y_test (images float32 (n, S, S, 1) in [0, 1], labels int64 in [0, 9]).
 Keras' own MNIST download is used only when ``mnist.allow_download`` is true and the
 local path is missing.
@@ -19,6 +20,7 @@ from xai_repro.cfrl.data import (
     load_mnist_idx,
     load_mnist_npz,
     save_dataset,
+    split_stratified,
 )
 from xai_repro.common import InputError, limit_threads, seed_everything, setup_logging
 
@@ -53,9 +55,14 @@ def load(dataset: str, *, seed: int, digits: dict, mnist: dict) -> dict:
             f"{path}: MNIST not found (config cfrl.mnist.path; put Keras' mnist.npz or the "
             "four IDX .gz files there, or set cfrl.mnist.allow_download: true)"
         )
+    resplit = mnist["from_test_set"]
     if mnist["format"] == "npz":
-        return load_mnist_npz(path)
-    return load_mnist_idx(path)
+        data = load_mnist_npz(path)
+    else:
+        data = load_mnist_idx(path, splits=("test",) if resplit else ("train", "test"))
+    if not resplit:
+        return data
+    return split_stratified(data["x_test"], data["y_test"], seed=seed, source=str(path), **resplit)
 
 
 def main(dataset_npz, *, dataset, seed, digits, mnist):
@@ -71,4 +78,4 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
-    main(sm.output.dataset, **sm.params)
+    main(*sm.output, **sm.params)

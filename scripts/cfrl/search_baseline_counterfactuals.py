@@ -4,10 +4,12 @@ alibi's ``Counterfactual`` (Wachter et al.: gradient search on
 lambda * (p_target - target_proba)^2 + L1 distance, with a search over lambda) builds a
 TensorFlow 1 graph, so this job runs in its own process in graph mode with tf-keras
 (``TF_USE_LEGACY_KERAS=1``) and the classifier rebuilt there from the same weights.
-Reads the classifier and ``cfrl.npz`` (the same test images and targets as CFRL: the
-first ``n_instances`` images, every target); writes ``baseline.npz`` (instance, target,
-x_cf, found) and ``baseline_timing.json`` (seconds per counterfactual; the one graph
-construction per target is reported apart as setup).
+Reads ``dataset.npz`` and the classifier. The images are the first ``n_instances`` of
+the test images CFRL explains (the same seeded choice); each is searched toward
+``targets_per_image`` seeded classes other than its predicted class. The searches are
+sharded over jobs by target class (shard k of n: targets t with t % n == k). Writes
+``baseline_{shard}.npz`` (instance, target, x_cf, found, seconds) and
+``baseline_{shard}_timing.json`` (seconds per search; graph construction reported apart).
 """
 
 import logging
@@ -17,15 +19,16 @@ import time
 
 import numpy as np
 
-from xai_repro.cfrl.metrics import timing_stats
+from xai_repro.cfrl.data import explained_indices, load_dataset
+from xai_repro.cfrl.metrics import baseline_pairs
 from xai_repro.cfrl.models import build_classifier, load_weights, set_keras_weights
 from xai_repro.common import (
     InputError,
-    atomic_output,
     limit_threads,
     seed_everything,
     setup_logging,
     write_json,
+    write_npz,
 )
 
 log = logging.getLogger(__name__)
@@ -44,96 +47,99 @@ def graph_mode_keras():
     return tf, tf.keras
 
 
-def read_counterfactual_set(path, n_instances: int):
-    """x (n, S, S, 1) of the first ``n_instances`` images explained by CFRL, from ``path``."""
-    from pathlib import Path
+def search(model, x, instance, target, *, settings: dict):
+    """alibi Counterfactual for image x[instance[k]] toward target[k], for every k.
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: CFRL counterfactuals not found")
-    with np.load(path, allow_pickle=False) as data:
-        if "x" not in data.files:
-            raise InputError(f"{path}: no array 'x'")
-        x = data["x"]
-    if n_instances > len(x):
-        raise InputError(
-            f"config cfrl.baseline.n_instances = {n_instances} exceeds the {len(x)} images "
-            f"explained by CFRL (cfrl.explain.n_instances, {path})"
-        )
-    return x[:n_instances]
-
-
-def search(model, x, *, n_classes: int, settings: dict):
-    """alibi Counterfactual for every image in x toward every class (instance-major order).
-
-    Returns (instance, target, x_cf, found, seconds per search, setup seconds per target).
+    One search object (one graph) per target class. Returns (x_cf, found, seconds per
+    search, setup seconds per target class); x_cf keeps the original where none is found.
     """
     from alibi.explainers import Counterfactual
 
     shape = (1, *x.shape[1:])
-    n = len(x)
-    x_cf = np.repeat(x, n_classes, axis=0).astype(np.float32)  # unchanged where none is found
-    found = np.zeros(n * n_classes, dtype=bool)
-    seconds = np.zeros(n * n_classes)
+    x_cf = x[instance].astype(np.float32)
+    found = np.zeros(len(target), dtype=bool)
+    seconds = np.zeros(len(target))
     setup = []
     start_all = time.perf_counter()
-    for t in range(n_classes):
+    for t in np.unique(target):
         start = time.perf_counter()
         cf = Counterfactual(
-            model, shape=shape, target_class=t, feature_range=(0.0, 1.0), **settings
+            model, shape=shape, target_class=int(t), feature_range=(0.0, 1.0), **settings
         )
         setup.append(time.perf_counter() - start)
-        for i in range(n):
-            row = i * n_classes + t
+        for row in np.flatnonzero(target == t):
             start = time.perf_counter()
-            explanation = cf.explain(x[i : i + 1])
+            explanation = cf.explain(x[instance[row] : instance[row] + 1])
             seconds[row] = time.perf_counter() - start
             if explanation.cf is not None:
                 x_cf[row] = np.asarray(explanation.cf["X"]).reshape(x.shape[1:])
                 found[row] = True
-        done = t + 1
+        done = int(np.sum(target <= t))
         rate = done / (time.perf_counter() - start_all)
         log.info(
-            "target %d: %d/%d found, %.2f s per search (%.2f targets/s, ETA %.0f s)",
+            "target %d: %d/%d found, %.2f s per search (%d/%d searches, ETA %.0f s)",
             t,
-            found[t::n_classes].sum(),
-            n,
-            seconds[t::n_classes].mean(),
-            rate,
-            (n_classes - done) / rate,
+            found[target == t].sum(),
+            np.sum(target == t),
+            seconds[target == t].mean(),
+            done,
+            len(target),
+            (len(target) - done) / rate,
         )
-    instance = np.repeat(np.arange(n), n_classes)
-    target = np.tile(np.arange(n_classes), n)
-    return instance, target, x_cf, found, seconds, np.asarray(setup)
+    return x_cf, found, seconds, np.asarray(setup)
 
 
-def main(classifier_path, cf_npz, baseline_npz, timing_json, *, seed, image_size, baseline):
-    x = read_counterfactual_set(cf_npz, baseline["n_instances"])
+def main(
+    dataset_npz,
+    classifier_path,
+    baseline_npz,
+    timing_json,
+    *,
+    seed,
+    image_size,
+    n_explained,
+    baseline,
+    shard,
+):
+    data = load_dataset(dataset_npz)
+    n, shards = baseline["n_instances"], baseline["shards"]
+    if n > n_explained:
+        raise InputError(
+            f"config cfrl.baseline.n_instances = {n} exceeds the {n_explained} images "
+            "explained by CFRL (cfrl.explain.n_instances)"
+        )
+    x = data["x_test"][explained_indices(data, n_explained, seed, dataset_npz)[:n]]
     _, keras = graph_mode_keras()
     seed_everything(seed)
     model = build_classifier(keras, image_size, probabilities=True)
     set_keras_weights(model, load_weights(classifier_path), classifier_path)
-    settings = {k: v for k, v in baseline.items() if k != "n_instances"}
-    instance, target, x_cf, found, seconds, setup = search(
-        model, x, n_classes=10, settings=settings
+    y_pred = model.predict(x, verbose=0).argmax(axis=1)
+    instance, target = baseline_pairs(
+        y_pred, baseline["targets_per_image"], seed, shard=int(shard), shards=shards
     )
+    settings = {
+        k: v for k, v in baseline.items() if k not in ("n_instances", "targets_per_image", "shards")
+    }
+    x_cf, found, seconds, setup = search(model, x, instance, target, settings=settings)
     log.info(
-        "%d searches: %.1f%% found, median %.3f s each (setup %.2f s per target)",
+        "shard %s of %d: %d searches, %.1f%% found, median %.3f s each (setup %.2f s per target)",
+        shard,
+        shards,
         len(seconds),
-        100 * found.mean(),
-        np.median(seconds),
-        np.median(setup),
+        100 * found.mean() if len(found) else float("nan"),
+        np.median(seconds) if len(seconds) else float("nan"),
+        np.median(setup) if len(setup) else float("nan"),
     )
-    with atomic_output(baseline_npz) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, instance=instance, target=target, x_cf=x_cf, found=found)
+    write_npz(
+        baseline_npz, instance=instance, target=target, x_cf=x_cf, found=found, seconds=seconds
+    )
     write_json(
         timing_json,
         {
             "method": "alibi.explainers.Counterfactual (TF1 graph mode, tf-keras)",
             "n_counterfactuals": len(seconds),
-            "seconds_per_counterfactual": timing_stats(seconds),
-            "setup_seconds_per_target": timing_stats(setup),
-            "found_share": float(found.mean()),
+            "seconds_total": float(seconds.sum() + setup.sum()),
+            "setup_seconds": setup.tolist(),
         },
     )
 
@@ -142,10 +148,5 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
-    main(
-        sm.input.classifier,
-        sm.input.counterfactuals,
-        sm.output.baseline,
-        sm.output.timing,
-        **sm.params,
-    )
+    args = (sm.input.dataset, sm.input.classifier, *sm.output)
+    main(*args, shard=sm.wildcards.shard, **sm.params)

@@ -16,16 +16,12 @@ from xai_repro.cfrl.metrics import reconstruction_error
 from xai_repro.cfrl.models import (
     build_keras_autoencoder,
     build_torch_autoencoder,
+    fit_torch_autoencoder,
     reconstruct,
     save_weights,
 )
-from xai_repro.common import (
-    atomic_output,
-    limit_threads,
-    seed_everything,
-    setup_logging,
-    write_json,
-)
+from xai_repro.common.io import atomic_output, write_json
+from xai_repro.common.runtime import limit_threads, seed_everything, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -70,27 +66,16 @@ def train_torch(x, *, latent_dim, hidden_dim, epochs, batch_size, learning_rate,
 
     seed_everything(seed)
     encoder, decoder = build_torch_autoencoder(x.shape[1], latent_dim, hidden_dim)
-    params = [*encoder.parameters(), *decoder.parameters()]
-    optimizer = torch.optim.Adam(params, lr=learning_rate)
-    loss_fn = torch.nn.BCELoss()
-    data = torch.from_numpy(np.asarray(x, dtype=np.float32))
-    generator = torch.Generator().manual_seed(seed)
-    losses = []
     start = time.perf_counter()
-    for epoch in range(epochs):
-        order = torch.randperm(len(data), generator=generator)
-        total = 0.0
-        for i in range(0, len(data), batch_size):
-            batch = data[order[i : i + batch_size]]
-            optimizer.zero_grad()
-            loss = loss_fn(decoder(encoder(batch)), batch)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(data))
-        _log_epoch(epoch, epochs, losses[-1], start)
-    encoder.eval()
-    decoder.eval()
+    losses = fit_torch_autoencoder(
+        torch.nn.Sequential(encoder, decoder),
+        x,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        on_epoch=lambda epoch, loss: _log_epoch(epoch, epochs, loss, start),
+    )
     return encoder, decoder, losses
 
 

@@ -109,20 +109,34 @@ def test_autoencoder_checkpoints_load_and_bad_ones_are_refused(tmp_path):
     encoder, decoder = build_torch_autoencoder(8, 4, 16)
     good = tmp_path / "autoencoder.pt"
     torch.save(torch.nn.ModuleDict({"encoder": encoder, "decoder": decoder}).state_dict(), good)
-    enc2, _ = load_autoencoder(good, backend="pytorch", image_size=8, latent_dim=4, hidden_dim=16)
+    enc2, _ = load_autoencoder(
+        good, backend="pytorch", image_size=8, autoencoder={"latent_dim": 4, "hidden_dim": 16}
+    )
     x = torch.rand(2, 8, 8, 1)
     torch.testing.assert_close(enc2(x), encoder(x))
     with pytest.raises(InputError, match="autoencoder.pt.*do not fit"):
-        load_autoencoder(good, backend="pytorch", image_size=8, latent_dim=5, hidden_dim=16)
+        load_autoencoder(
+            good, backend="pytorch", image_size=8, autoencoder={"latent_dim": 5, "hidden_dim": 16}
+        )
     bad = tmp_path / "truncated.pt"
     bad.write_bytes(good.read_bytes()[:100])
     with pytest.raises(InputError, match="truncated.pt"):
-        load_autoencoder(bad, backend="pytorch", image_size=8, latent_dim=4, hidden_dim=16)
+        load_autoencoder(
+            bad, backend="pytorch", image_size=8, autoencoder={"latent_dim": 4, "hidden_dim": 16}
+        )
     tf_weights = tmp_path / "autoencoder.npz"
     e, d = build_keras_autoencoder(keras, 8, 4, 16)
     save_weights(tf_weights, [*e.get_weights(), *d.get_weights()])
-    load_autoencoder(tf_weights, backend="tensorflow", image_size=8, latent_dim=4, hidden_dim=16)
+    load_autoencoder(
+        tf_weights,
+        backend="tensorflow",
+        image_size=8,
+        autoencoder={"latent_dim": 4, "hidden_dim": 16},
+    )
     with pytest.raises(InputError, match="autoencoder.npz"):
         load_autoencoder(
-            tf_weights, backend="tensorflow", image_size=8, latent_dim=4, hidden_dim=32
+            tf_weights,
+            backend="tensorflow",
+            image_size=8,
+            autoencoder={"latent_dim": 4, "hidden_dim": 32},
         )

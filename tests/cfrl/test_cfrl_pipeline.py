@@ -15,12 +15,14 @@ import pytest
 
 import explain_cfrl
 import fit_cfrl
+import plot_cfrl_reconstructions
 import plot_cfrl_training
 import plot_counterfactuals
 import prepare_cfrl_data
 import summarize_cfrl
 import train_cfrl_autoencoder
 import train_cfrl_classifier
+import train_cfrl_scorers
 from conftest import REPO
 from xai_repro.common import InputError
 
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.slow
 AE = {"latent_dim": 8, "hidden_dim": 32}
 CFRL = {
     "coeff_sparsity": 7.5,
+    "sparsity_warmup_steps": 20,
     "coeff_consistency": 0.0,
     "train_steps": 40,
     "batch_size": 32,
@@ -41,26 +44,35 @@ CFRL = {
 }
 EXPLAIN = {"n_instances": 4, "batch_size": 100, "repeats": 2}
 BASELINE = {
-    "n_instances": 1,
+    "n_instances": 2,
+    "targets_per_image": 2,
+    "shards": 2,
     "target_proba": 1.0,
-    "tol": 0.45,
+    "tol": 0.05,
     "max_iter": 30,
     "early_stop": 10,
     "lam_init": 0.1,
     "max_lam_steps": 2,
     "learning_rate_init": 0.1,
 }
+SCORING = {
+    "hidden_dim": 16,
+    "latent_dim": 4,
+    "epochs": 2,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "seed_offset": 1000,
+}
 METRIC_KEYS = {
-    "classifier_accuracy",
-    "validity",
-    "validity_per_target",
-    "sparsity_l1",
-    "sparsity_l0",
-    "in_distribution",
-    "seconds_per_counterfactual",
-    "baseline_validity",
-    "baseline_seconds_per_counterfactual",
-    "speedup",
+    "classifier",
+    "autoencoder",
+    "test_images",
+    "cfrl",
+    "cfrl_own_class",
+    "paired",
+    "autoencoder_floor",
+    "baseline_tol",
+    "speed",
 }
 
 
@@ -137,6 +149,8 @@ def test_fit_and_explain_every_target(trained, backend):
     log = pd.read_csv(out["log.csv"])
     assert list(log["step"])[:3] == [10, 20, 30] and log["step"].iloc[-1] == 39
     assert log["reward"].between(0, 1).all() and log["actor_loss"].notna().all()
+    # the sparsity coefficient ramps up over the first 20 steps (stairs of 0.75; step 10 used 3.75), then holds
+    assert list(log["coeff_sparsity"])[:3] == pytest.approx([3.75, 7.5, 7.5])
     with np.load(out["cf.npz"]) as cf:
         assert cf["x_cf"].shape == (40, 8, 8, 1)
         np.testing.assert_array_equal(cf["target"], np.tile(np.arange(10), 4))
@@ -188,55 +202,73 @@ def test_bad_actor_checkpoint_is_refused_and_nothing_written(trained):
     assert not target.exists()
 
 
+def _baseline_shard(d, shard, baseline=BASELINE, n_explained=EXPLAIN["n_instances"]):
+    """One baseline shard in its own process (TF1 graph mode), as under Snakemake."""
+    code = (
+        "import search_baseline_counterfactuals as s;"
+        f"s.main({str(d / 'dataset.npz')!r}, {str(d / 'classifier.npz')!r}, "
+        f"{str(d / f'baseline_{shard}.npz')!r}, {str(d / f'baseline_{shard}.json')!r}, "
+        f"seed=0, image_size=8, n_explained={n_explained}, baseline={baseline!r}, "
+        f"shard={shard!r})"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO / "scripts" / "cfrl", capture_output=True, text=True
+    )
+
+
 def test_baseline_plots_and_metrics(trained):
     out = _run_backend(trained, "tensorflow")
     d = trained
-    # the baseline needs TF1 graph mode: its own process, as under Snakemake
-    code = (
-        "import search_baseline_counterfactuals as s;"
-        f"s.main({str(d / 'classifier.npz')!r}, {str(out['cf.npz'])!r}, "
-        f"{str(d / 'baseline.npz')!r}, {str(d / 'baseline.json')!r}, seed=0, image_size=8, "
-        f"baseline={BASELINE!r})"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO / "scripts" / "cfrl", capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    with np.load(d / "baseline.npz") as base:
-        assert base["x_cf"].shape == (10, 8, 8, 1)
-        found, target, x_cf = base["found"], base["target"], base["x_cf"]
+    shards = []
+    for shard in ("0", "1"):
+        proc = _baseline_shard(d, shard)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        shards.append(dict(np.load(d / f"baseline_{shard}.npz")))
+    target = np.concatenate([s["target"] for s in shards])
+    instance = np.concatenate([s["instance"] for s in shards])
+    found = np.concatenate([s["found"] for s in shards])
+    x_cf = np.concatenate([s["x_cf"] for s in shards])
+    assert len(target) == BASELINE["n_instances"] * BASELINE["targets_per_image"]
+    assert all((s["target"] % 2 == k).all() for k, s in enumerate(shards))
+    with np.load(out["cf.npz"]) as cf:
+        y_pred = cf["y_pred"]
+    assert (target != y_pred[instance]).all()  # never the image's own class
 
+    train_cfrl_scorers.main(
+        d / "dataset.npz", d / "scorers.pt", d / "scorers.json", seed=0, scoring=SCORING
+    )
     plot_cfrl_training.main(out["log.csv"], d / "training.png")
     plot_counterfactuals.main(
         out["cf.npz"], d / "pairs.png", d / "grid.png", d / "diff.png", plot_target=2, n_examples=3
     )
-    for name in ("training.png", "pairs.png", "grid.png", "diff.png"):
+    plot_cfrl_reconstructions.main(
+        d / "dataset.npz", out["ae"], d / "rec.png", seed=0, image_size=8,
+        backend="tensorflow", autoencoder=AE, n_examples=4,
+    )  # fmt: skip
+    for name in ("training.png", "pairs.png", "grid.png", "diff.png", "rec.png"):
         assert (d / name).stat().st_size > 1000
 
     summarize_cfrl.main(
-        d / "dataset.npz",
-        d / "classifier.npz",
-        d / "classifier.json",
-        out["ae"],
-        out["fit.json"],
-        out["cf.npz"],
-        out["cf.json"],
-        d / "baseline.npz",
-        d / "baseline.json",
-        d / "metrics.json",
-        dataset="digits",
-        image_size=8,
-        backend="tensorflow",
-        autoencoder=AE,
-        l0_tolerance=0.05,
-    )
+        d / "dataset.npz", d / "classifier.npz", d / "classifier.json", out["ae"],
+        d / "scorers.pt", out["fit.json"], out["cf.npz"], out["cf.json"],
+        [d / "baseline_0.npz", d / "baseline_1.npz"], d / "metrics.json",
+        dataset="digits", image_size=8, backend="tensorflow", autoencoder=AE, scoring=SCORING,
+        baseline_tol=BASELINE["tol"], l0_tolerance=0.05,
+    )  # fmt: skip
     metrics = json.loads((d / "metrics.json").read_text())
     assert METRIC_KEYS <= set(metrics)
-    assert 0 <= metrics["validity"] <= 1 and set(metrics["validity_per_target"]) == set(
-        map(str, range(10))
-    )
-    assert metrics["speedup"] == pytest.approx(
-        metrics["baseline_seconds_per_counterfactual"] / metrics["seconds_per_counterfactual"]
+    cfrl = metrics["cfrl"]
+    n_own = EXPLAIN["n_instances"]
+    assert cfrl["validity"]["n"] == 9 * n_own
+    assert metrics["cfrl_own_class"]["validity"]["n"] == n_own
+    assert metrics["paired"]["n"] == len(target)
+    for part in (cfrl, metrics["paired"]["cfrl"], metrics["paired"]["baseline"]):
+        v = part["validity"]
+        assert v["wilson95"][0] <= v["validity"] <= v["wilson95"][1]
+    speed = metrics["speed"]
+    assert speed["speedup"] == pytest.approx(
+        speed["baseline_seconds_per_counterfactual"]["median"]
+        / speed["cfrl_seconds_per_counterfactual"]["median"]
     )
     # a search that alibi reports as found has p_target >= 1 - tol > 0.5: the same
     # classifier must assign it to its target
@@ -244,22 +276,12 @@ def test_baseline_plots_and_metrics(trained):
 
     pred = keras_predictor(load_classifier(d / "classifier.npz", 8))(x_cf).argmax(axis=1)
     assert (pred[found] == target[found]).all()
-    with np.load(out["cf.npz"]) as cf:
-        x0, own = cf["x"][:1], int(cf["y_pred"][0])
-    # toward its own class, an image the classifier already gives p >= 1 - tol is found
-    logits = keras_predictor(load_classifier(d / "classifier.npz", 8))(x0)[0]
-    p_own = np.exp(logits - logits.max())[own] / np.exp(logits - logits.max()).sum()
-    if p_own > 1 - BASELINE["tol"] + 0.05:
-        assert found[own]
+    assert metrics["paired"]["baseline"]["validity"]["valid"] >= found.sum()
 
 
 def test_baseline_refuses_more_instances_than_explained(trained):
-    import search_baseline_counterfactuals as s
-
-    cf = trained / "few.npz"
-    np.savez(cf, x=np.zeros((2, 8, 8, 1), np.float32))
-    with pytest.raises(InputError, match="n_instances"):
-        s.read_counterfactual_set(cf, 3)
+    proc = _baseline_shard(trained, "0", n_explained=1)
+    assert proc.returncode != 0 and "n_instances" in proc.stderr
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "pytorch"])
@@ -287,7 +309,12 @@ def test_mnist_sized_pipeline_from_idx_files(tmp_path, backend):
     for key, name in IDX_FILES.items():
         write_idx(mnist_dir / name, raw[key])
     d = tmp_path
-    mnist = {"path": str(mnist_dir), "format": "idx", "allow_download": False}
+    mnist = {
+        "path": str(mnist_dir),
+        "format": "idx",
+        "allow_download": False,
+        "from_test_set": None,
+    }
     prepare_cfrl_data.main(d / "dataset.npz", dataset="mnist", seed=0, digits={}, mnist=mnist)
     train_cfrl_classifier.main(
         d / "dataset.npz", d / "classifier.npz", d / "classifier.json",

@@ -26,30 +26,26 @@ def _config(workdir, mutate):
     return "config/cfrl_case.yaml"
 
 
-@pytest.mark.parametrize(
-    ("mutate", "expected"),
-    [
-        (lambda c: c["cfrl"]["cfrl"].update(backend="jax"), "jax"),
-        (lambda c: c["cfrl"]["cfrl"].update(coeff_sparsity=-1), "coeff_sparsity"),
-        (lambda c: c["cfrl"]["mnist"].update(fromat="idx"), "fromat"),
-        (lambda c: c["cfrl"]["explain"].update(plot_target=10), "plot_target"),
-        (lambda c: c["cfrl"].pop("baseline"), "baseline"),
-        (lambda c: c["cfrl"].update(dataset="cifar"), "cifar"),
-    ],
-    ids=[
-        "bad-backend",
-        "negative-coefficient",
-        "misspelled-key",
-        "bad-class",
-        "missing-section",
-        "bad-dataset",
-    ],
-)
+CASES = {
+    "bad-backend": (lambda c: c["cfrl"]["cfrl"].update(backend="jax"), "jax"),
+    "negative-coefficient": (
+        lambda c: c["cfrl"]["cfrl"].update(coeff_sparsity=-1),
+        "coeff_sparsity",
+    ),
+    "misspelled-key": (lambda c: c["cfrl"]["mnist"].update(fromat="idx"), "fromat"),
+    "bad-class": (lambda c: c["cfrl"]["explain"].update(plot_target=10), "plot_target"),
+    "missing-section": (lambda c: c["cfrl"].pop("baseline"), "baseline"),
+    "bad-dataset": (lambda c: c["cfrl"].update(dataset="cifar"), "cifar"),
+    "ten-targets": (lambda c: c["cfrl"]["baseline"].update(targets_per_image=10), "targets_per"),
+    "no-scorers": (lambda c: c["cfrl"].pop("scoring"), "scoring"),
+}
+
+
+@pytest.mark.parametrize(("mutate", "expected"), CASES.values(), ids=CASES.keys())
 def test_invalid_cfrl_config_is_refused_naming_the_key(workflow_copy, mutate, expected):
-    configfile = _config(workflow_copy, mutate)
-    proc = run_snakemake(workflow_copy, "--dry-run", "--configfile", configfile, check=False)
-    assert proc.returncode != 0
-    assert expected in proc.stdout
+    args = ("--dry-run", "--configfile", _config(workflow_copy, mutate))
+    proc = run_snakemake(workflow_copy, *args, check=False)
+    assert proc.returncode != 0 and expected in proc.stdout
 
 
 @pytest.mark.slow

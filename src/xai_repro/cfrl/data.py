@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xai_repro.common import InputError
+from xai_repro.common import InputError, read_npz, write_npz
 
 N_CLASSES = 10
 IDX_FILES = {
@@ -96,22 +96,36 @@ def write_idx(path: str | Path, array: np.ndarray) -> None:
         fh.write(header + array.tobytes())
 
 
-def load_mnist_idx(directory: str | Path):
-    """Load MNIST from the four IDX .gz files in ``directory``; returns a dataset dict."""
+def load_mnist_idx(directory: str | Path, *, splits=("train", "test")):
+    """Load MNIST's IDX .gz files of ``splits`` in ``directory``; returns a dataset dict.
+
+    ``splits=("test",)`` reads only the two t10k files (x_test, y_test).
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(f"{directory}: MNIST directory not found")
-    raw = {
-        key: read_idx(directory / name, expected_ndim=3 if key.startswith("x") else 1)
-        for key, name in IDX_FILES.items()
-    }
     out = {}
-    for split in ("train", "test"):
+    for split in splits:
+        x = read_idx(directory / IDX_FILES["x_" + split], expected_ndim=3)
+        y = read_idx(directory / IDX_FILES["y_" + split], expected_ndim=1)
         source = f"{directory / IDX_FILES['x_' + split]} + {IDX_FILES['y_' + split]}"
-        out[f"x_{split}"], out[f"y_{split}"] = check_images_labels(
-            raw[f"x_{split}"], raw[f"y_{split}"], source, image_size=28
-        )
+        out[f"x_{split}"], out[f"y_{split}"] = check_images_labels(x, y, source, image_size=28)
     return out
+
+
+def split_stratified(x, y, *, n_train: int, n_test: int, seed: int, source: str) -> dict:
+    """Seeded split of (x, y) into n_train / n_test images, stratified by class."""
+    from sklearn.model_selection import train_test_split
+
+    if n_train + n_test > len(y):
+        raise InputError(
+            f"{source}: {n_train} + {n_test} images requested (config cfrl.mnist.from_test_set) "
+            f"but the file holds {len(y)}"
+        )
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, train_size=n_train, test_size=n_test, random_state=seed, stratify=y
+    )
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
 def load_mnist_npz(path: str | Path):
@@ -155,27 +169,12 @@ def load_digits_split(test_fraction: float, seed: int):
 
 def save_dataset(path, data: dict) -> None:
     """Write a dataset dict as a compressed npz, atomically."""
-    from xai_repro.common import atomic_output
-
-    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **{k: data[k] for k in DATASET_KEYS})
+    write_npz(path, **{k: data[k] for k in DATASET_KEYS})
 
 
 def load_dataset(path) -> dict:
     """Read a dataset written by ``save_dataset``, checking keys, shapes and ranges."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: dataset not found")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in DATASET_KEYS if k not in data.files]
-            if missing:
-                raise InputError(f"{path}: missing array(s) {missing}")
-            out = {k: data[k] for k in DATASET_KEYS}
-    except InputError:
-        raise
-    except (OSError, ValueError, EOFError) as err:
-        raise InputError(f"{path}: not a readable dataset npz ({err})") from err
+    out = read_npz(path, DATASET_KEYS)
     for split in ("train", "test"):
         x, y = out[f"x_{split}"], out[f"y_{split}"]
         if x.ndim != 4 or x.shape[-1] != 1 or x.shape[0] != y.shape[0]:
@@ -183,3 +182,17 @@ def load_dataset(path) -> dict:
         if x.min() < 0 or x.max() > 1:
             raise InputError(f"{path}: x_{split} values outside [0, 1]")
     return out
+
+
+def explained_indices(data: dict, n_instances: int, seed: int, source) -> np.ndarray:
+    """Indices of the test images CFRL explains (seeded, sorted; the baseline takes the
+    first ones); more than the test set holds -> InputError naming the key and ``source``."""
+    n_test = len(data["x_test"])
+    if not 1 <= n_instances <= n_test:
+        raise InputError(
+            f"config cfrl.explain.n_instances = {n_instances} exceeds the {n_test} test "
+            f"images of {source}"
+        )
+    from xai_repro.cfrl.metrics import select_instances
+
+    return select_instances(n_test, n_instances, seed)

@@ -15,6 +15,7 @@ import numpy as np
 
 from xai_repro.cfrl.models import (
     N_CLASSES,
+    load_predictor_and_autoencoder,
     load_torch_state,
     load_weights,
     save_weights,
@@ -27,10 +28,12 @@ log = logging.getLogger(__name__)
 # reads its TQDM_* environment when it is first imported, so this must come first.
 os.environ.setdefault("TQDM_DISABLE", "1")
 
+NOT_ALIBI = ("backend", "log_every", "sparsity_warmup_steps")  # config keys alibi does not take
 LOG_COLUMNS = [
     "step",
     "seconds",
     "reward",
+    "coeff_sparsity",
     "critic_loss",
     "actor_loss",
     "sparsity_loss",
@@ -81,13 +84,90 @@ def build_explainer(
     )
 
 
-def make_csv_logger(predictor, *, every: int, total_steps: int):
+def load_cfrl(
+    classifier_path,
+    autoencoder_path,
+    *,
+    image_size: int,
+    autoencoder: dict,
+    cfrl: dict,
+    seed: int,
+    actor_path=None,
+    callbacks=(),
+):
+    """The study's CFRL explainer from its files: (predictor, explainer).
+
+    Rebuilds the classifier (as a numpy predictor) and the autoencoder of ``cfrl.backend``
+    from their weight files, seeds every library, and builds ``CounterfactualRL`` with the
+    config's ``cfrl`` section. With ``actor_path`` the trained actor is loaded (explain);
+    without it the actor is fresh (fit). Used by both ``fit_cfrl`` and ``explain_cfrl``.
+    """
+    from xai_repro.common import seed_everything
+
+    backend = cfrl["backend"]
+    predictor, encoder, decoder = load_predictor_and_autoencoder(
+        classifier_path,
+        autoencoder_path,
+        image_size=image_size,
+        autoencoder=autoencoder,
+        backend=backend,
+    )
+    seed_everything(seed)
+    explainer = build_explainer(
+        predictor,
+        encoder,
+        decoder,
+        backend=backend,
+        latent_dim=autoencoder["latent_dim"],
+        seed=seed,
+        callbacks=callbacks,
+        **{k: v for k, v in cfrl.items() if k not in NOT_ALIBI},
+    )
+    if cfrl["sparsity_warmup_steps"] > 0:
+        explainer.params["coeff_sparsity"] = 0.0
+        explainer.params["callbacks"].append(
+            make_sparsity_warmup(cfrl["coeff_sparsity"], cfrl["sparsity_warmup_steps"])
+        )
+    if actor_path is not None:
+        load_actor(explainer, actor_path, backend=backend, latent_dim=autoencoder["latent_dim"])
+    return predictor, explainer
+
+
+WARMUP_LEVELS = 10  # distinct coefficients of the ramp (TF retraces its update per value)
+
+
+def sparsity_coefficient(step: int, coeff: float, warmup_steps: int) -> float:
+    """Sparsity coefficient at ``step``: a staircase ramp from 0 to ``coeff`` over the first
+    ``warmup_steps`` steps in WARMUP_LEVELS equal stairs, then ``coeff`` (alibi's constant
+    coefficient when ``warmup_steps`` is 0)."""
+    if warmup_steps <= 0 or step >= warmup_steps:
+        return float(coeff)
+    return float(coeff) * (step * WARMUP_LEVELS // warmup_steps) / WARMUP_LEVELS
+
+
+def make_sparsity_warmup(coeff: float, warmup_steps: int):
+    """An alibi ``Callback`` that sets the actor's sparsity coefficient after every update.
+
+    alibi passes ``params["coeff_sparsity"]`` to each actor update, so changing it between
+    updates schedules the coefficient without touching alibi.
+    """
+    from alibi.explainers.cfrl_base import Callback
+
+    class SparsityWarmup(Callback):
+        def __call__(self, step, update, model, sample, losses):
+            model.params["coeff_sparsity"] = sparsity_coefficient(step + 1, coeff, warmup_steps)
+
+    return SparsityWarmup()
+
+
+def make_csv_logger(*, every: int, total_steps: int):
     """An alibi ``Callback`` that records reward and losses every ``every`` steps.
 
     The rows (dicts with LOG_COLUMNS) accumulate in ``callback.rows``; the caller writes
     them as CSV once training has finished, so no partial log is left by a failed fit.
-    The reward is the seed's: alibi's reward function on the predictor's output for the
-    counterfactuals of the sampled batch, averaged.
+    The reward is the seed's: alibi's reward function on the explainer's predictor's output
+    for the counterfactuals of the sampled batch, averaged (the share of the batch's
+    counterfactuals that reach their target: training validity).
     """
     from alibi.explainers.cfrl_base import Callback
 
@@ -99,12 +179,12 @@ def make_csv_logger(predictor, *, every: int, total_steps: int):
         def __call__(self, step, update, model, sample, losses):
             if update != 0 or (step % every != 0 and step != total_steps - 1):
                 return
-            reward = float(
-                np.mean(model.params["reward_func"](predictor(sample["X_cf"]), sample["Y_t"]))
-            )
+            y_cf = model.params["predictor"](sample["X_cf"])
+            reward = float(np.mean(model.params["reward_func"](y_cf, sample["Y_t"])))
             elapsed = time.perf_counter() - self.start
             row = {"step": step, "seconds": elapsed, "reward": reward}
-            row.update({k: float(losses.get(k, np.nan)) for k in LOG_COLUMNS[3:]})
+            row["coeff_sparsity"] = float(model.params["coeff_sparsity"])
+            row.update({k: float(losses.get(k, np.nan)) for k in LOG_COLUMNS[4:]})
             self.rows.append(row)
             rate = (step + 1) / elapsed
             log.info(

@@ -3,8 +3,10 @@
 A counterfactual ``x_cf`` of an image ``x`` toward target class ``t`` is *valid* when
 the classifier assigns ``x_cf`` to ``t``. Sparsity is the change from ``x``: L1 is the
 summed absolute pixel change (pixels in [0, 1]); L0 the share of pixels that changed by
-more than a tolerance. In-distribution is the autoencoder's reconstruction error (mean
-squared error per image) of the counterfactuals next to that of real test images.
+more than a tolerance. In-distribution scores come from autoencoders that did not
+generate the counterfactuals: IM1 and IM2 of Van Looveren & Klaise (2019, "Interpretable
+counterfactual explanations guided by prototypes"), from class-specific autoencoders and
+one over all classes. Validity shares carry a Wilson 95 % interval.
 """
 
 import numpy as np
@@ -30,6 +32,76 @@ def expand_targets(x: np.ndarray, n_classes: int = N_CLASSES):
     index = np.repeat(np.arange(n), n_classes)
     targets = np.tile(np.arange(n_classes), n)
     return x[index], index, targets
+
+
+def choose_targets(y_pred: np.ndarray, per_image: int, seed: int) -> np.ndarray:
+    """(n, per_image) distinct seeded target classes per image, none its predicted class.
+
+    ``per_image`` = 9 gives every other class (in increasing order).
+    """
+    if not 1 <= per_image <= N_CLASSES - 1:
+        raise ValueError(f"need 1 <= per_image <= {N_CLASSES - 1}, got {per_image}")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for pred in np.asarray(y_pred):
+        others = np.array([c for c in range(N_CLASSES) if c != pred])
+        rows.append(np.sort(rng.choice(others, size=per_image, replace=False)))
+    return np.asarray(rows, dtype=np.int64)
+
+
+def baseline_pairs(y_pred, per_image: int, seed: int, *, shard: int = 0, shards: int = 1):
+    """(instance, target) of the baseline's searches: ``per_image`` seeded non-own targets
+    per image (``choose_targets``), instance-major; shard k of n keeps targets t % n == k.
+    """
+    if not 0 <= shard < shards:
+        raise ValueError(f"need 0 <= shard < shards, got {shard} of {shards}")
+    targets = choose_targets(y_pred, per_image, seed)
+    instance = np.repeat(np.arange(len(targets)), per_image)
+    target = targets.reshape(-1)
+    keep = target % shards == shard
+    return instance[keep], target[keep]
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> list:
+    """Wilson score interval [lo, hi] of a binomial share (95 % by default)."""
+    if n <= 0:
+        return [None, None]
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return [float(max(0.0, centre - half)), float(min(1.0, centre + half))]
+
+
+def validity_summary(cf_pred: np.ndarray, targets: np.ndarray) -> dict:
+    """Validity share, counts and Wilson 95 % interval of counterfactuals toward targets."""
+    hits = int(np.sum(np.asarray(cf_pred) == np.asarray(targets)))
+    n = int(np.size(targets))
+    return {
+        "validity": hits / n if n else None,
+        "valid": hits,
+        "n": n,
+        "wilson95": wilson_interval(hits, n),
+    }
+
+
+def im1_im2(x_cf, rec_cf_class, rec_orig_class, rec_all, eps: float = 1e-6):
+    """IM1 and IM2 of Van Looveren & Klaise (2019) per counterfactual (lower is better).
+
+    ``rec_cf_class``: x_cf through the autoencoder of the counterfactual's class;
+    ``rec_orig_class``: through that of the original's class; ``rec_all``: through the
+    autoencoder of all classes. IM1 = |x_cf - AE_cf(x_cf)|^2 / (|x_cf - AE_orig(x_cf)|^2 + eps);
+    IM2 = |AE_cf(x_cf) - AE_all(x_cf)|^2 / (|x_cf|_1 + eps). Arrays (n, ...) -> two (n,).
+    """
+
+    def flat(a):
+        a = np.asarray(a, dtype=np.float64)
+        return a.reshape(len(a), -1)
+
+    x, cf_class, orig_class, every = map(flat, (x_cf, rec_cf_class, rec_orig_class, rec_all))
+    im1 = ((x - cf_class) ** 2).sum(1) / (((x - orig_class) ** 2).sum(1) + eps)
+    im2 = ((cf_class - every) ** 2).sum(1) / (np.abs(x).sum(1) + eps)
+    return im1, im2
 
 
 def validity(cf_pred: np.ndarray, targets: np.ndarray) -> float:
@@ -62,20 +134,6 @@ def reconstruction_error(x: np.ndarray, x_rec: np.ndarray) -> np.ndarray:
     """Mean squared error per image between images and their reconstructions."""
     diff = np.asarray(x, dtype=np.float64) - np.asarray(x_rec, dtype=np.float64)
     return (diff.reshape(len(diff), -1) ** 2).mean(axis=1)
-
-
-def in_distribution(cf_errors: np.ndarray, test_errors: np.ndarray) -> dict:
-    """Autoencoder reconstruction error of counterfactuals vs of real test images.
-
-    ``ratio`` near 1 means the counterfactuals are as well reconstructed as real images.
-    """
-    cf_mean = float(np.mean(cf_errors))
-    test_mean = float(np.mean(test_errors))
-    return {
-        "counterfactual_reconstruction_mse": cf_mean,
-        "test_reconstruction_mse": test_mean,
-        "ratio": cf_mean / test_mean if test_mean > 0 else None,
-    }
 
 
 def timing_stats(seconds: np.ndarray) -> dict:

@@ -10,11 +10,9 @@ architecture is built with Keras 3 (classifier, TF backend of CFRL) and with tf-
 Images are NHWC (n, H, W, 1) everywhere; the PyTorch autoencoder permutes internally.
 """
 
-from pathlib import Path
-
 import numpy as np
 
-from xai_repro.common import InputError
+from xai_repro.common import InputError, read_npz, write_npz
 
 N_CLASSES = 10
 
@@ -22,28 +20,18 @@ N_CLASSES = 10
 def build_classifier(keras, image_size: int, *, probabilities: bool = False):
     """Classifier of (n, S, S, 1) images in [0, 1] -> (n, 10) logits (or softmax)."""
     layers = keras.layers
-    if image_size == 28:  # alibi.models.tensorflow.MNISTClassifier, layer by layer
-        body = [
-            layers.Conv2D(64, 2, padding="same", activation="relu"),
-            layers.MaxPool2D(pool_size=2, strides=2),
-            layers.Dropout(0.3),
-            layers.Conv2D(32, 2, padding="same", activation="relu"),
-            layers.MaxPool2D(pool_size=2, strides=2),
-            layers.Dropout(0.3),
-            layers.Flatten(),
-            layers.Dense(256, activation="relu"),
-        ]
-    else:  # the same shape, sized down for 8x8 digits
-        body = [
-            layers.Conv2D(32, 2, padding="same", activation="relu"),
-            layers.MaxPool2D(pool_size=2, strides=2),
-            layers.Dropout(0.3),
-            layers.Conv2D(16, 2, padding="same", activation="relu"),
-            layers.MaxPool2D(pool_size=2, strides=2),
-            layers.Dropout(0.3),
-            layers.Flatten(),
-            layers.Dense(64, activation="relu"),
-        ]
+    # alibi.models.tensorflow.MNISTClassifier for 28x28, the same shape sized down for 8x8
+    conv1, conv2, dense = (64, 32, 256) if image_size == 28 else (32, 16, 64)
+    body = [
+        layers.Conv2D(conv1, 2, padding="same", activation="relu"),
+        layers.MaxPool2D(pool_size=2, strides=2),
+        layers.Dropout(0.3),
+        layers.Conv2D(conv2, 2, padding="same", activation="relu"),
+        layers.MaxPool2D(pool_size=2, strides=2),
+        layers.Dropout(0.3),
+        layers.Flatten(),
+        layers.Dense(dense, activation="relu"),
+    ]
     head = [layers.Dense(N_CLASSES)]
     if probabilities:
         head.append(layers.Softmax())
@@ -144,24 +132,47 @@ def build_torch_autoencoder(image_size: int, latent_dim: int, hidden_dim: int):
     return encoder, decoder
 
 
+def fit_torch_autoencoder(
+    model, x, *, epochs: int, batch_size: int, learning_rate: float, seed: int, on_epoch=None
+) -> list:
+    """Train a PyTorch autoencoder (images NHWC -> images) with binary cross-entropy.
+
+    Minibatches are reshuffled every epoch by a generator seeded with ``seed``;
+    ``on_epoch(epoch, loss)`` is called after each epoch. Returns the mean loss per epoch.
+    """
+    import torch
+
+    data = torch.from_numpy(np.asarray(x, dtype=np.float32))
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    loss_fn = torch.nn.BCELoss()
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for epoch in range(epochs):
+        order = torch.randperm(len(data), generator=generator)
+        total = 0.0
+        for i in range(0, len(data), batch_size):
+            batch = data[order[i : i + batch_size]]
+            optimizer.zero_grad()
+            loss = loss_fn(model(batch), batch)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / len(data))
+        if on_epoch is not None:
+            on_epoch(epoch, losses[-1])
+    model.eval()
+    return losses
+
+
 def save_weights(path, arrays: list) -> None:
     """Write a list of weight arrays (``model.get_weights()``) as npz, atomically."""
-    from xai_repro.common import atomic_output
-
-    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **{f"w{i:03d}": np.asarray(a) for i, a in enumerate(arrays)})
+    write_npz(path, compressed=False, **{f"w{i:03d}": np.asarray(a) for i, a in enumerate(arrays)})
 
 
 def load_weights(path) -> list:
     """Read a weight list written by ``save_weights`` (no pickles)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: weights file not found")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return [data[k] for k in sorted(data.files)]
-    except (OSError, ValueError, EOFError) as err:
-        raise InputError(f"{path}: not a readable weights npz ({err})") from err
+    data = read_npz(path)
+    return [data[k] for k in sorted(data)]
 
 
 def set_keras_weights(model, arrays: list, path) -> None:
@@ -189,8 +200,10 @@ def load_torch_state(module, path) -> None:
         raise InputError(f"{path}: weights do not fit the network ({err})") from err
 
 
-def load_autoencoder(path, *, backend: str, image_size: int, latent_dim: int, hidden_dim: int):
-    """Rebuild the autoencoder of ``backend`` and load its weights: (encoder, decoder)."""
+def load_autoencoder(path, *, backend: str, image_size: int, autoencoder: dict):
+    """Rebuild the autoencoder of ``backend`` (config ``cfrl.autoencoder``) and load its
+    weights: (encoder, decoder)."""
+    latent_dim, hidden_dim = autoencoder["latent_dim"], autoencoder["hidden_dim"]
     if backend == "tensorflow":
         import keras
 
@@ -241,11 +254,7 @@ def load_predictor_and_autoencoder(
     """The classifier as a batch predictor, and the autoencoder's (encoder, decoder)."""
     predictor = keras_predictor(load_classifier(classifier_path, image_size))
     encoder, decoder = load_autoencoder(
-        autoencoder_path,
-        backend=backend,
-        image_size=image_size,
-        latent_dim=autoencoder["latent_dim"],
-        hidden_dim=autoencoder["hidden_dim"],
+        autoencoder_path, backend=backend, image_size=image_size, autoencoder=autoencoder
     )
     return predictor, encoder, decoder
 
