@@ -10,7 +10,7 @@ PY_PATHS := src scripts tests tools
 export SDL_VIDEODRIVER := offscreen
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: all venv reproduce report test test-fast lint format lock clean
+.PHONY: all venv reproduce report test test-fast lint format lock bench clean
 
 all: reproduce
 
