@@ -30,7 +30,7 @@ def main(models, rollouts, figures, out_path, *, seed, perturb_sigmas, perturb_s
     grouped_bars(
         axes[1],
         ACTIONS,
-        {f"{m} {k[:4]}": shift[m][k] for m in MODELS for k in ("mean_abs_dq", "max_abs_dq")},
+        {f"{m} {k}": shift[m][f"{k}_abs_dq"] for m in MODELS for k in ("mean", "max")},
         f"|dQ| after +{perturb_shift} on the last hidden layer",
     )
     fig.tight_layout()

@@ -33,7 +33,7 @@ def triplet_rows(rows, suptitle, xlabels=None, ylabels=None):
             im = diverging(axes[r, c], mat, f"{title} - {panel}", xlabels, labels)
             fig.colorbar(im, ax=axes[r, c])
     fig.suptitle(suptitle)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # room for the suptitle
     return fig
 
 
