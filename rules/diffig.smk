@@ -1,16 +1,23 @@
-# The recurrent-policy study: a GRU policy for CartPole quantized into a Moore machine
-# network (MMN), its Moore machine extracted and minimized, and differential Integrated
-# Gradients of the observation bottleneck.
+# diffig: a GRU policy (trained here on CartPole, or a pretrained one of the MMN code base
+# for CartPole or Pong) quantized into a Moore machine network (MMN), its Moore machine
+# extracted, minimized and run as a table, and differential Integrated Gradients of the
+# observation bottleneck.
 DIFFIG = config["diffig"]
 DIFFIG_PAIRS = [f"{i}_{j}" for i, j in DIFFIG["diff_ig"]["pairs"]]
+DIFFIG_CARTPOLE = DIFFIG["env"] == "CartPole-v1"
+DIFFIG_TASK = {"env": DIFFIG["env"], "max_steps": DIFFIG["max_steps"]}
+DIFFIG_GRU = "results/diffig/models/gru.pt"
 
 STUDY_TARGETS["diffig"] = [
     "results/diffig/metrics.json",
-    "results/diffig/figures/diff_ig_matrix.png",
     "results/diffig/figures/moore_machine_raw.png",
     "results/diffig/figures/moore_machine_minimized.png",
-    *expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),
 ]
+if DIFFIG_CARTPOLE:
+    STUDY_TARGETS["diffig"] += [
+        "results/diffig/figures/diff_ig_matrix.png",
+        *expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),
+    ]
 ATARI = DIFFIG["atari"]
 ATARI_FIGURES = [
     f"results/diffig/atari/figures/diff_ig_{i}_{j}.png" for i, j in ATARI["pairs"]
@@ -23,35 +30,72 @@ wildcard_constraints:
     kind="hx|obs",
 
 
-rule train_gru_policy:
-    input:
-        modules=modules(
-            "diffig.networks", "diffig.rollouts", "diffig.training", "diffig.io"
-        ),
-    output:
-        gru="results/diffig/models/gru.pt",
-        history="results/diffig/models/gru_history.csv",
-    log:
-        "logs/diffig/train_gru_policy.log",
-    benchmark:
-        "benchmarks/diffig/train_gru_policy.tsv"
-    conda:
-        "../envs/diffig.yaml"
-    threads: 1
-    resources:
-        mem_mb=1024,
-        runtime=30,
-    params:
-        seed=DIFFIG["seed"],
-        gru=DIFFIG["gru"],
-    script:
-        "../scripts/diffig/train_gru_policy.py"
+if DIFFIG["pretrained"]["gru"]:
+
+    rule import_gru:
+        input:
+            source=DIFFIG["pretrained"]["gru"],
+            modules=modules(
+                "diffig.networks",
+                "diffig.rollouts",
+                "diffig.atari",
+                "diffig.tasks",
+                "diffig.io",
+            ),
+        output:
+            gru=DIFFIG_GRU,
+        log:
+            "logs/diffig/import_gru.log",
+        benchmark:
+            "benchmarks/diffig/import_gru.tsv"
+        conda:
+            "../envs/diffig.yaml"
+        threads: 1
+        resources:
+            mem_mb=1024,
+            runtime=5,
+        params:
+            env=DIFFIG["env"],
+        script:
+            "../scripts/diffig/import_gru.py"
+
+else:
+
+    rule train_gru_policy:
+        input:
+            modules=modules(
+                "diffig.networks", "diffig.rollouts", "diffig.training", "diffig.io"
+            ),
+        output:
+            gru="results/diffig/models/gru.pt",
+            history="results/diffig/models/gru_history.csv",
+        log:
+            "logs/diffig/train_gru_policy.log",
+        benchmark:
+            "benchmarks/diffig/train_gru_policy.tsv"
+        conda:
+            "../envs/diffig.yaml"
+        threads: 1
+        resources:
+            mem_mb=1024,
+            runtime=30,
+        params:
+            seed=DIFFIG["seed"],
+            gru=DIFFIG["gru"],
+        script:
+            "../scripts/diffig/train_gru_policy.py"
 
 
 rule collect_bottleneck_data:
     input:
-        gru=rules.train_gru_policy.output.gru,
-        modules=modules("diffig.networks", "diffig.rollouts", "diffig.io"),
+        gru=DIFFIG_GRU,
+        modules=modules(
+            "diffig.networks",
+            "diffig.rollouts",
+            "diffig.atari",
+            "diffig.tasks",
+            "diffig.io",
+        ),
     output:
         data="results/diffig/data/bottleneck.npz",
     log:
@@ -65,6 +109,7 @@ rule collect_bottleneck_data:
         mem_mb=1024,
         runtime=10,
     params:
+        **DIFFIG_TASK,
         seed=DIFFIG["seed"],
         bottleneck=DIFFIG["bottleneck"],
     script:
@@ -73,10 +118,15 @@ rule collect_bottleneck_data:
 
 rule train_qbn:
     input:
-        gru=rules.train_gru_policy.output.gru,
+        gru=DIFFIG_GRU,
         data=rules.collect_bottleneck_data.output.data,
         modules=modules(
-            "diffig.networks", "diffig.rollouts", "diffig.training", "diffig.io"
+            "diffig.networks",
+            "diffig.rollouts",
+            "diffig.training",
+            "diffig.atari",
+            "diffig.tasks",
+            "diffig.io",
         ),
     output:
         qbn="results/diffig/models/{kind}_qbn.pt",
@@ -92,6 +142,7 @@ rule train_qbn:
         mem_mb=1024,
         runtime=60,
     params:
+        **DIFFIG_TASK,
         seed=DIFFIG["seed"],
         qbn=DIFFIG["qbn"],
     script:
@@ -103,7 +154,13 @@ if DIFFIG["pretrained"]["model"]:
     rule import_mmn:
         input:
             source=DIFFIG["pretrained"]["model"],
-            modules=modules("diffig.networks", "diffig.io"),
+            modules=modules(
+                "diffig.networks",
+                "diffig.rollouts",
+                "diffig.atari",
+                "diffig.tasks",
+                "diffig.io",
+            ),
         output:
             mmn="results/diffig/models/mmn.pt",
         log:
@@ -116,6 +173,8 @@ if DIFFIG["pretrained"]["model"]:
         resources:
             mem_mb=1024,
             runtime=5,
+        params:
+            env=DIFFIG["env"],
         script:
             "../scripts/diffig/import_mmn.py"
 
@@ -123,11 +182,16 @@ else:
 
     rule finetune_mmn:
         input:
-            gru=rules.train_gru_policy.output.gru,
+            gru=DIFFIG_GRU,
             hx="results/diffig/models/hx_qbn.pt",
             obs="results/diffig/models/obs_qbn.pt",
             modules=modules(
-                "diffig.networks", "diffig.rollouts", "diffig.training", "diffig.io"
+                "diffig.networks",
+                "diffig.rollouts",
+                "diffig.training",
+                "diffig.atari",
+                "diffig.tasks",
+                "diffig.io",
             ),
         output:
             mmn="results/diffig/models/mmn.pt",
@@ -143,6 +207,7 @@ else:
             mem_mb=1024,
             runtime=60,
         params:
+            **DIFFIG_TASK,
             seed=DIFFIG["seed"],
             finetune=DIFFIG["finetune"],
         script:
@@ -152,7 +217,13 @@ else:
 rule evaluate_mmn:
     input:
         mmn="results/diffig/models/mmn.pt",
-        modules=modules("diffig.networks", "diffig.rollouts", "diffig.io"),
+        modules=modules(
+            "diffig.networks",
+            "diffig.rollouts",
+            "diffig.atari",
+            "diffig.tasks",
+            "diffig.io",
+        ),
     output:
         returns="results/diffig/returns.json",
     log:
@@ -166,6 +237,7 @@ rule evaluate_mmn:
         mem_mb=1024,
         runtime=15,
     params:
+        **DIFFIG_TASK,
         seed=DIFFIG["seed"],
         evaluation=DIFFIG["evaluation"],
     script:
@@ -176,7 +248,12 @@ rule extract_moore_machine:
     input:
         mmn="results/diffig/models/mmn.pt",
         modules=modules(
-            "diffig.networks", "diffig.rollouts", "diffig.moore_machine", "diffig.io"
+            "diffig.networks",
+            "diffig.rollouts",
+            "diffig.moore_machine",
+            "diffig.atari",
+            "diffig.tasks",
+            "diffig.io",
         ),
     output:
         machine="results/diffig/moore_machine.json",
@@ -193,6 +270,7 @@ rule extract_moore_machine:
         mem_mb=1024,
         runtime=15,
     params:
+        **DIFFIG_TASK,
         seed=DIFFIG["seed"],
         machine=DIFFIG["machine"],
         evaluation=DIFFIG["evaluation"],
@@ -284,9 +362,9 @@ rule plot_moore_machine:
 
 rule summarize_diffig:
     input:
+        **({"diff_ig": "results/diffig/diff_ig.json"} if DIFFIG_CARTPOLE else {}),
         returns=rules.evaluate_mmn.output.returns,
         machine=rules.extract_moore_machine.output.machine,
-        diff_ig=rules.attribute_diffig.output.diff_ig,
     output:
         metrics="results/diffig/metrics.json",
     log:
@@ -299,6 +377,8 @@ rule summarize_diffig:
     resources:
         mem_mb=1024,
         runtime=5,
+    params:
+        env=DIFFIG["env"],
     script:
         "../scripts/diffig/summarize_diffig.py"
 

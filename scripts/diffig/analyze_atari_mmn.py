@@ -4,8 +4,9 @@ Reads the MMN state_dict named by ``diffig.atari.model`` (the MMN code base's fo
 gru_net.*, obx_net.*, bhx_net.*; CUDA-saved files load on the CPU, weights_only=True).
 Writes ``results/diffig/atari/metrics.json`` (return and length of a greedy episode, action
 counts, machine size before and after minimization, the differential-IG completeness error
-per pair) and one figure per configured (input, baseline) pair: the input frame, the
-baseline frame and the 80x80 attribution map.
+per pair) and one figure per configured (input, baseline) pair as ``main_IG.py`` draws it:
+the input frame, the baseline frame, and the masked and unmasked differential-IG maps
+(mean over the observation-code units that differ between input and baseline).
 """
 
 import logging
@@ -28,12 +29,10 @@ from xai_repro.diffig.atari import (  # noqa: E402
     ACTION_MAPS,
     ACTION_NAMES,
     atari_mmn_from_state_dict,
-    env_action_map,
-    make_pong_env,
-    preprocess_frame,
+    pong_task,
     record_episode,
 )
-from xai_repro.diffig.diff_ig import differential_ig  # noqa: E402
+from xai_repro.diffig.diff_ig import differential_ig, masked_differential_ig  # noqa: E402
 from xai_repro.diffig.io import load_mmn  # noqa: E402
 from xai_repro.diffig.moore_machine import extract_moore_machine, minimize_moore_machine  # noqa: E402
 
@@ -44,16 +43,18 @@ def load_atari_mmn(path):
     return load_mmn(path, from_state_dict=atari_mmn_from_state_dict, what="Atari MMN").eval()
 
 
-def plot_pair(frames, attribution, i, j, path):
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
+def plot_pair(frames, maps, i, j, path):
+    """Input, baseline, and the masked and unmasked maps over the input (main_IG.py's layout)."""
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.6))
     axes[0].imshow(frames[i][0], cmap="gray")
     axes[0].set_title(f"input: step {i}")
     axes[1].imshow(frames[j][0], cmap="gray")
     axes[1].set_title(f"baseline: step {j}")
-    lim = float(np.abs(attribution).max()) or 1.0
-    im = axes[2].imshow(attribution[0], cmap="RdBu_r", vmin=-lim, vmax=lim)
-    axes[2].set_title("differential IG (mean over code units)")
-    fig.colorbar(im, ax=axes[2], fraction=0.046)
+    for ax, key in zip(axes[2:], ("masked", "unmasked")):
+        ax.imshow(frames[i][0], cmap="gray")
+        im = ax.imshow(maps[key][0], cmap="hot", alpha=0.6, interpolation="none")
+        ax.set_title(f"{key} diff-IG ({maps['differing_units']} units differ)", fontsize=9)
+        fig.colorbar(im, ax=ax, fraction=0.046)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -77,10 +78,7 @@ def main(model_path, metrics_path, figure_paths, *, seed, atari, diff_ig, minimi
         mmn,
         episodes=atari["machine_episodes"],
         seed=atari["seed"],
-        env_factory=make_pong_env,
-        preprocess=preprocess_frame,
-        env_action=env_action_map(n_actions),
-        max_steps=atari["max_steps"],
+        task=pong_task(atari["max_steps"], n_actions),
     )
     minimized = minimize_moore_machine(raw, restarts=minimize_restarts, seed=seed)
     log.info(
@@ -92,16 +90,19 @@ def main(model_path, metrics_path, figure_paths, *, seed, atari, diff_ig, minimi
     )
     results = []
     for (i, j), path in zip(pairs, figure_paths):
-        attribution, error = differential_ig(
-            mmn, episode["frames"], i, j, m=diff_ig["m"], rule=diff_ig["rule"]
+        maps = masked_differential_ig(
+            mmn, episode["frames"], i, j, m=atari["m"], rule=diff_ig["rule"]
         )
-        plot_pair(episode["frames"], attribution, i, j, path)
+        _, error = differential_ig(mmn, episode["frames"], i, j, m=atari["m"], rule=diff_ig["rule"])
+        plot_pair(episode["frames"], maps, i, j, path)
         results.append(
             {
                 "input": i,
                 "baseline": j,
+                "differing_units": maps["differing_units"],
                 "completeness_error": error,
-                "attribution_abs_sum": float(np.abs(attribution).sum()),
+                "masked_abs_sum": float(np.abs(maps["masked"]).sum()),
+                "unmasked_abs_sum": float(np.abs(maps["unmasked"]).sum()),
             }
         )
     counts = np.bincount(episode["actions"], minlength=n_actions)
@@ -123,7 +124,7 @@ def main(model_path, metrics_path, figure_paths, *, seed, atari, diff_ig, minimi
                 "action_conflicts": raw["action_conflicts"],
             },
             "diff_ig": results,
-            "diff_ig_rule": {"m": diff_ig["m"], "rule": diff_ig["rule"]},
+            "diff_ig_rule": {"m": atari["m"], "rule": diff_ig["rule"]},
         },
     )
 

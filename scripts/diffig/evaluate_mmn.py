@@ -1,18 +1,36 @@
 """Rule ``evaluate_mmn``: greedy returns of the GRU and of each inserted network.
 
 Reads ``mmn.pt``; writes ``returns.json`` with, for gru, gru_hxqbn, gru_obsqbn and mmn,
-the mean, std and every return over ``episodes`` seeded episodes.
+the mean, std and every return over ``episodes`` seeded episodes, and
+``hidden_state_agreement``: how often the GRU's greedy action on the inputs of its own
+evaluation episodes stays the same across random hidden states (its use of memory).
 """
+
+import numpy as np
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
 from xai_repro.diffig.io import load_mmn
 from xai_repro.diffig.networks import MMNet
-from xai_repro.diffig.rollouts import evaluate
+from xai_repro.diffig.rollouts import hidden_state_agreement, run_episode
+from xai_repro.diffig.tasks import get_task
+
+AGREEMENT_INPUTS = 2000  # evenly spaced inputs of the GRU's episodes
+AGREEMENT_DRAWS = 10  # random hidden states per input
 
 
-def main(mmn_pt, returns_json, *, seed, evaluation):
+def returns_and_inputs(net, task, episodes: int, seed: int):
+    env = task.make_env()
+    try:
+        runs = [run_episode(net, env, seed + e, record=True, task=task) for e in range(episodes)]
+    finally:
+        env.close()
+    return np.array([r for r, _ in runs]), np.concatenate([rec["obs"] for _, rec in runs])
+
+
+def main(mmn_pt, returns_json, *, seed, evaluation, env, max_steps):
     seed_everything(seed)
-    mmn = load_mmn(mmn_pt)
+    task = get_task(env, max_steps)
+    mmn = load_mmn(mmn_pt, task=task).eval()
     nets = {
         "gru": MMNet(mmn.gru_net),
         "gru_hxqbn": MMNet(mmn.gru_net, None, mmn.bhx_net),
@@ -21,8 +39,13 @@ def main(mmn_pt, returns_json, *, seed, evaluation):
     }
     out = {}
     for name, net in nets.items():
-        r = evaluate(net, evaluation["episodes"], seed=evaluation["seed"])
+        r, inputs = returns_and_inputs(net, task, evaluation["episodes"], evaluation["seed"])
         out[name] = {"mean": float(r.mean()), "std": float(r.std()), "returns": r.tolist()}
+        if name == "gru":
+            pick = np.linspace(0, len(inputs) - 1, min(AGREEMENT_INPUTS, len(inputs))).astype(int)
+            out["hidden_state_agreement"] = hidden_state_agreement(
+                mmn.gru_net, inputs[pick], draws=AGREEMENT_DRAWS, seed=seed
+            )
     write_json(returns_json, out)
 
 

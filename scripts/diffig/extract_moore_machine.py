@@ -16,6 +16,7 @@ from xai_repro.diffig.moore_machine import (
     minimize_moore_machine,
     run_machine,
 )
+from xai_repro.diffig.tasks import get_task
 
 
 def transition_table(machine: dict) -> pd.DataFrame:
@@ -32,13 +33,16 @@ def transition_table(machine: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["state", "observation", "next_state", "action"])
 
 
-def main(mmn_pt, machine_json, raw_csv, minimized_csv, *, seed, machine, evaluation):
+def main(
+    mmn_pt, machine_json, raw_csv, minimized_csv, *, seed, machine, evaluation, env, max_steps
+):
     seed_everything(seed)
-    mmn = load_mmn(mmn_pt)
-    raw = extract_moore_machine(mmn, episodes=machine["episodes"], seed=seed)
+    task = get_task(env, max_steps)
+    mmn = load_mmn(mmn_pt, task=task).eval()
+    raw = extract_moore_machine(mmn, episodes=machine["episodes"], seed=seed, task=task)
     minimized = minimize_moore_machine(raw, restarts=machine["minimize_restarts"], seed=seed)
     returns = run_machine(
-        raw, minimized, mmn, episodes=evaluation["episodes"], seed=evaluation["seed"]
+        raw, minimized, mmn, episodes=evaluation["episodes"], seed=evaluation["seed"], task=task
     )
     write_csv(raw_csv, transition_table(raw))
     write_csv(minimized_csv, transition_table(minimized))

@@ -2,8 +2,8 @@
 
 Reads ``gru.pt``, ``hx_qbn.pt``, ``obs_qbn.pt``; writes ``mmn.pt`` (state_dict with keys
 gru_net.*, obx_net.*, bhx_net.*, the MMN code base's format) and ``mmn_history.csv``.
-Fine-tuning matches the GRU's action probabilities until the MMN's greedy return
-reaches the GRU's.
+Fine-tuning (all parameters, or the QBNs only) matches the GRU's action probabilities
+until the MMN's greedy return reaches the GRU's; ``steps: 0`` keeps the MMN as inserted.
 """
 
 import pandas as pd
@@ -12,14 +12,16 @@ from xai_repro.common import limit_threads, seed_everything, setup_logging, writ
 from xai_repro.diffig.io import load_gru, load_qbn, save_state
 from xai_repro.diffig.networks import MMNet
 from xai_repro.diffig.rollouts import evaluate
+from xai_repro.diffig.tasks import get_task
 from xai_repro.diffig.training import finetune_mmn
 
 
-def main(gru_pt, hx_pt, obs_pt, mmn_pt, history_csv, *, seed, finetune):
+def main(gru_pt, hx_pt, obs_pt, mmn_pt, history_csv, *, seed, finetune, env, max_steps):
     seed_everything(seed)
-    gru = load_gru(gru_pt)
-    mmn = MMNet(gru, load_qbn(obs_pt, 8, "relu6"), load_qbn(hx_pt, gru.gru_size, "tanh"))
-    target = float(evaluate(MMNet(gru), finetune["eval_episodes"], seed=30_000).mean())
+    task = get_task(env, max_steps)
+    gru = load_gru(gru_pt, task)
+    mmn = MMNet(gru, load_qbn(obs_pt, "relu6"), load_qbn(hx_pt, "tanh"))
+    target = float(evaluate(MMNet(gru), finetune["eval_episodes"], 30_000, task).mean())
     mmn, history = finetune_mmn(
         mmn,
         gru,
@@ -29,6 +31,8 @@ def main(gru_pt, hx_pt, obs_pt, mmn_pt, history_csv, *, seed, finetune):
         target_return=target,
         eval_episodes=finetune["eval_episodes"],
         seed=seed,
+        train_gru=finetune["train_gru"],
+        task=task,
     )
     save_state(mmn, mmn_pt)
     write_csv(history_csv, pd.DataFrame(history))

@@ -1,7 +1,9 @@
-"""Rule ``train_gru_policy``: the GRU policy for CartPole by DAgger imitation.
+"""Rule ``train_gru_policy``: the GRU policy for CartPole by imitation of an expert.
 
 Writes ``gru.pt`` (state_dict, MMN key format) and ``gru_history.csv`` (per iteration:
-sequences, greedy return). The expert is "push right iff 3 theta + theta_dot > 0".
+sequences, greedy return). The expert is "push right iff 3 theta + theta_dot > 0";
+training is supervised on its episodes (plus DAgger data if configured) with truncated
+backprop through time and gradient-norm clipping.
 """
 
 import pandas as pd
@@ -22,6 +24,9 @@ def main(gru_pt, history_csv, *, seed, gru):
         eval_episodes=gru["eval_episodes"],
         memory_dropout=gru["memory_dropout"],
         stop_after=gru["stop_after"],
+        truncation=gru["truncation"],
+        grad_clip=gru["grad_clip"],
+        dagger=gru["dagger"],
     )
     save_state(net, gru_pt)
     write_csv(history_csv, pd.DataFrame(history))

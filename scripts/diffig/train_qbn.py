@@ -11,20 +11,25 @@ import pandas as pd
 from xai_repro.common import InputError, limit_threads, seed_everything, setup_logging, write_csv
 from xai_repro.diffig.io import load_gru, save_state
 from xai_repro.diffig.networks import QBN, MMNet
+from xai_repro.diffig.tasks import get_task
 from xai_repro.diffig.training import train_qbn
 
 KINDS = {"hx": ("hidden", "tanh", "hx_code"), "obs": ("features", "relu6", "obs_code")}
 
 
-def main(gru_pt, data_npz, qbn_pt, history_csv, *, kind, seed, qbn):
+def main(gru_pt, data_npz, qbn_pt, history_csv, *, kind, seed, qbn, env, max_steps):
     seed_everything(seed)
+    task = get_task(env, max_steps)
     key, activation, code_key = KINDS[kind]
-    gru = load_gru(gru_pt)
+    gru = load_gru(gru_pt, task)
     try:
         data = np.load(data_npz)[key]
     except (OSError, KeyError, ValueError) as err:
         raise InputError(f"{data_npz}: no '{key}' array ({err})") from err
-    model = QBN(data.shape[1], qbn[code_key], activation)
+    if kind == "hx":
+        model = task.make_hx_qbn(data.shape[1], qbn[code_key])
+    else:
+        model = QBN(data.shape[1], qbn[code_key], activation)
 
     def insert(q):
         return MMNet(gru, None, q) if kind == "hx" else MMNet(gru, q, None)
@@ -40,6 +45,8 @@ def main(gru_pt, data_npz, qbn_pt, history_csv, *, kind, seed, qbn):
         eval_episodes=qbn["eval_episodes"],
         seed=seed,
         patience=qbn["patience"],
+        grad_clip=qbn["grad_clip"],
+        task=task,
     )
     save_state(model, qbn_pt)
     write_csv(history_csv, pd.DataFrame(history))

@@ -12,6 +12,7 @@ from xai_repro.common import InputError
 from xai_repro.diffig.atari import (
     ACTION_MAPS,
     FRAME,
+    imresize_uint8,
     make_atari_mmn,
     make_pong_env,
     preprocess_frame,
@@ -68,13 +69,37 @@ def test_bad_files_are_refused(tmp_path, pong_mmn_file):
             load_atari_mmn(tmp_path / name)
 
 
-def test_preprocessing_crops_averages_and_scales():
-    frame = np.zeros((210, 160, 3), dtype=np.uint8)
-    frame[35:37, 0:2] = 255  # the first 2x2 block below the score bar
-    frame[:35] = 255  # the score bar is cropped away
+def test_imresize_rescales_a_float_frame_by_its_own_min_and_max():
+    # scipy <= 1.2 imresize of a float array: (x - min) * 255 / (max - min), rounded half
+    # up to uint8 (63.75 -> 64, 127.5 -> 128), then PIL's bilinear filter
+    blocks = np.array([[10.0, 20.0], [30.0, 50.0]])
+    same = imresize_uint8(np.kron(blocks, np.ones((2, 2))), (4, 4))  # no resampling
+    assert same.dtype == np.uint8
+    np.testing.assert_array_equal(same, np.kron([[0, 64], [128, 255]], np.ones((2, 2))))
+    # halving: PIL's bilinear filter spans 2 source pixels either side of each output
+    # centre, so the corners of 4x4 uniform blocks keep their values and the middle mixes
+    half = imresize_uint8(np.kron(blocks, np.ones((4, 4))), (4, 4))
+    assert [half[0, 0], half[0, 3], half[3, 0], half[3, 3]] == [0, 64, 128, 255]
+    assert 0 < half[0, 1] < 64 < half[3, 1] < 255
+
+
+def test_imresize_of_a_constant_frame_is_finite_zero():
+    out = imresize_uint8(np.full((160, 160), 87.0), (80, 80))
+    assert out.shape == (80, 80) and not out.any()
+
+
+def test_preprocessing_crops_averages_rescales_and_resizes():
+    frame = np.full((210, 160, 3), 90, dtype=np.uint8)  # background: 90, not 0
+    frame[:35] = 255  # the score bar is cropped away (it would set the maximum)
+    frame[195:] = 255
+    frame[35 + 40 : 35 + 80, 100:140] = (200, 150, 100)  # an object of mean 150
     x = preprocess_frame(frame)
     assert x.shape == (1, 1, FRAME, FRAME) and x.dtype == torch.float32
-    assert x[0, 0, 0, 0] == 1.0 and float(x.sum()) == 1.0
+    img = x[0, 0].numpy()
+    assert img[0, 0] == 0.0  # background -> the frame's minimum -> 0
+    assert np.allclose(img[22:38, 52:68], 1.0)  # inside the object -> its maximum -> 1
+    assert 0 < img[20, 60] < 1  # the object's blurred edge (bilinear over 2x2 source pixels)
+    assert np.isfinite(preprocess_frame(np.zeros((210, 160, 3), np.uint8)).numpy()).all()
     with pytest.raises(ValueError, match="210, 160, 3"):
         preprocess_frame(np.zeros((84, 84, 3)))
 
@@ -85,7 +110,7 @@ def test_action_map_names_the_right_pong_actions():
         meanings = env.unwrapped.get_action_meanings()
     finally:
         env.close()
-    assert [meanings[a] for a in ACTION_MAPS[3]] == ["NOOP", "RIGHT", "LEFT"]
+    assert [meanings[a] for a in ACTION_MAPS[3]] == ["NOOP", "RIGHTFIRE", "LEFTFIRE"]
     assert len(meanings) == len(ACTION_MAPS[6])
 
 
@@ -98,7 +123,7 @@ def test_rollout_records_preprocessed_frames():
 
 
 def test_analysis_writes_metrics_and_figures(tmp_path, pong_mmn_file):
-    atari = {"seed": 0, "max_steps": 15, "machine_episodes": 1, "pairs": [[5, 12]]}
+    atari = {"seed": 0, "max_steps": 15, "machine_episodes": 1, "m": 10, "pairs": [[5, 12]]}
     kw = dict(seed=0, atari=atari, diff_ig={"m": 10, "rule": "seed"}, minimize_restarts=5)
     fig = tmp_path / "out" / "diff_ig_5_12.png"
     main(pong_mmn_file, tmp_path / "out" / "metrics.json", [fig], **kw)
@@ -106,7 +131,8 @@ def test_analysis_writes_metrics_and_figures(tmp_path, pong_mmn_file):
     assert metrics["episode"]["steps"] == 15
     assert sum(metrics["action_counts"].values()) == 15
     assert metrics["moore_machine"]["states_before"] >= metrics["moore_machine"]["states_after"]
-    assert metrics["diff_ig"][0]["attribution_abs_sum"] > 0  # input != baseline
+    pair = metrics["diff_ig"][0]
+    assert pair["differing_units"] == 0 or pair["masked_abs_sum"] > 0  # input != baseline
     assert fig.stat().st_size > 0
     # a pair outside the episode: an error naming the key, nothing written
     bad = tmp_path / "bad"

@@ -6,9 +6,13 @@
   registered both as ``conv1``..``conv4`` and inside ``input_ff``, so its state_dicts
   (``gru_net.conv1.weight`` and ``gru_net.input_ff.0.weight``, ...) load strictly.
 - ObsQBN 200 -> 800 -> 100 (networks.QBN) and ``atari_hx_qbn`` (networks.QBN) 32 -> 512 -> 256 -> 64.
-- Frames: rows 35:195, RGB averaged, 2x2 area-averaged to 80x80, /255 -> (1, 80, 80).
-- Actions: an MMN trained on Pong's 3-action set (NOOP, UP, DOWN) is mapped onto
-  ALE/Pong-v5's minimal set (NOOP, FIRE, RIGHT, LEFT, ...): RIGHT moves the paddle up.
+- Frames as the MMN code base's ``PongWrapper`` fed them: rows 35:195, RGB averaged, then
+  ``scipy.misc.imresize(..., (80, 80))`` (scipy <= 1.2: the float frame is rescaled to uint8
+  by its own min and max, then resized with PIL's bilinear filter), /255 -> (1, 80, 80).
+- Actions: the network's 3 actions map to 0, 4, 5 (NOOP, RIGHTFIRE, LEFTFIRE) of Pong's
+  6-action minimal set, as ``PongWrapper.step`` does; RIGHT moves the paddle up.
+- The env: ALE/Pong-v5 configured as PongDeterministic-v4 (frameskip 4, no sticky actions,
+  the minimal action set).
 
 The Moore machine and differential IG come from moore_machine and diff_ig, with this module's env,
 preprocessing and action map.
@@ -19,15 +23,18 @@ import torch
 from torch import nn
 
 from xai_repro.diffig.networks import QBN, GRUNet, MMNet, mmn_from_state_dict
-from xai_repro.diffig.rollouts import run_episode
+from xai_repro.diffig.rollouts import Task, run_episode
 
 ENV_ID = "ALE/Pong-v5"
 FRAME = 80
 FEATURES = 8 * 5 * 5
 # network action -> ALE/Pong-v5 minimal action set index
 # (NOOP, FIRE, RIGHT, LEFT, RIGHTFIRE, LEFTFIRE)
-ACTION_MAPS = {3: (0, 2, 3), 6: (0, 1, 2, 3, 4, 5)}
-ACTION_NAMES = {3: ("NOOP", "UP", "DOWN"), 6: ("NOOP", "FIRE", "UP", "DOWN", "UPFIRE", "DOWNFIRE")}
+ACTION_MAPS = {3: (0, 4, 5), 6: (0, 1, 2, 3, 4, 5)}
+ACTION_NAMES = {
+    3: ("NOOP", "UPFIRE", "DOWNFIRE"),
+    6: ("NOOP", "FIRE", "UP", "DOWN", "UPFIRE", "DOWNFIRE"),
+}
 
 
 class AtariGRUNet(GRUNet):
@@ -85,14 +92,29 @@ def atari_mmn_from_state_dict(state_dict) -> MMNet:
     return mmn_from_state_dict(state_dict, make=make_atari_mmn, shapes=atari_mmn_shapes)
 
 
+def imresize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``scipy.misc.imresize(image, size)`` of scipy <= 1.2 for a 2-d float array.
+
+    ``bytescale``: (x - min) * 255 / (max - min), clipped, rounded half up to uint8 (a
+    constant image has max - min taken as 1, so it maps to 0); then PIL's bilinear resize.
+    """
+    from PIL import Image
+
+    data = np.asarray(image, dtype=np.float64)
+    low, span = data.min(), data.max() - data.min()
+    scaled = (data - low) * (255.0 / (span if span > 0 else 1.0))
+    as_bytes = (scaled.clip(0, 255) + 0.5).astype(np.uint8)
+    resized = Image.fromarray(as_bytes, mode="L").resize(size[::-1], Image.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8)
+
+
 def preprocess_frame(frame) -> torch.Tensor:
     """(210, 160, 3) uint8 RGB -> (1, 1, 80, 80) float in [0, 1] (a new tensor)."""
     frame = np.asarray(frame)
     if frame.shape != (210, 160, 3):
         raise ValueError(f"expected a (210, 160, 3) Atari frame, got {frame.shape}")
-    gray = frame[35:195].astype(np.float32).mean(axis=2)  # (160, 160)
-    small = gray.reshape(FRAME, 2, FRAME, 2).mean(axis=(1, 3)) / 255.0
-    return torch.tensor(small, dtype=torch.float32)[None, None]
+    small = imresize_uint8(frame[35:195].mean(axis=2), (FRAME, FRAME))
+    return torch.tensor(small.astype(np.float32) / 255.0)[None, None]
 
 
 def make_pong_env():
@@ -100,7 +122,8 @@ def make_pong_env():
     import gymnasium as gym
 
     gym.register_envs(ale_py)
-    return gym.make(ENV_ID, frameskip=4, repeat_action_probability=0.0)
+    # PongDeterministic-v4: frameskip 4, no sticky actions, the minimal action set
+    return gym.make(ENV_ID, frameskip=4, repeat_action_probability=0.0, full_action_space=False)
 
 
 def env_action_map(n_actions: int):
@@ -108,19 +131,26 @@ def env_action_map(n_actions: int):
     return lambda a: mapping[int(a)]
 
 
+def pong_task(max_steps: int | None = None, n_actions: int = 3) -> Task:
+    """PongDeterministic-v4 with the MMN code base's networks and input."""
+    return Task(
+        "PongDeterministic-v4",
+        make_pong_env,
+        preprocess=preprocess_frame,
+        env_action=env_action_map(n_actions),
+        make_gru=lambda: AtariGRUNet(32, n_actions),
+        make_hx_qbn=atari_hx_qbn,
+        mmn_from_state_dict=atari_mmn_from_state_dict,
+        max_steps=max_steps,
+    )
+
+
 def record_episode(mmn: MMNet, *, seed: int, max_steps: int) -> dict:
     """One greedy episode (at most ``max_steps`` steps): return, preprocessed frames, actions."""
-    env = make_pong_env()
+    task = pong_task(max_steps, mmn.gru_net.actor_linear.out_features)
+    env = task.make_env()
     try:
-        total, rec = run_episode(
-            mmn,
-            env,
-            seed,
-            record=True,
-            preprocess=preprocess_frame,
-            env_action=env_action_map(mmn.gru_net.actor_linear.out_features),
-            max_steps=max_steps,
-        )
+        total, rec = run_episode(mmn, env, seed, record=True, task=task)
     finally:
         env.close()
     return {"return": total, "frames": rec["obs"], "actions": rec["action"]}

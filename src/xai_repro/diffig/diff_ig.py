@@ -34,20 +34,14 @@ def path_points(x_baseline: torch.Tensor, x_input: torch.Tensor, m: int, rule: s
     return points, weights
 
 
-def differential_ig(
-    mmn: MMNet, observations, i: int, j: int, *, m: int = 10, rule: str = "seed"
-) -> tuple[np.ndarray, float]:
-    """Differential IG of step ``i`` against baseline step ``j`` of one episode.
+def _per_unit(mmn: MMNet, x_i: torch.Tensor, x_j: torch.Tensor, m: int, rule: str):
+    """Per observation-code unit k: the IG of F_k and the path-averaged gradient of F_k.
 
-    For each observation code unit k, F_k(x) = (pre_k(x) - pre_k(x_i))^2, where pre is the
-    observation QBN encoder before quantization applied to the features of x; the
-    attribution to the raw 4-d observation is (x_i - x_j) * sum_w w grad F_k(path point),
-    averaged over k. Returns (attribution (shape of one observation, (4,) for CartPole),
-    completeness error |sum - (F(x_i) - F(x_j))|).
+    F_k(x) = (pre_k(x) - pre_k(x_i))^2, pre the observation QBN encoder before quantization
+    applied to the features of x. Returns (IG (B, *obs shape), averaged gradient
+    (B, *obs shape), F).
     """
     torch.backends.cudnn.enabled = False  # captum IG on GRUs fails under cuDNN in eval mode
-    obs = torch.tensor(np.asarray(observations, dtype=np.float32))
-    x_i, x_j = obs[i].clone(), obs[j].clone()
 
     def pre(x):
         return mmn.obx_net.pre_quantization(mmn.gru_net.input_ff(x))
@@ -55,22 +49,64 @@ def differential_ig(
     with torch.no_grad():
         target = pre(x_i[None])[0]
 
-    def F(x):  # (n, 4) -> (n, B)
+    def F(x):  # (n, *obs shape) -> (n, B)
         return (pre(x) - target) ** 2
 
     points, weights = path_points(x_j, x_i, m, rule)
     points = points.clone().requires_grad_(True)
     values = F(points)
-    n_units = values.shape[1]
     grads = torch.stack(
         [
             torch.autograd.grad(values[:, k].sum(), points, retain_graph=True)[0]
-            for k in range(n_units)
+            for k in range(values.shape[1])
         ]
     )  # (B, points, *observation shape)
-    w = weights.view(1, -1, *[1] * x_i.dim())
-    attr_per_unit = (x_i - x_j)[None] * (w * grads).sum(dim=1)  # (B, *observation shape)
+    avg_grads = (weights.view(1, -1, *[1] * x_i.dim()) * grads).sum(dim=1)
+    return ((x_i - x_j)[None] * avg_grads).detach(), avg_grads.detach(), F
+
+
+def _pair(observations, i: int, j: int):
+    obs = torch.tensor(np.asarray(observations, dtype=np.float32))
+    return obs[i].clone(), obs[j].clone()
+
+
+def differential_ig(
+    mmn: MMNet, observations, i: int, j: int, *, m: int = 10, rule: str = "seed"
+) -> tuple[np.ndarray, float]:
+    """Differential IG of step ``i`` against baseline step ``j`` of one episode.
+
+    The attribution to the raw observation is (x_i - x_j) * sum_w w grad F_k(path point),
+    averaged over every code unit k. Returns (attribution (shape of one observation, (4,)
+    for CartPole), completeness error |sum - (F(x_i) - F(x_j))|).
+    """
+    x_i, x_j = _pair(observations, i, j)
+    attr_per_unit, _, F = _per_unit(mmn, x_i, x_j, m, rule)
     attribution = attr_per_unit.mean(dim=0)
     with torch.no_grad():
         delta = float((F(x_i[None]) - F(x_j[None])).mean())
-    return attribution.detach().numpy(), abs(float(attribution.sum()) - delta)
+    return attribution.numpy(), abs(float(attribution.sum()) - delta)
+
+
+def masked_differential_ig(
+    mmn: MMNet, observations, i: int, j: int, *, m: int = 50, rule: str = "seed"
+) -> dict:
+    """Differential IG as ``main_IG.py`` (Atari) computes it.
+
+    Only the observation-code units whose quantized value differs between input and
+    baseline count: ``masked`` is their mean IG map ((x_i - x_j) times the averaged
+    gradient), ``unmasked`` their mean averaged gradient (not multiplied by x_i - x_j, as
+    its ``mask_diff_ig`` plots). With no differing unit both maps are zero.
+    """
+    x_i, x_j = _pair(observations, i, j)
+    attr_per_unit, grad_per_unit, _ = _per_unit(mmn, x_i, x_j, m, rule)
+    with torch.no_grad():
+        codes = mmn.obx_net.encode(mmn.gru_net.input_ff(torch.stack([x_i, x_j])))
+    differing = (codes[0] != codes[1]).numpy()
+    if not differing.any():
+        zero = np.zeros(tuple(x_i.shape), dtype=np.float32)
+        return {"masked": zero, "unmasked": zero.copy(), "differing_units": 0}
+    return {
+        "masked": attr_per_unit[differing].mean(dim=0).numpy(),
+        "unmasked": grad_per_unit[differing].mean(dim=0).numpy(),
+        "differing_units": int(differing.sum()),
+    }

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from xai_repro.common import InputError, atomic_output, torch_load_checked
-from xai_repro.diffig.networks import QBN, GRUNet, MMNet, mmn_from_state_dict
+from xai_repro.diffig.networks import QBN, GRUNet, MMNet
+from xai_repro.diffig.rollouts import CARTPOLE, Task
 
 
 def save_state(module: torch.nn.Module, path) -> None:
@@ -23,35 +24,41 @@ def _state_dict(path):
     return state
 
 
-def load_gru(path) -> GRUNet:
-    net = GRUNet()
+def load_gru(path, task: Task = CARTPOLE) -> GRUNet:
+    """A GRU policy state_dict (the MMN code base's ``gru_32/model.p`` keys), loaded strictly."""
+    net = task.make_gru()
     try:
         net.load_state_dict(_state_dict(path))
     except RuntimeError as err:
         raise InputError(
-            f"{path}: not a GRU policy state_dict ({str(err).splitlines()[0]})"
+            f"{path}: not a {task.name} GRU policy state_dict ({str(err).splitlines()[0]})"
         ) from err
-    return net
+    return net.eval()
 
 
-def load_qbn(path, n: int, out_activation: str) -> QBN:
+def load_qbn(path, out_activation: str) -> QBN:
+    """A QBN state_dict; its input size, code size and hidden widths come from its shapes."""
     state = _state_dict(path)
     try:
-        qbn = QBN(n, state["encoder.2.weight"].shape[0], out_activation)
+        weights = [state[f"encoder.{2 * i}.weight"] for i in range(len(state) // 4)]
+        code = weights[-1].shape[0]
+        widths = tuple(w.shape[0] // code for w in weights[:-1])
+        qbn = QBN(weights[0].shape[1], code, out_activation, widths=widths)
         qbn.load_state_dict(state)
-    except (KeyError, RuntimeError) as err:
+    except (KeyError, RuntimeError, IndexError) as err:
         raise InputError(f"{path}: not a QBN state_dict ({str(err).splitlines()[0]})") from err
     return qbn
 
 
-def load_mmn(path, *, from_state_dict=mmn_from_state_dict, what: str = "MMN") -> MMNet:
+def load_mmn(path, *, from_state_dict=None, what: str = "MMN", task: Task = CARTPOLE) -> MMNet:
     """An MMN from a state_dict with keys gru_net.*, obx_net.*, bhx_net.* (CUDA-saved files load on CPU).
 
-    ``from_state_dict`` builds the network (CartPole's by default; diffig_atari's for Pong).
+    ``from_state_dict`` builds the network (the task's by default).
     """
     state = _state_dict(path)
+    build = from_state_dict or task.mmn_from_state_dict
     try:
-        return from_state_dict(state)
+        return build(state)
     except (KeyError, ValueError, RuntimeError, IndexError) as err:
         raise InputError(f"{path}: not an {what} state_dict ({str(err).splitlines()[0]})") from err
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from xai_repro.diffig.networks import MMNet
-from xai_repro.diffig.rollouts import as_input, make_env
+from xai_repro.diffig.rollouts import CARTPOLE, Task
 
 
 def _key(code) -> str:
@@ -19,20 +19,16 @@ def extract_moore_machine(
     *,
     episodes: int,
     seed: int,
-    env_factory=make_env,
-    preprocess=as_input,
-    env_action=int,
-    max_steps: int | None = None,
+    task: Task = CARTPOLE,
 ) -> dict:
     """Moore machine from greedy MMN rollouts.
 
     States are hidden codes, observations are observation codes; ``transitions[s][o]`` is
     the next state after observing o in state s; ``actions[s]`` the action emitted in s
-    (the network's action index; ``env_action`` maps it to the env's). State 0 is the code
-    of the initial hidden state. Defaults are CartPole's; an Atari MMN passes its env,
-    frame preprocessing, action map and a step cap per episode.
+    (the network's action index; ``task.env_action`` maps it to the env's). State 0 is the
+    code of the initial hidden state. Episodes are capped at ``task.max_steps``.
     """
-    env = env_factory()
+    env = task.make_env()
     states: dict[str, int] = {}
     observations: dict[str, int] = {}
     transitions: dict[int, dict[int, int]] = defaultdict(dict)
@@ -53,7 +49,7 @@ def extract_moore_machine(
         s, steps = 0, 0
         done = False
         while not done:
-            logits, hx, o_code, h_code = mmn.step(preprocess(obs), hx)
+            logits, hx, o_code, h_code = mmn.step(task.preprocess(obs), hx)
             ok, hk = _key(o_code[0]), _key(h_code[0])
             o = observations.setdefault(ok, len(observations))
             obs_codes[o] = o_code[0].numpy().astype(int)
@@ -65,9 +61,11 @@ def extract_moore_machine(
             actions[nxt] = action
             transitions[s][o] = nxt
             s = nxt
-            obs, _, terminated, truncated, _ = env.step(env_action(action))
+            obs, _, terminated, truncated, _ = env.step(task.env_action(action))
             steps += 1
-            done = terminated or truncated or (max_steps is not None and steps >= max_steps)
+            done = (
+                terminated or truncated or (task.max_steps is not None and steps >= task.max_steps)
+            )
     env.close()
     return {
         "n_states": len(states),
@@ -191,7 +189,13 @@ def minimize_moore_machine(machine: dict, restarts: int = 0, seed: int = 0) -> d
 
 @torch.no_grad()
 def run_machine(
-    machine: dict, minimized: dict, mmn: MMNet, *, episodes: int, seed: int
+    machine: dict,
+    minimized: dict,
+    mmn: MMNet,
+    *,
+    episodes: int,
+    seed: int,
+    task: Task = CARTPOLE,
 ) -> np.ndarray:
     """Returns of the minimized Moore machine executed as a lookup table.
 
@@ -205,13 +209,13 @@ def run_machine(
     omap = {int(k): v for k, v in minimized["observation_map"].items()}
     trans = {int(s): {int(o): n for o, n in d.items()} for s, d in minimized["transitions"].items()}
     actions = {int(k): v for k, v in minimized["actions"].items()}
-    env = make_env()
+    env = task.make_env()
     returns = []
     for e in range(episodes):
         obs, _ = env.reset(seed=seed + e)
-        s, total, done = minimized["initial_state"], 0.0, False
+        s, total, done, steps = minimized["initial_state"], 0.0, False, 0
         while not done:
-            feats = mmn.gru_net.input_ff(torch.tensor(obs, dtype=torch.float32)[None])
+            feats = mmn.gru_net.input_ff(task.preprocess(obs))
             code = mmn.obx_net.encode(feats)[0].numpy().astype(int)
             raw = code_to_obs.get(_key(code))
             options = trans.get(s, {})
@@ -225,9 +229,12 @@ def run_machine(
                 o = min(known)[1] if known else None
             if o is not None:
                 s = options[o]
-            obs, reward, terminated, truncated, _ = env.step(actions[s])
+            obs, reward, terminated, truncated, _ = env.step(task.env_action(actions[s]))
             total += reward
-            done = terminated or truncated
+            steps += 1
+            done = (
+                terminated or truncated or (task.max_steps is not None and steps >= task.max_steps)
+            )
         returns.append(total)
     env.close()
     return np.array(returns)

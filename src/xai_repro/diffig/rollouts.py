@@ -1,11 +1,18 @@
-"""CartPole rollouts of a GRU policy or an MMN (greedy, epsilon-greedy, recorded)."""
+"""Rollouts of a GRU policy or an MMN on a task (greedy, epsilon-greedy, recorded).
+
+A ``Task`` bundles what differs between environments: the env, how an observation becomes
+the network's input, how a network action becomes an env action, the networks' builders and
+a step cap. ``CARTPOLE`` is defined here; Pong's task lives in ``diffig.atari``.
+"""
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
-from xai_repro.diffig.networks import GRUNet, MMNet
+from xai_repro.diffig.networks import QBN, GRUNet, MMNet, mmn_from_state_dict
 
 OBS_NAMES = ("cart position", "cart velocity", "pole angle", "pole velocity")
 ENV_ID = "CartPole-v1"
@@ -26,6 +33,27 @@ def as_input(obs):
     return torch.tensor(obs, dtype=torch.float32)[None]  # a copy, never a view of env state
 
 
+def cartpole_hx_qbn(gru_size: int, code: int) -> QBN:
+    return QBN(gru_size, code, "tanh")
+
+
+@dataclass(frozen=True)
+class Task:
+    """An environment and the MMN code base's networks for it."""
+
+    name: str
+    make_env: Callable
+    preprocess: Callable = as_input
+    env_action: Callable = int
+    make_gru: Callable[[], GRUNet] = GRUNet
+    make_hx_qbn: Callable[[int, int], QBN] = cartpole_hx_qbn
+    mmn_from_state_dict: Callable = mmn_from_state_dict
+    max_steps: int | None = None  # step cap of every episode (None: the env's own)
+
+
+CARTPOLE = Task(ENV_ID, make_env)
+
+
 @torch.no_grad()
 def run_episode(
     net: MMNet,
@@ -35,24 +63,24 @@ def run_episode(
     rng=None,
     record: bool = False,
     *,
-    preprocess=as_input,
-    env_action=int,
-    max_steps: int | None = None,
+    task: Task = CARTPOLE,
+    explore_steps: int | None = None,
 ):
     """One greedy episode (epsilon-random actions if epsilon > 0); returns (return, record).
 
-    ``record['obs']`` holds the network's inputs (the preprocessed observations). Defaults are
-    CartPole's; an Atari MMN passes its frame preprocessing, action map and a step cap.
+    Random actions are taken only during the first ``explore_steps`` steps when given.
+    ``record['obs']`` holds the network's inputs (the preprocessed observations).
     """
     obs, _ = env.reset(seed=int(seed))
     hx = net.initial_hidden()
     total, rec = 0.0, defaultdict(list)
     done, steps = False, 0
     while not done:
-        x = preprocess(obs)
+        x = task.preprocess(obs)
         logits, hx, obs_code, hx_code = net.step(x, hx)
         action = int(logits.argmax(dim=1))
-        if epsilon > 0 and rng.random() < epsilon:
+        exploring = explore_steps is None or steps <= explore_steps
+        if epsilon > 0 and exploring and rng.random() < epsilon:
             action = int(rng.integers(logits.shape[1]))
         if record:
             rec["obs"].append(x[0].numpy())
@@ -63,30 +91,75 @@ def run_episode(
                 rec["obs_code"].append(obs_code[0].numpy().astype(np.int8))
             if hx_code is not None:
                 rec["hx_code"].append(hx_code[0].numpy().astype(np.int8))
-        obs, reward, terminated, truncated, _ = env.step(env_action(action))
+        obs, reward, terminated, truncated, _ = env.step(task.env_action(action))
         total += float(reward)
         steps += 1
-        done = terminated or truncated or (max_steps is not None and steps >= max_steps)
+        done = terminated or truncated or (task.max_steps is not None and steps >= task.max_steps)
     return total, {k: np.array(v) for k, v in rec.items()}
 
 
-def evaluate(net: MMNet, episodes: int, seed: int) -> np.ndarray:
+def evaluate(net: MMNet, episodes: int, seed: int, task: Task = CARTPOLE) -> np.ndarray:
     """Greedy returns over ``episodes`` seeded episodes (seeds seed, seed+1, ...)."""
-    env = make_env()
+    env = task.make_env()
     try:
-        return np.array([run_episode(net, env, seed + e)[0] for e in range(episodes)])
+        return np.array([run_episode(net, env, seed + e, task=task)[0] for e in range(episodes)])
     finally:
         env.close()
 
 
-def collect_bottleneck_data(gru: GRUNet, *, episodes: int, epsilon: float, seed: int) -> dict:
-    """Observation features (n, 8) and hidden states (n, 32) from epsilon-greedy rollouts."""
+def collect_bottleneck_data(
+    gru: GRUNet,
+    *,
+    episodes: int,
+    epsilon: float,
+    seed: int,
+    task: Task = CARTPOLE,
+    max_steps: int | None = None,
+) -> dict:
+    """Observation features and hidden states from rollouts, as the MMN code base draws them.
+
+    Even episodes are greedy; odd ones take random actions with probability ``epsilon``
+    until a step drawn uniformly from 0, 2 %, 4 % ... of the step cap (its
+    ``generate_max_steps``; ``max_steps``, else the task's, else 500), then act greedily;
+    every episode is capped there.
+    """
     rng = np.random.default_rng(seed)
-    env = make_env()
-    feats, hidden = [], []
+    cap = max_steps or task.max_steps or 500
+    task = replace(task, max_steps=cap)
+    env = task.make_env()
+    feats, hidden, returns = [], [], []
     for e in range(episodes):
-        _, rec = run_episode(MMNet(gru), env, seed + e, epsilon=epsilon, rng=rng, record=True)
+        eps = epsilon if e % 2 else 0.0
+        explore = int(rng.choice(np.arange(0, cap, max(1, int(0.02 * cap)))))
+        total, rec = run_episode(
+            MMNet(gru), env, seed + e, eps, rng, record=True, task=task, explore_steps=explore
+        )
         feats.append(rec["features"])
         hidden.append(rec["hidden"])
+        returns.append(total)
     env.close()
-    return {"features": np.concatenate(feats), "hidden": np.concatenate(hidden)}
+    return {
+        "features": np.concatenate(feats),
+        "hidden": np.concatenate(hidden),
+        "returns": np.array(returns),
+    }
+
+
+@torch.no_grad()
+def hidden_state_agreement(gru: GRUNet, inputs: np.ndarray, *, draws: int, seed: int) -> float:
+    """How little the GRU's greedy action depends on its memory.
+
+    For every input (preprocessed observations, e.g. of its own greedy episodes), the action
+    after one GRU step from ``draws`` hidden states drawn uniformly from [-1, 1]^n is
+    compared with the action from the first draw; returns the fraction that agree (1: the
+    memory never changes the action; about 1/n_actions: the action is set by the memory).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    feats = gru.input_ff(torch.as_tensor(np.asarray(inputs, dtype=np.float32)))
+    actions = [
+        gru.actor_linear(
+            gru.gru(feats, torch.rand(len(feats), gru.gru_size, generator=gen) * 2 - 1)
+        ).argmax(1)
+        for _ in range(draws)
+    ]
+    return float(torch.stack([(a == actions[0]).float() for a in actions[1:]]).mean())

@@ -1,5 +1,6 @@
 """Training of the diffig study's networks: the GRU policy, the QBNs, the MMN fine-tuning."""
 
+import copy
 import logging
 import time
 
@@ -8,9 +9,56 @@ import torch
 from torch import nn
 
 from xai_repro.diffig.networks import QBN, GRUNet, MMNet
-from xai_repro.diffig.rollouts import evaluate, expert_action, make_env, run_episode
+from xai_repro.diffig.rollouts import (
+    CARTPOLE,
+    Task,
+    as_input,
+    evaluate,
+    expert_action,
+    make_env,
+    run_episode,
+)
 
 log = logging.getLogger(__name__)
+
+
+def _expert_episodes(net, env, rng, episodes: int, beta: float) -> list[np.ndarray]:
+    """Observation sequences of episodes driven by the expert w.p. ``beta`` per step, else the net."""
+    out = []
+    for _ in range(episodes):
+        obs, _ = env.reset(seed=int(rng.integers(2**31)))
+        hx = net.initial_hidden()
+        seq, done = [], False
+        while not done:
+            seq.append(np.array(obs, dtype=np.float32))
+            with torch.no_grad():
+                logits, hx, _, _ = net.step(as_input(obs), hx)
+            action = expert_action(obs) if rng.random() < beta else int(logits.argmax())
+            obs, _, terminated, truncated, _ = env.step(action)
+            done = terminated or truncated
+        out.append(np.stack(seq))
+    return out
+
+
+def _fit_sequence(net, opt, seq, rng, *, truncation: int, grad_clip, memory_dropout: float):
+    """One pass over one sequence: truncated BPTT every ``truncation`` steps, expert labels."""
+    obs = torch.tensor(seq)
+    labels = torch.tensor([expert_action(o) for o in seq])
+    hx = net.initial_hidden()
+    for start in range(0, len(obs), truncation):
+        hx = hx.detach()
+        logits = []
+        for t in range(start, min(start + truncation, len(obs))):
+            if memory_dropout > 0 and rng.random() < memory_dropout:
+                hx = torch.rand_like(hx) * 2 - 1
+            lo, hx, _, _ = net.step(obs[t : t + 1], hx)
+            logits.append(lo)
+        loss = nn.functional.cross_entropy(torch.cat(logits), labels[start : start + truncation])
+        opt.zero_grad()
+        loss.backward()
+        if grad_clip is not None:
+            nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
+        opt.step()
 
 
 def train_gru_dagger(
@@ -23,18 +71,21 @@ def train_gru_dagger(
     eval_episodes: int,
     memory_dropout: float = 0.0,
     stop_after: int = 1,
-    chunk: int = 50,
+    truncation: int = 50,
+    grad_clip: float | None = None,
+    dagger: bool = True,
 ) -> tuple[GRUNet, list[dict]]:
-    """DAgger: roll out the current policy, label every state with the expert, refit.
+    """Supervised imitation of the expert, with DAgger data when ``dagger``.
 
-    Sequences are cut into ``chunk``-step pieces for truncated backprop through time.
-    With probability ``memory_dropout`` per training step, the incoming hidden state is
-    replaced by uniform noise in [-1, 1]: the GRU learns to act on the current observation
-    whatever its memory holds (the controller it imitates is memoryless), so its hidden
-    state, and the Moore machine extracted from it, carry no history they do not need.
-    Stops early once the greedy return has been 500 in every one of ``eval_episodes``
-    episodes for ``stop_after`` consecutive iterations (one lucky check is not a robust
-    policy: a GRU that stopped after one returned 464 on other seeds).
+    Iteration 0 rolls out expert-driven episodes; later iterations roll out the GRU
+    (``dagger``) or the expert again (plain supervised learning, as the MMN code base
+    trains on expert episodes); every state is labelled with the expert's action and all
+    sequences so far are refit with truncated backprop through time (``truncation``
+    steps; the MMN code base: k = 10 and gradient-norm clip 5). With probability
+    ``memory_dropout`` per step the incoming hidden state is replaced by uniform noise in
+    [-1, 1] (an ablation: the GRU then acts on the observation alone). Stops once every
+    one of ``eval_episodes`` greedy episodes returned 500 in ``stop_after`` consecutive
+    iterations.
     """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -42,54 +93,27 @@ def train_gru_dagger(
     net = MMNet(gru)
     opt = torch.optim.Adam(gru.parameters(), lr=lr)
     env = make_env()
-    data_obs: list[np.ndarray] = []
+    data: list[np.ndarray] = []
     history, perfect = [], 0
     for it in range(iterations):
-        beta = 1.0 if it == 0 else 0.0  # first iteration: the expert drives
-        for _ in range(episodes_per_iteration):
-            obs, _ = env.reset(seed=int(rng.integers(2**31)))
-            hx = gru.init_hidden(1)
-            seq, done = [], False
-            while not done:
-                seq.append(np.array(obs, dtype=np.float32))
-                with torch.no_grad():
-                    logits, hx, _, _ = net.step(torch.tensor(obs, dtype=torch.float32)[None], hx)
-                action = expert_action(obs) if rng.random() < beta else int(logits.argmax())
-                obs, _, terminated, truncated, _ = env.step(action)
-                done = terminated or truncated
-            data_obs.append(np.stack(seq))
-        chunks = [s[i : i + chunk] for s in data_obs for i in range(0, len(s), chunk)]
-        # hidden state at each chunk start comes from running the GRU over the prefix
+        beta = 1.0 if it == 0 or not dagger else 0.0
+        data += _expert_episodes(net, env, rng, episodes_per_iteration, beta)
         for _ in range(epochs):
-            order = rng.permutation(len(data_obs))
-            for idx in order:
-                seq = torch.tensor(data_obs[idx])
-                labels = torch.tensor([expert_action(o) for o in data_obs[idx]])
-                hx = gru.init_hidden(1)
-                for start in range(0, len(seq), chunk):
-                    hx = hx.detach()
-                    logits_all = []
-                    for t in range(start, min(start + chunk, len(seq))):
-                        if memory_dropout > 0 and rng.random() < memory_dropout:
-                            hx = torch.rand_like(hx) * 2 - 1
-                        logits, hx, _, _ = net.step(seq[t : t + 1], hx)
-                        logits_all.append(logits)
-                    loss = nn.functional.cross_entropy(
-                        torch.cat(logits_all), labels[start : start + chunk]
-                    )
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
+            for idx in rng.permutation(len(data)):
+                _fit_sequence(
+                    net,
+                    opt,
+                    data[idx],
+                    rng,
+                    truncation=truncation,
+                    grad_clip=grad_clip,
+                    memory_dropout=memory_dropout,
+                )
         returns = evaluate(net, eval_episodes, seed=10_000 + it)
         history.append(
-            {"iteration": it, "chunks": len(chunks), "mean_return": float(returns.mean())}
+            {"iteration": it, "sequences": len(data), "mean_return": float(returns.mean())}
         )
-        log.info(
-            "DAgger iteration %d: %d sequences, greedy return %.1f",
-            it,
-            len(data_obs),
-            returns.mean(),
-        )
+        log.info("GRU iteration %d: %d sequences, return %.1f", it, len(data), returns.mean())
         perfect = perfect + 1 if returns.min() >= 500 else 0
         if perfect >= stop_after:
             break
@@ -109,11 +133,15 @@ def train_qbn(
     eval_episodes: int,
     seed: int,
     patience: int,
+    grad_clip: float | None = 5.0,
+    task: Task = CARTPOLE,
 ) -> tuple[QBN, list[dict]]:
     """Fit a QBN on MSE reconstruction; keep the epoch whose inserted network returns best.
 
     ``insert(qbn)`` builds the network with this QBN inserted (for the return check).
     Stops after ``patience`` evaluations without a better return or reconstruction loss.
+    As the MMN code base: Adam, gradient norm clipped at ``grad_clip``, the kept epoch is the
+    best return (ties: lower loss).
     """
     torch.manual_seed(seed)
     x = torch.tensor(data, dtype=torch.float32)
@@ -130,11 +158,13 @@ def train_qbn(
             loss = nn.functional.mse_loss(qbn(batch), batch)
             opt.zero_grad()
             loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(qbn.parameters(), grad_clip)
             opt.step()
             total += float(loss.detach()) * len(batch)
         mse = total / len(x)
         if epoch % eval_every == 0 or epoch == epochs:
-            ret = float(evaluate(insert(qbn), eval_episodes, seed=20_000 + epoch).mean())
+            ret = float(evaluate(insert(qbn), eval_episodes, 20_000 + epoch, task).mean())
             history.append({"epoch": epoch, "mse": mse, "mean_return": ret})
             log.info(
                 "QBN epoch %d/%d: mse %.5f, inserted return %.1f (%.1f epochs/s)",
@@ -165,20 +195,23 @@ def finetune_mmn(
     target_return: float,
     eval_episodes: int,
     seed: int,
+    train_gru: bool = True,
+    task: Task = CARTPOLE,
 ) -> tuple[MMNet, list[dict]]:
-    """Fine-tune the QBNs of the MMN to reproduce the GRU's action probabilities.
+    """Fine-tune the MMN to reproduce the GRU's action probabilities.
 
-    States come from MMN rollouts; the target is the GRU's distribution given the same
-    observation history. Stops once the MMN's greedy return reaches ``target_return``.
+    All parameters (``train_gru``, as the MMN code base, at its lr 1e-4) or the QBNs only.
+    States come from MMN rollouts; the target is the original GRU's distribution given the
+    same observation history. Stops once the MMN's greedy return reaches ``target_return``.
     """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    params = list(mmn.obx_net.parameters()) + list(mmn.bhx_net.parameters())
-    opt = torch.optim.Adam(params, lr=lr)
-    reference = MMNet(gru)
-    env = make_env()
+    reference = MMNet(copy.deepcopy(gru))  # the target stays the GRU as it was
+    params = [*mmn.obx_net.parameters(), *mmn.bhx_net.parameters()]
+    opt = torch.optim.Adam(mmn.parameters() if train_gru else params, lr=lr)
+    env = task.make_env()
     history = []
-    ret = float(evaluate(mmn, eval_episodes, seed=30_000).mean())
+    ret = float(evaluate(mmn, eval_episodes, 30_000, task).mean())
     history.append({"step": 0, "loss": None, "mean_return": ret})
     best_ret, best_state = ret, {k: v.clone() for k, v in mmn.state_dict().items()}
     for step in range(1, steps + 1):
@@ -186,7 +219,7 @@ def finetune_mmn(
             break
         loss_total = 0.0
         for _ in range(episodes_per_step):
-            _, rec = run_episode(mmn, env, int(rng.integers(2**31)), record=True)
+            _, rec = run_episode(mmn, env, int(rng.integers(2**31)), record=True, task=task)
             obs = torch.tensor(rec["obs"])
             hx, hx_ref = mmn.initial_hidden(), reference.initial_hidden()
             logits, targets = [], []
@@ -201,7 +234,7 @@ def finetune_mmn(
             loss.backward()
             opt.step()
             loss_total += loss.item()
-        ret = float(evaluate(mmn, eval_episodes, seed=30_000 + step).mean())
+        ret = float(evaluate(mmn, eval_episodes, 30_000 + step, task).mean())
         history.append({"step": step, "loss": loss_total / episodes_per_step, "mean_return": ret})
         log.info(
             "fine-tune step %d: loss %.4f, MMN return %.1f",

@@ -1,0 +1,15 @@
+"""The tasks the diffig study runs, by their config name (``diffig.env``)."""
+
+from dataclasses import replace
+
+from xai_repro.diffig.atari import pong_task
+from xai_repro.diffig.rollouts import CARTPOLE, Task
+
+TASKS = {"CartPole-v1": lambda: CARTPOLE, "PongDeterministic-v4": pong_task}
+
+
+def get_task(name: str, max_steps: int | None = None) -> Task:
+    """The task called ``name`` with every episode capped at ``max_steps`` (None: no cap)."""
+    if name not in TASKS:
+        raise ValueError(f"diffig.env: unknown task {name!r} (known: {', '.join(TASKS)})")
+    return replace(TASKS[name](), max_steps=max_steps)

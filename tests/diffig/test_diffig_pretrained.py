@@ -1,0 +1,85 @@
+"""The MMN code base's pretrained GRUs (../shared/fixtures/mmn/) played through the workflow's code.
+
+Skipped only where the fixtures are absent (CI has them); read in place, never copied.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from xai_repro.common import InputError
+from xai_repro.diffig.io import load_gru
+from xai_repro.diffig.networks import MMNet
+from xai_repro.diffig.rollouts import evaluate, hidden_state_agreement, run_episode
+from xai_repro.diffig.tasks import get_task
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "mmn"
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"{FIXTURES} absent")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread, as the rules run (several threads thrash on a loaded machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@needs_fixtures
+def test_pong_gru_wins_a_full_game_21_0():
+    task = get_task("PongDeterministic-v4")
+    gru = load_gru(FIXTURES / "pong_gru_32.p", task)  # strict, weights_only=True
+    env = task.make_env()
+    try:
+        score, rec = run_episode(MMNet(gru), env, 0, record=True, task=task)
+    finally:
+        env.close()
+    assert score == 21.0
+    assert 1000 < len(rec["action"]) < 3000  # the README: 21-0 in 1,699 steps
+
+
+@needs_fixtures
+def test_cartpole_gru_returns_500_and_uses_its_memory():
+    task = get_task("CartPole-v1")
+    gru = load_gru(FIXTURES / "cartpole_gru_32.p", task)
+    assert evaluate(MMNet(gru), 3, 0, task).tolist() == [500.0, 500.0, 500.0]
+    env = task.make_env()
+    try:
+        _, rec = run_episode(MMNet(gru), env, 0, record=True, task=task)
+    finally:
+        env.close()
+    agreement = hidden_state_agreement(gru, rec["obs"], draws=10, seed=0)
+    assert 0.5 < agreement < 0.8  # its actions depend on its memory
+
+
+@needs_fixtures
+def test_a_gru_file_of_the_other_task_is_refused(tmp_path):
+    with pytest.raises(InputError, match="cartpole_gru_32.p"):
+        load_gru(FIXTURES / "cartpole_gru_32.p", get_task("PongDeterministic-v4"))
+    state = torch.load(FIXTURES / "cartpole_gru_32.p", weights_only=True)
+    state["extra"] = torch.zeros(1)
+    torch.save(state, tmp_path / "extra.p")
+    with pytest.raises(InputError, match="extra.p"):
+        load_gru(tmp_path / "extra.p", get_task("CartPole-v1"))
+
+
+def test_unknown_task_is_refused():
+    with pytest.raises(ValueError, match="diffig.env"):
+        get_task("Breakout-v5")
+
+
+def test_hidden_state_agreement_of_a_memoryless_and_a_memory_driven_policy():
+    gru = get_task("CartPole-v1").make_gru()
+    inputs = np.random.default_rng(0).normal(size=(300, 4)).astype(np.float32)
+    with torch.no_grad():
+        gru.gru.weight_hh.zero_()  # the next hidden state ignores the previous one:
+        gru.gru.bias_ih[32:64] = -50.0  # update gate closed, h' = n(x)
+    assert hidden_state_agreement(gru, inputs, draws=5, seed=0) == 1.0
+    with torch.no_grad():
+        gru.gru.weight_ih.zero_()  # now only the memory matters
+        gru.gru.weight_hh.normal_(0, 3.0)
+        gru.actor_linear.weight.normal_(0, 3.0)
+    assert hidden_state_agreement(gru, inputs, draws=5, seed=0) < 0.8
