@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from xai_repro.bench.report import curves_table, make_curve, make_row, rows_table
-from xai_repro.bench.stats import fit_exponent, ratio, summary, verdict
+from xai_repro.bench.stats import fit_exponent, ratio, seconds_per_item, summary, verdict
 from xai_repro.bench.workflow import (
     efficiency,
     first_log_time,
@@ -25,6 +25,13 @@ def test_summary_min_median_max():
 def test_summary_refuses_empty_or_nonfinite(bad):
     with pytest.raises(ValueError):
         summary(bad)
+
+
+def test_seconds_per_item_calls_every_item_each_repeat():
+    seen = []
+    seconds = seconds_per_item(seen.append, [1, 2, 3], repeats=2)
+    assert seen == [1, 2, 3, 1, 2, 3]
+    assert len(seconds) == 2 and all(s >= 0 for s in seconds)
 
 
 def test_ratio_rates_and_costs():

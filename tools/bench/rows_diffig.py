@@ -12,7 +12,7 @@ import gymnasium as gym
 from _common import load_config, parse_args, use_rule_scripts, write_group
 
 from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import timed
+from xai_repro.bench.stats import seconds_per_item, timed
 from xai_repro.common import limit_threads, seed_everything
 from xai_repro.diffig.diff_ig import differential_ig
 from xai_repro.diffig.io import load_mmn
@@ -47,11 +47,11 @@ def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
     pairs = [(i, j) for i, j in dig["pairs"] if i < n and j < n] or [(n - 1, 0)]
     differential_ig(mmn, obs, *pairs[0], m=dig["m"], rule=dig["rule"])  # warm-up
 
-    def all_pairs():
-        for i, j in pairs:
-            differential_ig(mmn, obs, i, j, m=dig["m"], rule=dig["rule"])
-
-    seconds = [s / len(pairs) for s in timed(all_pairs, max(repeats, 3))]
+    seconds = seconds_per_item(
+        lambda p: differential_ig(mmn, obs, *p, m=dig["m"], rule=dig["rule"]),
+        pairs,
+        max(repeats, 3),
+    )
     return make_row(
         "diffig.seconds_per_pair",
         f"differential IG, s per pair (m={dig['m']}, rule {dig['rule']})",

@@ -9,7 +9,7 @@ import torch
 from _common import load_config, parse_args, use_rule_scripts, write_group
 
 from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import timed
+from xai_repro.bench.stats import seconds_per_item
 from xai_repro.common import limit_threads, seed_everything
 from xai_repro.highway.attribution import integrated_gradients
 from xai_repro.highway.env import make_env
@@ -54,11 +54,11 @@ def ig_row(cfg: dict, art: Path, repeats: int, quick: bool) -> dict:
     steps = cfg["analysis"]["ig_steps"]
     integrated_gradients(net, x[0], 0, n_steps=steps)  # captum import, warm-up
 
-    def all_states():
-        for xi in x:
-            integrated_gradients(net, xi, int(net(xi).argmax()), n_steps=steps)
-
-    seconds = [s / len(x) for s in timed(all_states, max(repeats, 3))]
+    seconds = seconds_per_item(
+        lambda xi: integrated_gradients(net, xi, int(net(xi).argmax()), n_steps=steps),
+        x,
+        max(repeats, 3),
+    )
     return make_row(
         "highway.ig_seconds_per_state",
         f"integrated gradients, s per state ({steps} steps)",

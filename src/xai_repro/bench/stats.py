@@ -33,6 +33,16 @@ def timed(fn: Callable[[], object], repeats: int) -> list[float]:
     return seconds
 
 
+def seconds_per_item(fn: Callable[[object], object], items: Sequence, repeats: int) -> list:
+    """Per repeat: wall seconds of ``fn`` over every item, divided by the number of items."""
+
+    def every_item():
+        for item in items:
+            fn(item)
+
+    return [s / len(items) for s in timed(every_item, repeats)]
+
+
 def ratio(fast: dict, slow: dict, *, higher_is_better: bool) -> dict:
     """How many times better ``fast`` is than ``slow`` (two summaries): median and worst/best.
 
