@@ -1,8 +1,8 @@
 """Rule ``plot_moore_machine``: the extracted Moore machine drawn as a graph.
 
 Reads ``moore_machine.json``; writes ``moore_machine_raw.png`` and
-``moore_machine_minimized.png``: states on a circle (colour: the action emitted,
-0 = push left, 1 = push right), one arrow per (state, next state) labelled with the
+``moore_machine_minimized.png``: states on a circle (colour: the action emitted;
+for CartPole 0 = push left, 1 = push right), one arrow per (state, next state) labelled with the
 observations that cause it (labels omitted when the graph is too dense to read).
 """
 
@@ -17,6 +17,8 @@ import numpy as np  # noqa: E402
 from xai_repro.common import read_json, save_figure, setup_logging  # noqa: E402
 
 MAX_LABELLED_EDGES = 40
+# CartPole's actions; other tasks' actions are shown by index
+ACTION_LABELS = {0: "action 0 (CartPole: push left)", 1: "action 1 (CartPole: push right)"}
 
 
 def machine_figure(machine: dict, title: str):
@@ -51,12 +53,12 @@ def machine_figure(machine: dict, title: str):
         )
         if label:
             ax.text((2 * x0 + x1) / 3, (2 * y0 + y1) / 3, ",".join(map(str, obs[:6])), fontsize=7)
-    colors = ["tab:blue", "tab:orange"]
+    colors = plt.get_cmap("tab10").colors
     for s in states:
-        ax.scatter(*pos[s], s=400, color=colors[machine["actions"][s] % 2], zorder=3)
+        ax.scatter(*pos[s], s=400, color=colors[machine["actions"][s] % 10], zorder=3)
         ax.text(*pos[s], str(s), ha="center", va="center", fontsize=8, zorder=4)
-    ax.scatter([], [], color=colors[0], label="action 0 (push left)")
-    ax.scatter([], [], color=colors[1], label="action 1 (push right)")
+    for a in sorted(set(machine["actions"].values())):
+        ax.scatter([], [], color=colors[a % 10], label=ACTION_LABELS.get(a, f"action {a}"))
     ax.legend(loc="upper right")
     ax.set_title(
         f"{title}: {n} states, {machine['n_observations']} observations"
