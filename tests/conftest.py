@@ -53,11 +53,13 @@ def workflow_env(workdir: Path) -> dict:
     )
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800):
-    """Run snakemake in ``workdir``; return the CompletedProcess (stdout+stderr merged)."""
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800, prefix=()):
+    """Run snakemake in ``workdir``; return the CompletedProcess (stdout+stderr merged).
+
+    ``prefix`` wraps the command (e.g. ``("unshare", "-n")``: no network)."""
     env = workflow_env(workdir)
     proc = subprocess.run(
-        [SNAKEMAKE, *args],
+        [*prefix, SNAKEMAKE, *args],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,

@@ -9,9 +9,9 @@ Shown here:
   every 0.1 s from before the start to the end of the run);
 - the results equal a local run's (workflow_state.completed_test_run): the same files
   under results/, and every file bit for bit except those that record wall-clock time
-  (CLOCK_FILES); in each metrics.json every key is the same and every value too, except
-  timings (keys matching CLOCK_KEY); torch checkpoints (*.pt) tensor by tensor, since their
-  zip members carry the temporary file's random name. Measured here: with the Duffing and CFRL studies, 32 of
+  (workflow_state.CLOCK_FILES); in each metrics.json every key is the same and every value
+  too, except timings (keys matching CLOCK_KEY); torch checkpoints (*.pt) tensor by tensor,
+  since their zip members carry the temporary file's random name. Measured here: with the Duffing and CFRL studies, 32 of
   40 files were bit-identical, trained models and figures included; the other 8 differed
   only in timings (and surrogate.keras, a zip archive, in its members' timestamps).
 
@@ -19,20 +19,18 @@ Skipped only when the SLURM binaries are absent (.ci/run installs them with
 tools/slurm/install.sh). Starting the daemons needs root.
 """
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import threading
 import time
-from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, run_snakemake
-from workflow_state import TEST_CONFIG, completed_test_run, executed_rules, snapshot
+from workflow_state import TEST_CONFIG, compare_runs, completed_test_run, executed_rules
 
 SLURM_BINARIES = ("slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "munged")
 MISSING = [b for b in SLURM_BINARIES if shutil.which(b) is None]
@@ -47,21 +45,6 @@ pytestmark = [
 
 STATE = Path(os.environ.get("XAI_SLURM_DIR", REPO / "slurm" / "run"))  # as tools/slurm/start.sh
 JOBCOMP = STATE / "logs" / "jobcomp.log"
-# outputs that record wall-clock time, so differ between any two runs (globs under results/)
-CLOCK_FILES = (
-    "*/metrics.json",  # compared key by key below
-    "*timing*.json",
-    "*benchmark*.json",
-    "*.keras",  # a zip archive: its members carry the time they were written
-    "cfrl/models/fit.json",  # seconds, steps_per_second
-    "cfrl/training_log.csv",  # a wall-clock column
-    "highway/models/train_stats.json",  # wall_s, env_steps_per_s
-    "highway/checkpoints/*",  # SB3's zip archives carry their write time (resume state, not results)
-)
-# metrics that are timings: any key path with one of these words
-CLOCK_KEY = re.compile(
-    r"second|per_s\b|per_s_|speedup|time|elapsed|duration|^benchmark\."
-)  # highway: env steps/s
 
 
 class ListenWatch(threading.Thread):
@@ -196,51 +179,10 @@ def test_test_config_through_slurm_equals_local_run(slurm_cluster, workflow_copy
     )
     assert ours and not outside
 
-    # results equal a local run's
-    local = completed_test_run()
-    mine, theirs = snapshot(workflow_copy), snapshot(local)
-    assert set(mine) == set(theirs)
-    differ = sorted(p for p in mine if mine[p][2] != theirs[p][2])
-    clock = [p for p in differ if any(fnmatch(p.removeprefix("results/"), g) for g in CLOCK_FILES)]
-    # torch.save names the archive's members after the file it writes, here atomic_output's
-    # random temporary name, so checkpoints are compared tensor by tensor
-    same_tensors = [
-        p for p in differ if p.endswith(".pt") and _same_tensors(workflow_copy / p, local / p)
-    ]
-    print(f"bit-identical to the local run: {len(mine) - len(differ)} of {len(mine)} files")
-    print(f"same tensors, different archive names: {same_tensors}")
-    unexplained = sorted(set(differ) - set(clock) - set(same_tensors))
-    assert not unexplained, f"differ from the local run: {unexplained}"
-    for rel in (p for p in mine if p.endswith("/metrics.json")):
-        a = _flatten(json.loads((workflow_copy / rel).read_text()))
-        b = _flatten(json.loads((local / rel).read_text()))
-        assert set(a) == set(b), rel
-        changed = [k for k in a if a[k] != b[k] and not CLOCK_KEY.search(k)]
-        assert not changed, f"{rel}: {changed} differ from the local run"
-
-
-def _same_tensors(path_a: Path, path_b: Path) -> bool:
-    """Whether two torch checkpoints hold the same keys and bit-identical tensors."""
-    import torch
-
-    def walk(a, b):
-        if isinstance(a, torch.Tensor):
-            return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
-        if isinstance(a, dict):
-            return isinstance(b, dict) and a.keys() == b.keys() and all(walk(a[k], b[k]) for k in a)
-        if isinstance(a, (list, tuple)):
-            return type(a) is type(b) and len(a) == len(b) and all(map(walk, a, b))
-        return a == b
-
-    load = dict(map_location="cpu", weights_only=True)
-    return walk(torch.load(path_a, **load), torch.load(path_b, **load))
-
-
-def _flatten(tree, prefix=""):
-    """{"a.b": value} for every leaf of a nested JSON object."""
-    if isinstance(tree, dict):
-        out = {}
-        for key, value in tree.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: tree}
+    # results equal a local run's, except clock outputs (workflow_state.CLOCK_FILES)
+    diff = compare_runs(workflow_copy, completed_test_run())
+    print(f"bit-identical to the local run: {diff['identical']} of {diff['total']} files")
+    print(f"same tensors, different archive names: {diff['same_tensors']}")
+    assert not diff["only_in_one"], diff["only_in_one"]
+    assert not diff["unexplained"], f"differ from the local run: {diff['unexplained']}"
+    assert not diff["changed_metrics"], diff["changed_metrics"]

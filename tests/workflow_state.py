@@ -4,6 +4,8 @@
 - ``executed_rules``: the same from a real run's output (its "rule X:" job headers).
 - ``snapshot``: path -> (size, mtime_ns, sha256) of every file under results/, to show
   which files a run rewrote and that two runs wrote identical bytes.
+- ``compare_runs``: two finished runs' results, file by file, clock outputs (CLOCK_FILES,
+  each with why) and torch archives (tensor by tensor) told apart from real differences.
 - ``completed_test_run``: one local run of the whole test config per pytest session,
   copied (with mtimes and Snakemake's metadata) for each test that needs a finished
   workflow, so the suite pays for the run once.
@@ -13,11 +15,13 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import json
 import re
 import shutil
 import tempfile
 import time
 from collections import Counter
+from fnmatch import fnmatch
 from pathlib import Path
 
 from conftest import copy_workflow, run_snakemake
@@ -80,3 +84,71 @@ def completed_test_run() -> Path:
         (root / "run.log").write_text(proc.stdout)
         _COMPLETED["path"] = work
     return _COMPLETED["path"]
+
+
+# Outputs that record wall-clock time, so differ between any two runs (globs under results/),
+# each with why. Everything else two runs of the same config write must be identical.
+CLOCK_FILES = {
+    "*/metrics.json": "holds timings; compared key by key, timing keys (CLOCK_KEY) excluded",
+    "*timing*.json": "seconds per explanation (cfrl baseline and CFRL timings)",
+    "*benchmark*.json": "speed measurements (highway training steps/s)",
+    "*.keras": "a zip archive whose members carry the time they were written; the surrogate's "
+    "predictions (test_predictions.csv) and metrics are compared instead",
+    "cfrl/models/fit.json": "seconds, steps_per_second of the CFRL fit",
+    "cfrl/training_log.csv": "a wall-clock column",
+    "highway/models/train_stats.json": "wall_s, env_steps_per_s",
+    "highway/checkpoints/*": "SB3 zip archives carry their write time (resume state, not results)",
+}
+CLOCK_KEY = re.compile(r"second|per_s\b|per_s_|speedup|time|elapsed|duration|^benchmark\.")
+
+
+def same_tensors(path_a: Path, path_b: Path) -> bool:
+    """Whether two torch checkpoints hold the same keys and bit-identical tensors
+    (torch.save names its zip members after the temporary file it writes, so bytes differ)."""
+    import torch
+
+    def walk(a, b):
+        if isinstance(a, torch.Tensor):
+            return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+        if isinstance(a, dict):
+            return isinstance(b, dict) and a.keys() == b.keys() and all(walk(a[k], b[k]) for k in a)
+        if isinstance(a, (list, tuple)):
+            return type(a) is type(b) and len(a) == len(b) and all(map(walk, a, b))
+        return a == b
+
+    load = dict(map_location="cpu", weights_only=True)
+    return walk(torch.load(path_a, **load), torch.load(path_b, **load))
+
+
+def flatten(tree, prefix=""):
+    """{"a.b": value} for every leaf of a nested JSON object."""
+    if isinstance(tree, dict):
+        out = {}
+        for key, value in tree.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: tree}
+
+
+def compare_runs(mine: Path, theirs: Path) -> dict:
+    """Compare two finished runs' results/ (same config): which files are bit-identical,
+    which differ only as clock outputs or as torch archives of equal tensors, and which
+    differ unexplained (``unexplained``, plus metrics keys in ``changed_metrics``)."""
+    a, b = snapshot(mine), snapshot(theirs)
+    differ = sorted(p for p in set(a) & set(b) if a[p][2] != b[p][2])
+    clock = [p for p in differ if any(fnmatch(p.removeprefix("results/"), g) for g in CLOCK_FILES)]
+    tensors = [p for p in differ if p.endswith(".pt") and same_tensors(mine / p, theirs / p)]
+    changed = []
+    for rel in (p for p in a if p.endswith("/metrics.json") and p in b):
+        x, y = (flatten(json.loads((root / rel).read_text())) for root in (mine, theirs))
+        changed += [f"{rel}: keys {sorted(set(x) ^ set(y))}"] if set(x) != set(y) else []
+        changed += [f"{rel}: {k}" for k in x if k in y and x[k] != y[k] and not CLOCK_KEY.search(k)]
+    return {
+        "only_in_one": sorted(set(a) ^ set(b)),
+        "identical": len(a) - len(differ),
+        "total": len(a),
+        "clock": clock,
+        "same_tensors": tensors,
+        "unexplained": sorted(set(differ) - set(clock) - set(tensors)),
+        "changed_metrics": changed,
+    }
