@@ -72,6 +72,7 @@ def run_config(workdir: Path, config: str, cores: int, repeats: int) -> tuple[li
     ]
     worst = sorted(starts.items(), key=lambda kv: -kv[1])[:5]
     slow = sorted(jobs.items(), key=lambda kv: -kv[1]["s"])[:5]
+    load1, _, load15 = os.getloadavg()
     rows = [
         make_row(
             f"workflow.{name}.wall",
@@ -88,6 +89,9 @@ def run_config(workdir: Path, config: str, cores: int, repeats: int) -> tuple[li
             "share",
             {"label": f"{cpu:.0f} CPU s / ({cores} x {wall:.0f} s)", "values": [eff]},
             goal={"min": 0.9},
+            notes=f"load average after the run {load1:.1f} (1 min) / {load15:.1f} (15 min): on a "
+            "shared machine the jobs get a fraction of the cores, so wall and efficiency then "
+            "measure the machine, not the workflow",
         ),
         make_row(
             f"workflow.{name}.noop",
