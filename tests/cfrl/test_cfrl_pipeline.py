@@ -95,6 +95,11 @@ def trained(tmp_path_factory):
     return d
 
 
+def _settings(backend):
+    """fit/explain keyword arguments of the 8x8 test pipeline."""
+    return {"seed": 0, "image_size": 8, "autoencoder": AE, "cfrl": {**CFRL, "backend": backend}}
+
+
 def _run_backend(d, backend):
     ext = "npz" if backend == "tensorflow" else "pt"
     out = {
@@ -114,32 +119,10 @@ def _run_backend(d, backend):
         learning_rate=1e-3,
         **AE,
     )
-    cfrl = {**CFRL, "backend": backend}
-    fit_cfrl.main(
-        d / "dataset.npz",
-        d / "classifier.npz",
-        out["ae"],
-        out["actor"],
-        out["log.csv"],
-        out["fit.json"],
-        seed=0,
-        image_size=8,
-        autoencoder=AE,
-        cfrl=cfrl,
-    )
-    explain_cfrl.main(
-        d / "dataset.npz",
-        d / "classifier.npz",
-        out["ae"],
-        out["actor"],
-        out["cf.npz"],
-        out["cf.json"],
-        seed=0,
-        image_size=8,
-        autoencoder=AE,
-        cfrl=cfrl,
-        explain=EXPLAIN,
-    )
+    settings = _settings(backend)
+    models = (d / "dataset.npz", d / "classifier.npz", out["ae"], out["actor"])
+    fit_cfrl.main(*models, out["log.csv"], out["fit.json"], **settings)
+    explain_cfrl.main(*models, out["cf.npz"], out["cf.json"], explain=EXPLAIN, **settings)
     return out
 
 
@@ -163,18 +146,10 @@ def test_explanations_do_not_depend_on_the_batch_size(trained):
     """CFRL is one deterministic forward pass: batched equals unbatched."""
     out = _run_backend(trained, "tensorflow")
     small = trained / "cf_small.npz"
+    models = (trained / "dataset.npz", trained / "classifier.npz", out["ae"], out["actor"])
+    explain = {**EXPLAIN, "batch_size": 7}
     explain_cfrl.main(
-        trained / "dataset.npz",
-        trained / "classifier.npz",
-        out["ae"],
-        out["actor"],
-        small,
-        trained / "cf_small.json",
-        seed=0,
-        image_size=8,
-        autoencoder=AE,
-        cfrl={**CFRL, "backend": "tensorflow"},
-        explain={**EXPLAIN, "batch_size": 7},
+        *models, small, trained / "cf_small.json", explain=explain, **_settings("tensorflow")
     )
     with np.load(out["cf.npz"]) as a, np.load(small) as b:
         np.testing.assert_allclose(a["x_cf"], b["x_cf"], atol=1e-5)
@@ -186,18 +161,9 @@ def test_bad_actor_checkpoint_is_refused_and_nothing_written(trained):
     bad.write_bytes(out["actor"].read_bytes()[:64])
     target = trained / "never.npz"
     with pytest.raises(InputError, match="bad_actor.pt"):
+        models = (trained / "dataset.npz", trained / "classifier.npz", out["ae"], bad)
         explain_cfrl.main(
-            trained / "dataset.npz",
-            trained / "classifier.npz",
-            out["ae"],
-            bad,
-            target,
-            trained / "never.json",
-            seed=0,
-            image_size=8,
-            autoencoder=AE,
-            cfrl={**CFRL, "backend": "pytorch"},
-            explain=EXPLAIN,
+            *models, target, trained / "never.json", explain=EXPLAIN, **_settings("pytorch")
         )
     assert not target.exists()
 
