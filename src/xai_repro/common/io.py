@@ -64,28 +64,27 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
         tmp.write_text(json.dumps(_to_builtin(obj), indent=2, sort_keys=False) + "\n")
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file; a missing or malformed file raises InputError naming it."""
+def _parse_file(path, parse, errors, kind: str) -> Any:
+    """``parse(text of path)``; a missing file or a parse error raises InputError naming it."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path}: not valid JSON ({err})") from err
+        return parse(path.read_text())
+    except errors as err:
+        raise InputError(f"{path}: not valid {kind} ({err})") from err
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file; a missing or malformed file raises InputError naming it."""
+    return _parse_file(path, json.loads, json.JSONDecodeError, "JSON")
 
 
 def read_yaml(path: str | os.PathLike) -> Any:
     """Read a YAML file (safe loader); a missing or malformed file raises InputError naming it."""
     import yaml
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise InputError(f"{path}: not valid YAML ({err})") from err
+    return _parse_file(path, yaml.safe_load, yaml.YAMLError, "YAML")
 
 
 def read_csv(path: str | os.PathLike, columns: list[str] | None = None, text=(), **kwargs):
