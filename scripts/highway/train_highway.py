@@ -43,6 +43,8 @@ def resumable_checkpoint(checkpoint_dir, settings, total_steps):
     ``total_steps``; checkpoints of other settings are deleted (with a warning)."""
     import json
 
+    for stale in glob.glob(os.path.join(checkpoint_dir, ".dqn_*")):  # a killed atomic write
+        os.remove(stale)
     stamp = os.path.join(checkpoint_dir, "settings.json")
     current = json.loads(json.dumps(settings))
     if os.path.exists(stamp):
@@ -104,6 +106,27 @@ def progress_callback(total_steps):
     return Progress()
 
 
+def checkpoint_callback(every, checkpoint_dir):
+    """An SB3 callback saving ``dqn_<steps>_steps.zip`` and its replay buffer every ``every``
+    calls, each atomically; the buffer first, so a model zip is only there once its buffer is
+    (SB3's own CheckpointCallback writes in place: a kill mid-write left a truncated zip that
+    stopped the rerun)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class AtomicCheckpoint(BaseCallback):
+        def _on_step(self):
+            if self.n_calls % every == 0:
+                steps = self.num_timesteps
+                buf = os.path.join(checkpoint_dir, f"dqn_replay_buffer_{steps}_steps.pkl")
+                with atomic_output(buf) as tmp:
+                    self.model.save_replay_buffer(tmp)
+                with atomic_output(os.path.join(checkpoint_dir, f"dqn_{steps}_steps.zip")) as tmp:
+                    self.model.save(tmp)
+            return True
+
+    return AtomicCheckpoint()
+
+
 def resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir):
     """The SB3 model of checkpoint ``ckpt`` (and its replay buffer), exploration re-applied."""
     log.info("resuming from %s (%d steps)", ckpt, done_steps)
@@ -135,7 +158,6 @@ def main(
     order="sorted",
     threads=1,
 ):
-    from stable_baselines3.common.callbacks import CheckpointCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
@@ -158,15 +180,7 @@ def main(
 
     remaining = max(total_steps - done_steps, 0)
     progress = progress_callback(total_steps)
-    callbacks = [
-        progress,
-        CheckpointCallback(
-            max(checkpoint_every // n_envs, 1),
-            checkpoint_dir,
-            name_prefix="dqn",
-            save_replay_buffer=True,
-        ),
-    ]
+    callbacks = [progress, checkpoint_callback(max(checkpoint_every // n_envs, 1), checkpoint_dir)]
     t0 = time.perf_counter()
     if remaining:
         model.learn(remaining, callback=callbacks, reset_num_timesteps=not ckpt, progress_bar=False)
