@@ -23,7 +23,7 @@ rule build_scorecard:
         mem_mb=512,
         runtime=5,
     params:
-        run=RUN_NAME,
+        run=lambda wildcards: RUN_NAME,
         studies=STUDIES,
         known=KNOWN_STUDIES,
     script:
