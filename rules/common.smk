@@ -3,6 +3,7 @@ import glob
 import os
 
 import yaml
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 validate(config, "../config/schema/config.schema.yaml")
@@ -51,3 +52,15 @@ def modules(*names):
         os.path.relpath(f"{workflow.basedir}/src/xai_repro/{name.replace('.', '/')}.py")
         for name in names
     ]
+
+
+def spare_cores(n):
+    """``n`` threads, but one fewer than a local run's ``--cores`` so other jobs run beside.
+
+    A cluster run has no local core budget (workflow.cores is undefined): ``n`` there.
+    """
+    try:
+        cores = workflow.cores
+    except WorkflowError:
+        return n
+    return max(1, min(n, cores - 1))

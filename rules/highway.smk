@@ -75,7 +75,7 @@ rule train_highway:
         "../envs/highway.yaml"
     # one core per env process, but on a small machine leave a core to the other studies:
     # two envs ran only 1.36-1.47x faster than one, so oversubscribing beats reserving both
-    threads: max(1, min(HIGHWAY["train"]["n_envs"], workflow.cores - 1))
+    threads: spare_cores(HIGHWAY["train"]["n_envs"])
     resources:
         mem_mb=4096,
         runtime=HIGHWAY["train"]["runtime_min"],

@@ -29,7 +29,7 @@ SNAKEFILE = textwrap.dedent(
     rule overrun_time:
         output: "slow.txt"
         resources: mem_mb=400, runtime=1
-        shell: "sleep 80 && touch {output}"
+        shell: "sleep 150 && touch {output}"
     """
 )
 SLURM = (
@@ -53,7 +53,7 @@ SLURM = (
     ("target", "rule", "verdict", "raise_it"),
     [
         ("hog.txt", "hog_memory", "exceeded memory limit", "hog_memory:mem_mb=3000"),
-        ("slow.txt", "overrun_time", "DUE TO TIME LIMIT", "overrun_time:runtime=3"),
+        ("slow.txt", "overrun_time", "DUE TO TIME LIMIT", "overrun_time:runtime=5"),
     ],
     ids=["memory", "time"],
 )

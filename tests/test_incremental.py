@@ -33,16 +33,22 @@ from workflow_state import (
 pytestmark = pytest.mark.slow
 
 DUFFING_RULES = study_rules("duffing", REPO)
+# the scorecard reads every study's metrics.json: a new Duffing metrics.json rebuilds it once
+SCORECARD = Counter(build_scorecard=1)
+SCORECARD_FILES = {f"results/scorecard.{ext}" for ext in ("json", "md", "rst")}
 EXPLAINERS = yaml.safe_load((REPO / TEST_CONFIG).read_text())["duffing"]["explain"]["explainers"]
 N_EXPLAINERS = len(EXPLAINERS)
 # Downstream of select_points (the attribution half of the Duffing DAG).
-FROM_SELECT_POINTS = Counter(
-    select_points=1,
-    attribute_duffing=N_EXPLAINERS,
-    differentiate_true_model=1,
-    plot_attributions=N_EXPLAINERS,
-    plot_gradient_comparison=1,
-    summarize_duffing=1,
+FROM_SELECT_POINTS = (
+    Counter(
+        select_points=1,
+        attribute_duffing=N_EXPLAINERS,
+        differentiate_true_model=1,
+        plot_attributions=N_EXPLAINERS,
+        plot_gradient_comparison=1,
+        summarize_duffing=1,
+    )
+    + SCORECARD
 )
 
 
@@ -98,7 +104,9 @@ def test_nothing_changed_runs_nothing_quickly(finished):
 def test_parameter_change_reruns_exactly_its_downstream(finished):
     # benchmark.repeats reaches only benchmark_true_model (through params)
     _set_duffing(finished, "benchmark", "repeats", 2)
-    assert planned_jobs(finished) == Counter(benchmark_true_model=1, summarize_duffing=1)
+    assert (
+        planned_jobs(finished) == Counter(benchmark_true_model=1, summarize_duffing=1) + SCORECARD
+    )
 
 
 def test_upstream_parameter_change_stays_inside_its_study(finished):
@@ -109,7 +117,7 @@ def test_upstream_parameter_change_stays_inside_its_study(finished):
         train_surrogate=1, evaluate_surrogate=1, plot_surrogate=1
     )
     assert jobs == expected
-    assert set(jobs) <= DUFFING_RULES  # no other study's job
+    assert set(jobs) <= DUFFING_RULES | set(SCORECARD)  # no other study's job
 
 
 def test_script_change_reruns_its_rule_and_downstream(finished):
@@ -128,14 +136,22 @@ def test_deleted_intermediate_reruns_only_its_dependents(finished):
     assert planned_jobs(finished) == Counter()
     # once a dependent needs it again, exactly it and what depends on it rerun
     (finished / final).unlink()
-    expected = Counter(differentiate_true_model=1, plot_gradient_comparison=1, summarize_duffing=1)
+    expected = (
+        Counter(differentiate_true_model=1, plot_gradient_comparison=1, summarize_duffing=1)
+        + SCORECARD
+    )
     assert planned_jobs(finished) == expected
     proc = _run(finished)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert executed_rules(proc.stdout) == expected
     after = snapshot(finished)
     rewritten = {path for path in before if after[path][1] != before[path][1]}
-    assert rewritten == {lost, final, "results/duffing/figures/attribution_vs_gradient.png"}
+    assert rewritten == {
+        lost,
+        final,
+        "results/duffing/figures/attribution_vs_gradient.png",
+        *SCORECARD_FILES,
+    }
     # the recomputed intermediate is the same bytes (the job is deterministic)
     assert after[lost][2] == before[lost][2]
     assert planned_jobs(finished) == Counter()
@@ -201,4 +217,4 @@ def test_killed_job_is_rerun_and_never_taken_as_output(finished):
     after = snapshot(finished)
     assert after[target][1] > before[target][1]
     # and the rest of the DAG is now stale only because the surrogate is newer
-    assert set(planned_jobs(finished)) <= DUFFING_RULES
+    assert set(planned_jobs(finished)) <= DUFFING_RULES | set(SCORECARD)

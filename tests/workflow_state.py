@@ -96,6 +96,7 @@ CLOCK_FILES = {
     "predictions (test_predictions.csv) and metrics are compared instead",
     "cfrl/models/fit.json": "seconds, steps_per_second of the CFRL fit",
     "cfrl/training_log.csv": "a wall-clock column",
+    "cfrl/figures/training_curves.png": "plots the reward against fit seconds (wall clock)",
     "highway/models/train_stats.json": "wall_s, env_steps_per_s",
     "highway/checkpoints/*": "SB3 zip archives carry their write time (resume state, not results)",
 }
@@ -120,6 +121,17 @@ def same_tensors(path_a: Path, path_b: Path) -> bool:
     return walk(torch.load(path_a, **load), torch.load(path_b, **load))
 
 
+def same_arrays(path_a: Path, path_b: Path) -> bool:
+    """Whether two .npz files hold the same arrays, bit for bit, clock arrays (names matching
+    CLOCK_KEY, e.g. the baseline's per-search ``seconds``) excepted."""
+    import numpy as np
+
+    with np.load(path_a, allow_pickle=False) as x, np.load(path_b, allow_pickle=False) as y:
+        if set(x.files) != set(y.files):
+            return False
+        return all(np.array_equal(x[k], y[k]) for k in x.files if not CLOCK_KEY.search(k))
+
+
 def flatten(tree, prefix=""):
     """{"a.b": value} for every leaf of a nested JSON object."""
     if isinstance(tree, dict):
@@ -138,6 +150,7 @@ def compare_runs(mine: Path, theirs: Path) -> dict:
     differ = sorted(p for p in set(a) & set(b) if a[p][2] != b[p][2])
     clock = [p for p in differ if any(fnmatch(p.removeprefix("results/"), g) for g in CLOCK_FILES)]
     tensors = [p for p in differ if p.endswith(".pt") and same_tensors(mine / p, theirs / p)]
+    arrays = [p for p in differ if p.endswith(".npz") and same_arrays(mine / p, theirs / p)]
     changed = []
     for rel in (p for p in a if p.endswith("/metrics.json") and p in b):
         x, y = (flatten(json.loads((root / rel).read_text())) for root in (mine, theirs))
@@ -149,6 +162,7 @@ def compare_runs(mine: Path, theirs: Path) -> dict:
         "total": len(a),
         "clock": clock,
         "same_tensors": tensors,
-        "unexplained": sorted(set(differ) - set(clock) - set(tensors)),
+        "same_arrays": arrays,
+        "unexplained": sorted(set(differ) - set(clock) - set(tensors) - set(arrays)),
         "changed_metrics": changed,
     }

@@ -69,11 +69,6 @@ def limit_threads(n: int) -> None:
         threadpool_limits(n)
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         pass
-    if "torch" in sys.modules:
-        torch = sys.modules["torch"]
-        torch.set_num_threads(n)
-        with contextlib.suppress(RuntimeError):  # only settable before first use
-            torch.set_num_interop_threads(n)
     if "numba" in sys.modules:
         # not through NUMBA_NUM_THREADS: numba re-reads it when compiling and refuses a
         # value other than the size of its already-launched pool
@@ -84,6 +79,13 @@ def limit_threads(n: int) -> None:
         with contextlib.suppress(RuntimeError):  # only settable before TF initializes
             tf.config.threading.set_intra_op_parallelism_threads(n)
             tf.config.threading.set_inter_op_parallelism_threads(n)
+    # torch last: the libraries above may reset the OpenMP thread count torch reports (the
+    # shared-helper test saw torch at 2 threads after limit_threads(1) in a full test session)
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        torch.set_num_threads(n)
+        with contextlib.suppress(RuntimeError):  # only settable before first use
+            torch.set_num_interop_threads(n)
 
 
 def seed_everything(seed: int) -> None:
