@@ -122,14 +122,19 @@ def same_tensors(path_a: Path, path_b: Path) -> bool:
 
 
 def same_arrays(path_a: Path, path_b: Path) -> bool:
-    """Whether two .npz files hold the same arrays, bit for bit, clock arrays (names matching
-    CLOCK_KEY, e.g. the baseline's per-search ``seconds``) excepted."""
+    """Whether two .npz files hold the same arrays (same dtype, equal values, NaN where the
+    other has NaN), clock arrays (names matching CLOCK_KEY, e.g. the baseline's per-search
+    ``seconds``) excepted."""
     import numpy as np
+
+    def same(u, v):
+        nan = np.issubdtype(u.dtype, np.inexact)
+        return u.dtype == v.dtype and np.array_equal(u, v, equal_nan=nan)
 
     with np.load(path_a, allow_pickle=False) as x, np.load(path_b, allow_pickle=False) as y:
         if set(x.files) != set(y.files):
             return False
-        return all(np.array_equal(x[k], y[k]) for k in x.files if not CLOCK_KEY.search(k))
+        return all(same(x[k], y[k]) for k in x.files if not CLOCK_KEY.search(k))
 
 
 def flatten(tree, prefix=""):
