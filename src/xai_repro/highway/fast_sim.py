@@ -1,0 +1,297 @@
+"""Exact fast path for highway-env's intersection-v0 hot spots (highway-env 1.12).
+
+``install()`` monkeypatches four highway-env functions (globally, idempotent; ``uninstall()``
+restores the originals):
+
+- ``RoadNetwork.get_closest_lane_index``: the distances to all ``StraightLane`` and
+  ``CircularLane`` lanes are computed at once on per-network lane arrays (built lazily,
+  dropped by ``add_lane``); other lane types, a ``None`` heading or a position that is not a
+  float64 2-vector use the original code.
+- ``StraightLane.local_coordinates``: the two 2-vector dot products in Python floats.
+- ``KinematicObservation.observe``: a float64 array instead of pandas DataFrames, computing
+  only the requested features with the vehicles' own properties; unknown features, objects
+  that are not plain ``Vehicle`` rows or a missing ``features_range`` use the original code.
+- ``RegulatedRoad.enforce_road_rules``: each vehicle's constant-speed prediction is computed
+  once per call instead of once per pair (the prediction is pure: yielding only changes
+  target speeds and colours), and the distance pre-check is vectorized.
+
+Exactness: every patched function returns bit-identical results, hence identical
+trajectories. The replacements evaluate the same IEEE operations in the same order;
+numpy's 2-vector ``dot`` (and ``norm``) is replaced by ``(a0*b0 + a1*b1) + 0.0`` (the
+``+ 0.0`` reproduces BLAS's zero-initialised accumulator, which turns -0.0 into +0.0),
+``np.arctan2`` and the ``%`` of ``wrap_to_pi`` are applied to arrays, which give the same
+results as numpy scalars. ``install()`` first checks these identities on random and
+signed-zero probes and patches nothing (returns False) if one fails on this machine.
+tests/highway/test_fast_sim.py compares seeded trajectories bit for bit.
+"""
+
+import numpy as np
+from highway_env import utils
+from highway_env.envs.common.observation import KinematicObservation
+from highway_env.road.lane import CircularLane, StraightLane
+from highway_env.road.regulation import RegulatedRoad
+from highway_env.road.road import RoadNetwork
+from highway_env.vehicle.kinematics import Vehicle
+
+_ORIGINALS = {
+    (RoadNetwork, "get_closest_lane_index"): RoadNetwork.get_closest_lane_index,
+    (RoadNetwork, "add_lane"): RoadNetwork.add_lane,
+    (StraightLane, "local_coordinates"): StraightLane.local_coordinates,
+    (KinematicObservation, "observe"): KinematicObservation.observe,
+    (RegulatedRoad, "enforce_road_rules"): RegulatedRoad.enforce_road_rules,
+}
+_CACHE = "_fast_sim_lanes"
+_CONFLICT_TIMES = np.arange(0.25, 3, 0.25)  # is_conflict_possible's defaults (step, horizon)
+_TWO_PI = 2 * np.pi
+
+
+def _wrap(x):
+    """highway_env.utils.wrap_to_pi, on arrays."""
+    return ((x + np.pi) % _TWO_PI) - np.pi
+
+
+def _is_vec2(position):
+    return type(position) is np.ndarray and position.dtype == np.float64 and position.shape == (2,)
+
+
+def _lane_arrays(network):
+    """The network's lanes in get_closest_lane_index's order, as arrays per lane type."""
+    indexes, straight, circular, other = [], [], [], []
+    for _from, to_dict in network.graph.items():
+        for _to, lanes in to_dict.items():
+            for _id, lane in enumerate(lanes):
+                k = len(indexes)
+                indexes.append((_from, _to, _id))
+                if type(lane) is StraightLane:
+                    straight.append(
+                        (k, *lane.start, *lane.direction, *lane.direction_lateral)
+                        + (lane.heading, lane.length)
+                    )
+                elif type(lane) is CircularLane:
+                    circular.append(
+                        (k, *lane.center, lane.direction, lane.radius, lane.start_phase)
+                        + (np.pi / 2 * lane.direction, lane.length)
+                    )
+                else:
+                    other.append((k, lane))
+    st = np.array(straight, dtype=np.float64).reshape(-1, 9).T
+    ci = np.array(circular, dtype=np.float64).reshape(-1, 8).T
+    cache = (indexes, st[0].astype(int), st[1:], ci[0].astype(int), ci[1:], other)
+    setattr(network, _CACHE, cache)
+    return cache
+
+
+def lane_distances(network, position, heading):
+    """Lane indexes and their distance_with_heading(position, heading) (float64 2-vector)."""
+    indexes, st_k, st, ci_k, ci, other = network.__dict__.get(_CACHE) or _lane_arrays(network)
+    x, y = position.tolist()
+    dist = np.empty(len(indexes))
+    if st_k.size:  # StraightLane.local_coordinates, heading_at = lane.heading
+        sx, sy, dx, dy, lx, ly, hd, ln = st
+        ex, ey = x - sx, y - sy
+        s = (ex * dx + ey * dy) + 0.0
+        r = (ex * lx + ey * ly) + 0.0
+        angle = np.abs(_wrap(heading - hd))
+        dist[st_k] = np.abs(r) + np.maximum(s - ln, 0.0) + np.maximum(0.0 - s, 0.0) + angle
+    if ci_k.size:  # CircularLane.local_coordinates and heading_at
+        cx, cy, sign, radius, phase, quarter, ln = ci
+        ex, ey = x - cx, y - cy
+        phi = phase + _wrap(np.arctan2(ey, ex) - phase)
+        s = sign * (phi - phase) * radius
+        r = sign * (radius - np.sqrt((ex * ex + ey * ey) + 0.0))
+        psi = (sign * s / radius + phase) + quarter
+        angle = np.abs(_wrap(heading - psi))
+        dist[ci_k] = np.abs(r) + np.maximum(s - ln, 0.0) + np.maximum(0.0 - s, 0.0) + angle
+    for k, lane in other:
+        dist[k] = lane.distance_with_heading(position, heading)
+    return indexes, dist
+
+
+def _closest_lane_index(self, position, heading=None):
+    """RoadNetwork.get_closest_lane_index: the first closest lane in the graph's order."""
+    if heading is None or not isinstance(heading, float) or not _is_vec2(position):
+        return _ORIGINALS[RoadNetwork, "get_closest_lane_index"](self, position, heading)
+    indexes, dist = lane_distances(self, position, heading)
+    return indexes[int(np.argmin(dist))]
+
+
+def _add_lane(self, _from, _to, lane):
+    self.__dict__.pop(_CACHE, None)
+    return _ORIGINALS[RoadNetwork, "add_lane"](self, _from, _to, lane)
+
+
+def _straight_local_coordinates(self, position):
+    """StraightLane.local_coordinates with np.dot of 2-vectors as (a0*b0 + a1*b1) + 0.0."""
+    if not _is_vec2(position):
+        return _ORIGINALS[StraightLane, "local_coordinates"](self, position)
+    x, y = position.tolist()
+    s0, s1 = self.start.tolist()
+    d0, d1 = self.direction.tolist()
+    l0, l1 = self.direction_lateral.tolist()
+    ex, ey = x - s0, y - s1
+    return (ex * d0 + ey * d1) + 0.0, (ex * l0 + ey * l1) + 0.0
+
+
+_ROW_FEATURES = {
+    "presence": lambda v: 1,
+    "x": lambda v: v.position[0],
+    "y": lambda v: v.position[1],
+    "vx": lambda v: v.velocity[0],
+    "vy": lambda v: v.velocity[1],
+    "heading": lambda v: v.heading,
+    "cos_h": lambda v: v.direction[0],
+    "sin_h": lambda v: v.direction[1],
+    "cos_d": lambda v: v.destination_direction[0],
+    "sin_d": lambda v: v.destination_direction[1],
+    "long_off": lambda v: v.lane_offset[0],
+    "lat_off": lambda v: v.lane_offset[1],
+    "ang_off": lambda v: v.lane_offset[2],
+}
+
+
+def _row(v, features, origin, intentions):
+    """Vehicle.to_dict(origin, intentions) restricted to ``features``, as a list."""
+    row = []
+    for f in features:
+        if f in ("cos_d", "sin_d") and not intentions:
+            row.append(0)
+            continue
+        value = _ROW_FEATURES[f](v)
+        if origin is not None and f in ("x", "y", "vx", "vy"):
+            value -= _ROW_FEATURES[f](origin)
+        row.append(value)
+    return row
+
+
+def _observe(self):
+    """KinematicObservation.observe on a float64 array (same values, same RNG calls)."""
+    original = _ORIGINALS[KinematicObservation, "observe"]
+    ok = self.env.road and self.features_range and set(self.features) <= set(_ROW_FEATURES)
+    if not ok or type(self.observer_vehicle).to_dict is not Vehicle.to_dict:
+        return original(self)
+    ego, features = self.observer_vehicle, list(self.features)
+    close = self.env.road.close_objects_to(
+        ego,
+        self.env.PERCEPTION_DISTANCE,
+        count=self.vehicles_count - 1,
+        see_behind=self.see_behind,
+        sort=self.order == "sorted",
+        vehicles_only=not self.include_obstacles,
+    )
+    close = close[-self.vehicles_count + 1 :] if close else []
+    if any(type(v).to_dict is not Vehicle.to_dict for v in close):
+        return original(self)
+    origin = ego if not self.absolute else None
+    rows = [_row(ego, features, None, True)]
+    rows += [_row(v, features, origin, self.observe_intentions) for v in close]
+    obs = np.array(rows, dtype=np.float64)
+    if self.normalize:
+        for feature, f_range in self.features_range.items():
+            if feature in features:
+                j = features.index(feature)
+                obs[:, j] = utils.lmap(obs[:, j], [f_range[0], f_range[1]], [-1, 1])
+                if self.clip:
+                    obs[:, j] = np.clip(obs[:, j], -1, 1)
+    if obs.shape[0] < self.vehicles_count:
+        fill = np.zeros((self.vehicles_count - obs.shape[0], len(features)))
+        obs = np.concatenate([obs, fill])
+    if self.order == "shuffled":
+        self.env.np_random.shuffle(obs[1:])
+    return obs.astype(self.space().dtype)
+
+
+def _conflict_possible(v1, v2, predictions):
+    """RegulatedRoad.is_conflict_possible on precomputed predictions."""
+    for v in (v1, v2):
+        if id(v) not in predictions:
+            predictions[id(v)] = v.predict_trajectory_constant_speed(_CONFLICT_TIMES)
+    positions_1, headings_1 = predictions[id(v1)]
+    positions_2, headings_2 = predictions[id(v2)]
+    n = min(len(positions_1), len(positions_2))
+    if not n:
+        return False
+    delta = np.array(positions_2[:n]) - np.array(positions_1[:n])
+    norm = np.sqrt((delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1]) + 0.0)
+    close = ~(norm > v1.LENGTH)  # the original skips a time if norm > LENGTH
+    for t in np.flatnonzero(close):
+        if utils.rotated_rectangles_intersect(
+            (positions_1[t], 1.5 * v1.LENGTH, 0.9 * v1.WIDTH, headings_1[t]),
+            (positions_2[t], 1.5 * v2.LENGTH, 0.9 * v2.WIDTH, headings_2[t]),
+        ):
+            return True
+    return False
+
+
+def _enforce_road_rules(self):
+    """RegulatedRoad.enforce_road_rules, predicting each vehicle once per call."""
+    cls = type(self)
+    if cls.is_conflict_possible is not RegulatedRoad.is_conflict_possible:
+        return _ORIGINALS[RegulatedRoad, "enforce_road_rules"](self)
+    for v in self.vehicles:
+        if getattr(v, "is_yielding", False):
+            if v.yield_timer >= self.YIELD_DURATION * self.REGULATION_FREQUENCY:
+                v.target_speed = v.lane.speed_limit
+                delattr(v, "color")
+                v.is_yielding = False
+            else:
+                v.yield_timer += 1
+    vehicles = self.vehicles
+    predictions = {}  # id(vehicle) -> (positions, headings), filled on first use
+    for i in range(len(vehicles) - 1):
+        for j in range(i + 1, len(vehicles)):
+            if _conflict_possible(vehicles[i], vehicles[j], predictions):
+                yielding = self.respect_priorities(vehicles[i], vehicles[j])
+                if yielding is not None and _yields(yielding):
+                    yielding.color = self.YIELDING_COLOR
+                    yielding.target_speed = 0
+                    yielding.is_yielding = True
+                    yielding.yield_timer = 0
+
+
+def _yields(vehicle):
+    from highway_env.vehicle.controller import ControlledVehicle, MDPVehicle
+
+    return isinstance(vehicle, ControlledVehicle) and not isinstance(vehicle, MDPVehicle)
+
+
+def numerics_match(samples=2000, seed=0):
+    """Whether the identities the fast path relies on hold for this numpy/BLAS build."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(scale=50.0, size=(samples, 2))
+    b = rng.normal(size=(samples, 2))
+    a[:8], b[:8] = [[0.0, -5.0], [-0.0, -0.0], [0.0, 0.0], [-0.0, 3.0]] * 2, [[-1.0, 0.0]] * 8
+    dots = np.array([np.dot(x, y) for x, y in zip(a, b, strict=True)])
+    norms = np.array([np.linalg.norm(x) for x in a])
+    atans = np.array([np.arctan2(x[1], x[0]) for x in a])
+    wraps = np.array([utils.wrap_to_pi(x[0]) for x in a])
+    same = [
+        (dots, (a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]) + 0.0),
+        (norms, np.sqrt((a[:, 0] * a[:, 0] + a[:, 1] * a[:, 1]) + 0.0)),
+        (atans, np.arctan2(a[:, 1], a[:, 0])),
+        (wraps, _wrap(a[:, 0])),
+    ]
+    return all(x.tobytes() == y.tobytes() for x, y in same)
+
+
+_PATCHES = {
+    (RoadNetwork, "get_closest_lane_index"): _closest_lane_index,
+    (RoadNetwork, "add_lane"): _add_lane,
+    (StraightLane, "local_coordinates"): _straight_local_coordinates,
+    (KinematicObservation, "observe"): _observe,
+    (RegulatedRoad, "enforce_road_rules"): _enforce_road_rules,
+}
+
+
+def install():
+    """Patch highway-env (idempotent); False (nothing patched) if numerics_match() fails."""
+    if not numerics_match():
+        return False
+    for (cls, name), function in _PATCHES.items():
+        setattr(cls, name, function)
+    return True
+
+
+def uninstall():
+    """Restore highway-env's original functions."""
+    for (cls, name), function in _ORIGINALS.items():
+        setattr(cls, name, function)

@@ -1,0 +1,131 @@
+"""fast_sim's patches give bit-identical results to highway-env's originals."""
+
+import numpy as np
+import pytest
+from highway_env.road.lane import StraightLane
+from highway_env.road.road import RoadNetwork
+
+from xai_repro.highway import fast_sim
+from xai_repro.highway.env import make_env
+
+ORIGINAL_CLOSEST = fast_sim._ORIGINALS[RoadNetwork, "get_closest_lane_index"]
+ORIGINAL_LOCAL = fast_sim._ORIGINALS[StraightLane, "local_coordinates"]
+
+
+@pytest.fixture
+def patched():
+    assert fast_sim.install()
+    assert fast_sim.install()  # idempotent
+    yield
+    fast_sim.uninstall()
+
+
+def _bits(value):
+    return np.asarray(value, dtype=np.float64).tobytes()
+
+
+def _trajectory(episodes, order, seed, config=None):
+    """Every step's observation, reward, flags, info and all vehicles' states, as bytes."""
+    env = make_env(order=order)
+    if config:
+        env.unwrapped.configure(config)
+    rng, steps = np.random.default_rng(seed), []
+    for episode in range(episodes):
+        obs, info = env.reset(seed=seed + episode)
+        info.pop("action")  # reset's info holds action_space.sample(): unseeded, differs per run
+        steps.append((obs.dtype.str, obs.tobytes(), repr(sorted(info.items()))))
+        done = False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(int(rng.integers(3)))
+            vehicles = [
+                (_bits(v.position), _bits(v.heading), _bits(v.speed), v.lane_index)
+                for v in env.unwrapped.road.vehicles
+            ]
+            flags = (terminated, truncated, repr(sorted(info.items())))
+            steps.append((obs.dtype.str, obs.tobytes(), _bits(reward), flags, vehicles))
+            done = terminated or truncated
+    env.close()
+    return steps
+
+
+def _compare(episodes, order, seed, config=None):
+    fast_sim.uninstall()
+    original = _trajectory(episodes, order, seed, config)
+    assert fast_sim.install()
+    try:
+        fast = _trajectory(episodes, order, seed, config)
+    finally:
+        fast_sim.uninstall()
+    assert len(fast) == len(original) > episodes
+    for step, (a, b) in enumerate(zip(original, fast, strict=True)):
+        assert a == b, f"step {step} differs"
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_trajectories_identical(order):
+    _compare(episodes=4, order=order, seed=7)
+
+
+def test_relative_observation_with_intentions_identical():
+    features = ["presence", "x", "y", "vx", "vy", "heading", "cos_d", "sin_d", "long_off"]
+    observation = {"type": "Kinematics", "vehicles_count": 8, "features": features}
+    observation.update(absolute=False, observe_intentions=True, order="shuffled")
+    observation["features_range"] = {"x": [-50, 50], "y": [-50, 50], "heading": [-3, 3]}
+    _compare(episodes=2, order="shuffled", seed=3, config={"observation": observation})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_many_trajectories_identical(order):
+    _compare(episodes=30, order=order, seed=100)
+
+
+def _probe_points(lane, rng, n):
+    """Random points and headings near the lane, plus points exactly on its ends/centre line."""
+    s = rng.uniform(-10, lane.length + 10, n)
+    r = rng.uniform(-8, 8, n)
+    points = [lane.position(a, b) for a, b in zip(s, r, strict=True)]
+    points += [lane.position(0, 0), lane.position(lane.length, 0), lane.position(5.0, 0)]
+    points += [np.round(p) for p in points[:20]] + [np.array([0.0, -0.0])]
+    headings = rng.uniform(-7, 7, len(points))
+    headings[: len(points) // 2] = [lane.heading_at(a) for a in s[: len(points) // 2]]
+    return points, headings
+
+
+def test_lane_distances_and_coordinates_identical(patched):
+    env = make_env()
+    env.reset(seed=5)
+    network = env.unwrapped.road.network
+    lanes = network.lanes_list()
+    assert {type(lane).__name__ for lane in lanes} == {"StraightLane", "CircularLane"}
+    rng = np.random.default_rng(0)
+    checked = 0
+    for lane in lanes:
+        points, headings = _probe_points(lane, rng, 150)
+        for position, heading in zip(points, headings, strict=True):
+            heading = float(heading)
+            indexes, dist = fast_sim.lane_distances(network, position, heading)
+            expected = [other.distance_with_heading(position, heading) for other in lanes]
+            assert dist.tobytes() == _bits(expected)
+            assert network.get_closest_lane_index(position, heading) == ORIGINAL_CLOSEST(
+                network, position, heading
+            )
+            if isinstance(lane, StraightLane):
+                got, want = lane.local_coordinates(position), ORIGINAL_LOCAL(lane, position)
+                assert _bits(got) == _bits(want)
+            checked += 1
+    assert checked > 150 * len(lanes)
+    env.close()
+
+
+def test_lane_cache_dropped_by_add_lane(patched):
+    network = RoadNetwork()
+    network.add_lane("a", "b", StraightLane([0, 0], [100, 0]))
+    position = np.array([50.0, 9.0])
+    assert network.get_closest_lane_index(position, 0.0) == ("a", "b", 0)
+    network.add_lane("a", "b", StraightLane([0, 8], [100, 8]))
+    assert network.get_closest_lane_index(position, 0.0) == ("a", "b", 1)
+
+
+def test_numerics_probe_passes_here():
+    assert fast_sim.numerics_match()
