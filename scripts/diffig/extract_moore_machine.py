@@ -2,7 +2,9 @@
 
 Reads ``mmn.pt``; writes ``moore_machine.json`` (``raw`` and ``minimized`` machines:
 states, observations, actions per state, transitions; ``table_returns`` of the minimized
-machine executed as a lookup table over ``episodes`` seeded episodes) and
+machine executed as a lookup table over the evaluation's seeded episodes, with the
+observation codes per episode not seen in extraction; ``replay_returns``: the table on the
+first extraction episodes, as the MMN code base's ``evaluate_fsm`` measures it) and
 ``transitions_raw.csv`` / ``transitions_minimized.csv`` (state, observation, next state,
 action of the next state).
 """
@@ -17,6 +19,10 @@ from xai_repro.diffig.moore_machine import (
     run_machine,
 )
 from xai_repro.diffig.tasks import get_task
+
+# The MMN code base's evaluate_fsm: 3 episodes, in a fresh process seeded as generate_fsm
+# was, so they start where the first 3 extraction episodes started.
+REPLAY_EPISODES = 3
 
 
 def transition_table(machine: dict) -> pd.DataFrame:
@@ -41,8 +47,16 @@ def main(
     mmn = load_mmn(mmn_pt, task=task).eval()
     raw = extract_moore_machine(mmn, episodes=machine["episodes"], seed=seed, task=task)
     minimized = minimize_moore_machine(raw, restarts=machine["minimize_restarts"], seed=seed)
-    returns = run_machine(
+    table = run_machine(
         raw, minimized, mmn, episodes=evaluation["episodes"], seed=evaluation["seed"], task=task
+    )
+    replay = run_machine(
+        raw,
+        minimized,
+        mmn,
+        episodes=min(REPLAY_EPISODES, machine["episodes"]),
+        seed=seed,
+        task=task,
     )
     write_csv(raw_csv, transition_table(raw))
     write_csv(minimized_csv, transition_table(minimized))
@@ -52,9 +66,17 @@ def main(
             "raw": raw,
             "minimized": minimized,
             "table_returns": {
-                "mean": float(returns.mean()),
-                "std": float(returns.std()),
-                "returns": returns.tolist(),
+                "mean": float(table["returns"].mean()),
+                "std": float(table["returns"].std()),
+                "returns": table["returns"].tolist(),
+                "unseen_codes": table["unseen_codes"].tolist(),
+                "unseen_pairs": table["unseen_pairs"].tolist(),
+                "steps": table["steps"].tolist(),
+            },
+            "replay_returns": {
+                "mean": float(replay["returns"].mean()),
+                "returns": replay["returns"].tolist(),
+                "unseen_codes": replay["unseen_codes"].tolist(),
             },
         },
     )

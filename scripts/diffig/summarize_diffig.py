@@ -7,6 +7,10 @@ documented in docs/diffig.md ("metrics.json").
 from xai_repro.common import read_json, setup_logging, write_json
 
 
+def _mean(values) -> float:
+    return float(sum(values) / len(values))
+
+
 def summarize(returns: dict, machine: dict, diff_ig: dict | None, env: str = "CartPole-v1") -> dict:
     returns = dict(returns)
     agreement = returns.pop("hidden_state_agreement", None)
@@ -26,6 +30,8 @@ def summarize(returns: dict, machine: dict, diff_ig: dict | None, env: str = "Ca
             "observations_before": machine["raw"]["n_observations"],
             "states_after": machine["minimized"]["n_states"],
             "observations_after": machine["minimized"]["n_observations"],
+            "unseen_codes_per_episode": _mean(machine["table_returns"]["unseen_codes"]),
+            "replay_return": machine["replay_returns"]["mean"],
         },
     }
     if diff_ig is not None:

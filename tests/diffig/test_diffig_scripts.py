@@ -5,6 +5,7 @@ machine run as a table reproduces the network, differential IG agrees with captu
 and the scripts refuse bad input without writing their outputs.
 """
 
+import copy
 import json
 
 import numpy as np
@@ -42,7 +43,25 @@ def test_machine_as_table_reproduces_the_mmn(random_mmn):
     assert minimized["n_observations"] <= raw["n_observations"]
     expected = evaluate(random_mmn, episodes=4, seed=100)
     table = run_machine(raw, minimized, random_mmn, episodes=4, seed=100)
-    np.testing.assert_array_equal(table, expected)
+    np.testing.assert_array_equal(table["returns"], expected)
+    # every code on these episodes was seen in extraction
+    assert table["unseen_codes"].sum() == 0 and table["unseen_pairs"].sum() == 0
+    np.testing.assert_array_equal(table["steps"], table["returns"])  # CartPole: +1 a step
+
+
+def test_table_counts_codes_unseen_in_extraction(random_mmn):
+    raw = extract_moore_machine(random_mmn, episodes=2, seed=300)
+    minimized = minimize_moore_machine(raw)
+    expected = evaluate(random_mmn, episodes=2, seed=300)
+    # store every observation code with one unit changed: each code met is now unseen and
+    # its nearest known code (Hamming distance 1) is the one it was, so the play is the same
+    moved = copy.deepcopy(raw)
+    for code in moved["observation_codes"].values():
+        code[0] = 1 if code[0] != 1 else 0
+    table = run_machine(moved, minimized, random_mmn, episodes=2, seed=300)
+    np.testing.assert_array_equal(table["unseen_codes"], table["steps"])
+    assert table["unseen_pairs"].sum() == 0
+    np.testing.assert_array_equal(table["returns"], expected)
 
 
 def test_minimized_machine_is_consistent_with_the_raw_one(random_mmn):
@@ -163,7 +182,13 @@ def test_summary_has_the_keys_of_the_issue():
     machine = {
         "raw": {"n_states": 9, "n_observations": 12},
         "minimized": {"n_states": 3, "n_observations": 4},
-        "table_returns": {"mean": 499.0, "std": 1.0, "returns": [499.0] * 20},
+        "table_returns": {
+            "mean": 499.0,
+            "std": 1.0,
+            "returns": [499.0] * 20,
+            "unseen_codes": [0] * 19 + [4],
+        },
+        "replay_returns": {"mean": 500.0, "returns": [500.0] * 3, "unseen_codes": [0] * 3},
     }
     diff_ig = {
         "features": ["cart position", "cart velocity", "pole angle", "pole velocity"],
@@ -186,6 +211,8 @@ def test_summary_has_the_keys_of_the_issue():
         "observations_before": 12,
         "states_after": 3,
         "observations_after": 4,
+        "unseen_codes_per_episode": 0.2,
+        "replay_return": 500.0,
     }
     assert metrics["diff_ig"][0]["attribution"]["pole angle"] == 0.3
     assert metrics["episodes"] == 20

@@ -196,13 +196,16 @@ def run_machine(
     episodes: int,
     seed: int,
     task: Task = CARTPOLE,
-) -> np.ndarray:
-    """Returns of the minimized Moore machine executed as a lookup table.
+) -> dict[str, np.ndarray]:
+    """The minimized Moore machine executed as a lookup table, per episode.
 
     Each step: the observation QBN encodes the raw observation into a code; codes seen
     during extraction map to their (merged) observation id; an unseen code, or an unseen
     (state, observation) pair, takes the known observation of that state with the
-    nearest code (Hamming distance). The action is the state's table entry.
+    nearest code (Hamming distance). The action is the state's table entry. (The MMN code
+    base's ``MooreMachine.evaluate`` has no such fallback: an unseen code stops it.)
+    Returns ``returns``, ``unseen_codes`` (steps whose code was not seen in extraction),
+    ``unseen_pairs`` (known code, but not from the current state) and ``steps``.
     """
     code_to_obs = {_key(c): int(o) for o, c in machine["observation_codes"].items()}
     obs_code_arr = {int(o): np.array(c) for o, c in machine["observation_codes"].items()}
@@ -210,16 +213,19 @@ def run_machine(
     trans = {int(s): {int(o): n for o, n in d.items()} for s, d in minimized["transitions"].items()}
     actions = {int(k): v for k, v in minimized["actions"].items()}
     env = task.make_env()
-    returns = []
+    out = {k: [] for k in ("returns", "unseen_codes", "unseen_pairs", "steps")}
     for e in range(episodes):
         obs, _ = env.reset(seed=seed + e)
         s, total, done, steps = minimized["initial_state"], 0.0, False, 0
+        unseen_codes = unseen_pairs = 0
         while not done:
             feats = mmn.gru_net.input_ff(task.preprocess(obs))
             code = mmn.obx_net.encode(feats)[0].numpy().astype(int)
             raw = code_to_obs.get(_key(code))
             options = trans.get(s, {})
             o = omap.get(raw) if raw is not None else None
+            unseen_codes += raw is None
+            unseen_pairs += raw is not None and o not in options
             if o is None or o not in options:
                 known = [
                     (int(np.abs(obs_code_arr[r] - code).sum()), omap[r])
@@ -235,6 +241,7 @@ def run_machine(
             done = (
                 terminated or truncated or (task.max_steps is not None and steps >= task.max_steps)
             )
-        returns.append(total)
+        for key, value in zip(out, (total, unseen_codes, unseen_pairs, steps)):
+            out[key].append(value)
     env.close()
-    return np.array(returns)
+    return {k: np.array(v) for k, v in out.items()}
