@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from highway_env.road.lane import StraightLane
+from highway_env.road.lane import CircularLane, SineLane, StraightLane
 from highway_env.road.road import RoadNetwork
 
 from xai_repro.highway import fast_sim
@@ -116,6 +116,23 @@ def test_lane_distances_and_coordinates_identical(patched):
             checked += 1
     assert checked > 150 * len(lanes)
     env.close()
+
+
+def test_other_lane_types_fall_back_to_the_original(patched):
+    network = RoadNetwork()
+    network.add_lane("a", "b", SineLane([0, 0], [80, 0], amplitude=2.0, pulsation=0.2, phase=0.0))
+    network.add_lane("a", "b", StraightLane([0, 4], [80, 4]))
+    network.add_lane("b", "c", CircularLane([80, 20], 20, -np.pi / 2, 0, clockwise=False))
+    lanes = network.lanes_list()
+    rng = np.random.default_rng(1)
+    for _ in range(500):
+        position, heading = rng.uniform([-10, -10], [110, 40]), float(rng.uniform(-4, 4))
+        _, dist = fast_sim.lane_distances(network, position, heading)
+        assert dist.tobytes() == _bits(
+            [lane.distance_with_heading(position, heading) for lane in lanes]
+        )
+        want = ORIGINAL_CLOSEST(network, position, heading)
+        assert network.get_closest_lane_index(position, heading) == want
 
 
 def test_lane_cache_dropped_by_add_lane(patched):
