@@ -60,7 +60,9 @@ wildcard_constraints:
 
 rule train_highway:
     input:
-        modules=modules("highway.env", "highway.network", "highway.training"),
+        modules=modules(
+            "highway.checkpoint", "highway.env", "highway.network", "highway.training"
+        ),
     output:
         untrained="results/highway/models/untrained.pt",
         trained="results/highway/models/trained.pt",

@@ -1,14 +1,14 @@
 """Rule ``train_highway``: trains the ego-attention DQN (SB3) on intersection-v0.
 
 Writes the untrained (initial) and trained Q-networks (rl-agents layout) and training stats.
-Periodic SB3 checkpoints in ``checkpoint_dir`` let a rerun resume after an interruption.
+Periodic checkpoints in ``checkpoint_dir`` (SB3 zip, replay buffer, environment and RNG state:
+xai_repro.highway.checkpoint) let a rerun resume after an interruption and end exactly as an
+uninterrupted run.
 """
 
 import functools
-import glob
 import logging
 import os
-import re
 import time
 
 import numpy as np
@@ -21,54 +21,19 @@ from xai_repro.common import (
     setup_logging,
     write_json,
 )
+from xai_repro.highway.checkpoint import (
+    StateWrapper,
+    checkpoint_callback,
+    checkpoint_paths,
+    read_state,
+    restore_state,
+    resumable_checkpoint,
+)
 from xai_repro.highway.env import make_env
 from xai_repro.highway.network import save_network
 from xai_repro.highway.training import build_model, dqn_class, sb3_policy_class, set_exploration
 
 log = logging.getLogger(__name__)
-
-
-def latest_checkpoint(checkpoint_dir):
-    """Path and step count of the newest ``dqn_<steps>_steps.zip`` in ``checkpoint_dir``."""
-    best = (None, 0)
-    for path in glob.glob(os.path.join(checkpoint_dir, "dqn_*_steps.zip")):
-        m = re.search(r"dqn_(\d+)_steps\.zip$", path)
-        if m and int(m.group(1)) > best[1]:
-            best = (path, int(m.group(1)))
-    return best
-
-
-def resumable_checkpoint(checkpoint_dir, settings, total_steps):
-    """The checkpoint to resume from: only one written with the same settings and within
-    ``total_steps``; checkpoints of other settings are deleted (with a warning)."""
-    import json
-
-    for stale in glob.glob(os.path.join(checkpoint_dir, ".dqn_*")):  # a killed atomic write
-        os.remove(stale)
-    stamp = os.path.join(checkpoint_dir, "settings.json")
-    current = json.loads(json.dumps(settings))
-    if os.path.exists(stamp):
-        try:
-            with open(stamp) as fh:
-                previous = json.load(fh)
-        except ValueError:
-            previous = None
-        if previous != current:
-            log.warning(
-                "%s: checkpoints were written with other settings; starting afresh", checkpoint_dir
-            )
-            for path in glob.glob(os.path.join(checkpoint_dir, "dqn_*")):
-                os.remove(path)
-    else:
-        for path in glob.glob(os.path.join(checkpoint_dir, "dqn_*")):
-            os.remove(path)
-    with atomic_output(stamp) as tmp, open(tmp, "w") as fh:
-        json.dump(current, fh)
-    path, steps = latest_checkpoint(checkpoint_dir)
-    if path and steps > total_steps:
-        log.warning("%s has %d steps > total_steps %d; starting afresh", path, steps, total_steps)
-        return None, 0
-    return path, steps
 
 
 def progress_callback(total_steps):
@@ -106,40 +71,27 @@ def progress_callback(total_steps):
     return Progress()
 
 
-def checkpoint_callback(every, checkpoint_dir):
-    """An SB3 callback saving ``dqn_<steps>_steps.zip`` and its replay buffer every ``every``
-    calls, each atomically; the buffer first, so a model zip is only there once its buffer is
-    (SB3's own CheckpointCallback writes in place: a kill mid-write left a truncated zip that
-    stopped the rerun)."""
-    from stable_baselines3.common.callbacks import BaseCallback
-
-    class AtomicCheckpoint(BaseCallback):
-        def _on_step(self):
-            if self.n_calls % every == 0:
-                steps = self.num_timesteps
-                buf = os.path.join(checkpoint_dir, f"dqn_replay_buffer_{steps}_steps.pkl")
-                with atomic_output(buf) as tmp:
-                    self.model.save_replay_buffer(tmp)
-                with atomic_output(os.path.join(checkpoint_dir, f"dqn_{steps}_steps.zip")) as tmp:
-                    self.model.save(tmp)
-            return True
-
-    return AtomicCheckpoint()
-
-
-def resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir):
-    """The SB3 model of checkpoint ``ckpt`` (and its replay buffer), exploration re-applied."""
+def resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir, settings):
+    """The SB3 model of checkpoint ``ckpt`` with its replay buffer and training state
+    (environments, RNGs) put back, so training continues as if never interrupted."""
     log.info("resuming from %s (%d steps)", ckpt, done_steps)
+    _, buf, state_path = checkpoint_paths(checkpoint_dir, done_steps)
+    state = read_state(state_path, done_steps, settings)
+    if not os.path.exists(buf):
+        raise InputError(f"{buf}: missing: the replay buffer of checkpoint {ckpt}")
     try:
         model = dqn_class(dqn["double"], dqn["loss"], dqn.get("grad_clamp")).load(
-            ckpt, env=env, device="cpu", custom_objects={"policy_class": sb3_policy_class()}
+            ckpt,
+            env=env,
+            device="cpu",
+            custom_objects={"policy_class": sb3_policy_class()},
+            force_reset=False,  # keep _last_obs: the environments are restored, not reset
         )
         set_exploration(model, dqn, total_steps)
+        model.load_replay_buffer(buf)
+        restore_state(model, state)
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"{ckpt}: cannot resume from this checkpoint ({exc})") from exc
-    buf = os.path.join(checkpoint_dir, f"dqn_replay_buffer_{done_steps}_steps.pkl")
-    if os.path.exists(buf):
-        model.load_replay_buffer(buf)
     return model
 
 
@@ -166,21 +118,26 @@ def main(
     vec_cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
     kw = {"start_method": "fork"} if n_envs > 1 else None
     env_fn = functools.partial(make_env, order=order)
-    env = make_vec_env(env_fn, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, vec_env_kwargs=kw)
+    env = make_vec_env(
+        env_fn,
+        n_envs=n_envs,
+        seed=seed,
+        vec_env_cls=vec_cls,
+        vec_env_kwargs=kw,
+        wrapper_class=StateWrapper,  # transparent; lets a checkpoint capture the whole env
+    )
     model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=total_steps)
     with atomic_output(untrained_path) as tmp:
         save_network(model.q_net.q_net, tmp)
-    ckpt, done_steps = resumable_checkpoint(
-        checkpoint_dir,
-        {"seed": seed, "net": net, "dqn": dqn, "n_envs": n_envs, "order": order},
-        total_steps,
-    )
+    settings = {"seed": seed, "net": net, "dqn": dqn, "n_envs": n_envs, "order": order}
+    ckpt, done_steps = resumable_checkpoint(checkpoint_dir, settings, total_steps)
     if ckpt:
-        model = resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir)
+        model = resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir, settings)
 
     remaining = max(total_steps - done_steps, 0)
     progress = progress_callback(total_steps)
-    callbacks = [progress, checkpoint_callback(max(checkpoint_every // n_envs, 1), checkpoint_dir)]
+    period = max(checkpoint_every // n_envs, 1) * n_envs  # env steps, a multiple of n_envs
+    callbacks = [progress, checkpoint_callback(period, checkpoint_dir, settings)]
     t0 = time.perf_counter()
     if remaining:
         model.learn(remaining, callback=callbacks, reset_num_timesteps=not ckpt, progress_bar=False)

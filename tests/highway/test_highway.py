@@ -8,9 +8,9 @@ import torch
 
 import summarize_highway
 from rollout_highway import frame_is_blank, record_linear_activations
-from train_highway import latest_checkpoint
 from xai_repro.common import InputError
 from xai_repro.highway.attribution import integrated_gradients, rank_correlation
+from xai_repro.highway.checkpoint import latest_checkpoint
 from xai_repro.highway.data import load_rollout
 from xai_repro.highway.inspection import ego_attention_stats, qk_ov_circuits
 from xai_repro.highway.intervention import ablated_policy
@@ -208,30 +208,14 @@ def test_rollout_frames_are_not_blank():
 def test_training_resumes_from_the_last_checkpoint(tmp_path):
     import json
 
+    from test_highway_resume import DQN, NET  # the toy training settings
+
     import train_highway
 
-    dqn = {
-        "learning_rate": 5e-4,
-        "buffer_size": 1000,
-        "learning_starts": 4,
-        "batch_size": 8,
-        "gamma": 0.95,
-        "train_freq": 1,
-        "gradient_steps": 1,
-        "target_update_interval": 50,
-        "double": True,
-        "loss": "l2",
-        "grad_clamp": 1.0,
-        "exploration_schedule": "exponential",
-        "exploration_tau": 6.0,
-        "exploration_fraction": 0.5,
-        "exploration_final_eps": 0.05,
-    }
-    net = {"embedding": [8, 8], "heads": 2, "output_layers": [8]}
     kw = dict(
         seed=0,
-        net=net,
-        dqn=dqn,
+        net=NET,
+        dqn=DQN,
         n_envs=1,
         checkpoint_every=6,
         checkpoint_dir=str(tmp_path / "ck"),
@@ -248,7 +232,7 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path):
 
 
 def test_checkpoints_of_other_settings_are_not_resumed(tmp_path):
-    from train_highway import resumable_checkpoint
+    from xai_repro.highway.checkpoint import resumable_checkpoint
 
     (tmp_path / "dqn_10_steps.zip").write_bytes(b"")  # no settings stamp: unknown origin
     assert resumable_checkpoint(tmp_path, {"a": 1}, 100) == (None, 0)
