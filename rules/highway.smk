@@ -61,7 +61,11 @@ wildcard_constraints:
 rule train_highway:
     input:
         modules=modules(
-            "highway.checkpoint", "highway.env", "highway.network", "highway.training"
+            "highway.checkpoint",
+            "highway.env",
+            "highway.fast_sim",
+            "highway.network",
+            "highway.training",
         ),
     output:
         untrained="results/highway/models/untrained.pt",
@@ -98,7 +102,7 @@ rule evaluate_highway:
     input:
         trained=rules.train_highway.output.trained,
         untrained=rules.train_highway.output.untrained,
-        modules=modules("highway.env", "highway.network"),
+        modules=modules("highway.env", "highway.fast_sim", "highway.network"),
     output:
         evaluation="results/highway/evaluation.json",
     log:
@@ -121,7 +125,9 @@ rule evaluate_highway:
 
 rule benchmark_highway_training:
     input:
-        modules=modules("highway.env", "highway.network", "highway.training"),
+        modules=modules(
+            "highway.env", "highway.fast_sim", "highway.network", "highway.training"
+        ),
     output:
         benchmark="results/highway/benchmark.json",
     log:
@@ -149,7 +155,7 @@ rule benchmark_highway_training:
 rule rollout_highway:
     input:
         model="results/highway/models/{policy}.pt",
-        modules=modules("highway.env", "highway.network"),
+        modules=modules("highway.env", "highway.fast_sim", "highway.network"),
     output:
         rollout="results/highway/rollouts/{policy}.npz",
     log:
@@ -305,6 +311,7 @@ rule ablate_highway:
             "highway.data",
             "highway.network",
             "highway.env",
+            "highway.fast_sim",
             "highway.intervention",
             "highway.plots",
         ),

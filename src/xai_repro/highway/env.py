@@ -15,6 +15,10 @@ def make_env(render=False, order="sorted"):
     import highway_env  # noqa: F401  (registers the envs)
     from highway_env.envs.intersection_env import IntersectionEnv
 
+    from xai_repro.highway.fast_sim import install
+
+    install()  # exact fast path, bit-identical trajectories (tests/highway/test_fast_sim.py)
+
     if order not in VEHICLE_ORDERS:
         raise ValueError(f"vehicle order {order!r} not in {VEHICLE_ORDERS}")
     observation = dict(IntersectionEnv.default_config()["observation"], order=order)
