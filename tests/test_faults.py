@@ -125,7 +125,7 @@ def test_killed_run_resumes_from_its_checkpoint_and_completes(runs):
 def test_resumed_results_equal_an_uninterrupted_run(runs):
     clean, killed, proc = runs
     assert proc.returncode == 0, proc.stdout[-3000:]
-    skip = ("resumed_from", "steps_this_run", "wall_s")  # wall_s: a clock CLOCK_KEY misses
+    skip = ("resumed_from", "steps_this_run")
     a, b = (
         {k: v for k, v in flatten(_stats(w)).items() if not CLOCK_KEY.search(k) and k not in skip}
         for w in (killed, clean)

@@ -100,7 +100,9 @@ CLOCK_FILES = {
     "highway/models/train_stats.json": "wall_s, env_steps_per_s",
     "highway/checkpoints/*": "SB3 zip archives carry their write time (resume state, not results)",
 }
-CLOCK_KEY = re.compile(r"second|per_s\b|per_s_|speedup|time|elapsed|duration|^benchmark\.")
+CLOCK_KEY = re.compile(
+    r"second|per_s\b|per_s_|(^|[._])wall_s\b|speedup|time|elapsed|duration|^benchmark\."
+)
 
 
 def same_tensors(path_a: Path, path_b: Path) -> bool:
