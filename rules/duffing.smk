@@ -94,9 +94,10 @@ rule train_surrogate:
         "benchmarks/duffing/train_surrogate.tsv"
     conda:
         "../envs/duffing.yaml"
-    # one thread, so it runs beside train_highway (a 2-thread job waited for the training to end
-    # and then ran alone for 74 s); measured: history and test predictions identical to 2 threads
-    threads: 1
+    # 2 threads: it then waits for train_highway and runs alone for ~74 s at the end. With 1
+    # thread (same history and predictions) it overlapped the training but slowed it: the default
+    # run took 23.1 min (efficiency 0.87) against 21.0 min (0.80) — docs/benchmarks.md
+    threads: 2
     resources:
         mem_mb=4096,
         runtime=60,
