@@ -284,6 +284,8 @@ _PATCHES = {
 
 def install():
     """Patch highway-env (idempotent); False (nothing patched) if numerics_match() fails."""
+    if all(getattr(c, n) is fn for (c, n), fn in _PATCHES.items()):  # skip the 17 ms check
+        return True
     if not numerics_match():
         return False
     for (cls, name), function in _PATCHES.items():
