@@ -17,6 +17,7 @@ include: "rules/cfrl.smk"
 include: "rules/diffig.smk"
 include: "rules/highway.smk"
 include: "rules/scorecard.smk"
+include: "rules/bench.smk"
 
 
 rule all:

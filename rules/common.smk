@@ -26,6 +26,8 @@ RUN_NAME = (
 REFERENCE_FILES = sorted(glob.glob("config/references/*.yaml"))
 # Each rules/<study>.smk registers its final outputs here (metrics.json and figures).
 STUDY_TARGETS = {}
+# Opt-in outputs beyond the studies' (rules/bench.smk adds the kernel benchmarks' when asked).
+EXTRA_TARGETS = []
 
 
 wildcard_constraints:
@@ -35,7 +37,7 @@ wildcard_constraints:
 def all_targets():
     """The final outputs of every study named in config['studies']."""
     studies = [path for study in STUDIES for path in STUDY_TARGETS[study]]
-    return [*studies, "results/scorecard.json", "results/scorecard.md"]
+    return [*studies, "results/scorecard.json", "results/scorecard.md", *EXTRA_TARGETS]
 
 
 def modules(*names):

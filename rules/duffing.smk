@@ -94,10 +94,9 @@ rule train_surrogate:
         "benchmarks/duffing/train_surrogate.tsv"
     conda:
         "../envs/duffing.yaml"
-    # 2 threads: it then waits for train_highway and runs alone for ~74 s at the end. With 1
-    # thread (same history and predictions) it overlapped the training but slowed it: the default
-    # run took 23.1 min (efficiency 0.87) against 21.0 min (0.80) — docs/benchmarks.md
-    threads: 2
+    # 1 thread (same history and predictions as 2, measured): on 2 cores a 2-thread job waits
+    # for train_highway to end and then holds both cores (69 s wall for 45 CPU s, docs/benchmarks.md)
+    threads: 1
     resources:
         mem_mb=4096,
         runtime=60,

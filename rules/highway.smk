@@ -109,6 +109,9 @@ rule evaluate_highway:
         "logs/highway/evaluate_highway.log",
     benchmark:
         "benchmarks/highway/evaluate_highway.tsv"
+    # after train_highway, the two longest jobs (this and ablate_highway, ~55 s each) start side
+    # by side once the rollouts (priority 45) are done; the short analyses and other studies fill in
+    priority: 40
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -162,6 +165,8 @@ rule rollout_highway:
         "logs/highway/rollout_highway/{policy}.log",
     benchmark:
         "benchmarks/highway/rollout_highway/{policy}.tsv"
+    # first after train_highway: every analysis reads the rollouts
+    priority: 45
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -321,6 +326,8 @@ rule ablate_highway:
         "logs/highway/ablate_highway.log",
     benchmark:
         "benchmarks/highway/ablate_highway.tsv"
+    # with evaluate_highway, the longest job after the training (see there)
+    priority: 40
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -421,7 +428,12 @@ rule summarize_highway:
         analyses=expand("results/highway/analysis/{rule}.json", rule=HIGHWAY_ANALYSES),
         evaluation=rules.evaluate_highway.output.evaluation,
         train_stats=rules.train_highway.output.stats,
-        benchmark=rules.benchmark_highway_training.output.benchmark,
+        # highway.benchmark.run: false (the default config) leaves the key out of metrics.json
+        benchmark=(
+            rules.benchmark_highway_training.output.benchmark
+            if HIGHWAY["benchmark"].get("run", True)
+            else []
+        ),
     output:
         metrics="results/highway/metrics.json",
     log:

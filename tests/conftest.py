@@ -25,6 +25,7 @@ WORKFLOW_PARTS = (
     "envs",
     "report",
     "profiles",
+    "tools",  # rule benchmark_kernels runs tools/bench/run.py
 )
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 

@@ -8,6 +8,7 @@ import pytest
 from xai_repro.bench.report import curves_table, make_curve, make_row, rows_table
 from xai_repro.bench.stats import fit_exponent, ratio, seconds_per_item, summary, verdict
 from xai_repro.bench.workflow import (
+    busy_seconds,
     efficiency,
     first_log_time,
     job_starts,
@@ -135,6 +136,45 @@ def test_job_starts_and_startup(tmp_path):
     # the first timestamped line is after midnight: 17 s after the job started
     assert startup_seconds(SNAKEMAKE_OUTPUT, tmp_path) == {"logs/duffing/simulate_duffing.log": 17}
     assert first_log_time("no stamps\n", jobs[0]["start"]) is None
+
+
+RUN_OUTPUT = """\
+[Tue Dec  1 05:00:00 2026]
+localrule train:
+    log: logs/train.log
+    jobid: 1
+    threads: 2
+
+[Tue Dec  1 05:00:00 2026]
+localrule prep:
+    jobid: 2
+
+[Tue Dec  1 05:00:10 2026]
+Finished jobid: 2 (Rule: prep)
+
+[Tue Dec  1 05:00:10 2026]
+localrule plot:
+    jobid: 3
+
+[Tue Dec  1 05:00:30 2026]
+Finished jobid: 1 (Rule: train)
+
+[Tue Dec  1 05:00:40 2026]
+Finished jobid: 3 (Rule: plot)
+
+[Tue Dec  1 05:00:41 2026]
+localrule broken:
+    jobid: 4
+"""
+
+
+def test_job_spans_and_busy_seconds():
+    jobs = {j["rule"]: j for j in job_starts(RUN_OUTPUT)}
+    assert jobs["train"]["threads"] == 2 and jobs["prep"]["threads"] == 1
+    assert jobs["train"]["end"] == datetime(2026, 12, 1, 5, 0, 30)
+    assert jobs["plot"]["jobid"] == "3" and jobs["broken"]["end"] is None
+    # 0-10 s: train + prep; 10-30 s: train + plot; 30-40 s: plot alone; broken never ended
+    assert busy_seconds(list(jobs.values())) == {2: 30.0, 1: 10.0}
 
 
 def test_read_benchmarks_and_efficiency(tmp_path):

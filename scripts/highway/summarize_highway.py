@@ -31,8 +31,9 @@ def build_metrics(evaluation, train_stats, benchmark, analysis, source="evaluati
         "evaluation": ev,
         "train_env_steps_per_s": train_stats.get("env_steps_per_s"),
         "train_steps": train_stats.get("total_steps"),
-        "benchmark": {k: v for k, v in benchmark.items() if k != "runs"},
     }
+    if benchmark is not None:  # None: the config does not run benchmark_highway_training
+        metrics["benchmark"] = {k: v for k, v in benchmark.items() if k != "runs"}
     if analysis is not None:
         for key in ("attention", "ig_completeness_error_median"):
             if key not in analysis:
@@ -46,7 +47,7 @@ def main(evaluation, train_stats, benchmark, analyses, out_path):
     metrics = build_metrics(
         read_json(evaluation),
         read_json(train_stats),
-        read_json(benchmark),
+        read_json(benchmark) if benchmark else None,
         merge_analyses({p: read_json(p) for p in analyses}) if analyses else None,
         source=evaluation,
     )
@@ -59,7 +60,7 @@ if __name__ == "__main__":
     main(
         sm.input.evaluation,
         sm.input.train_stats,
-        sm.input.benchmark,
+        sm.input.get("benchmark") or None,
         list(sm.input.get("analyses", [])),
         sm.output.metrics,
     )

@@ -181,13 +181,17 @@ def test_summarize_requires_every_policy_and_key():
     }
     ev = {"trained": pol, "untrained": pol, "random": pol}
     analysis = {"attention": {}, "ig_completeness_error_median": 0.01}
-    m = summarize_highway.build_metrics(ev, {"env_steps_per_s": 3.0}, {}, analysis)
+    bench = {"speedup_median": 1.4, "runs": [1, 2]}
+    m = summarize_highway.build_metrics(ev, {"env_steps_per_s": 3.0}, bench, analysis)
     assert set(m) >= {
         "evaluation",
         "attention",
         "ig_completeness_error_median",
         "train_env_steps_per_s",
     }
+    assert m["benchmark"] == {"speedup_median": 1.4}
+    # highway.benchmark.run: false -> no benchmark input, no key (the scorecard says absent)
+    assert "benchmark" not in summarize_highway.build_metrics(ev, {}, None, analysis)
     with pytest.raises(InputError, match="random"):
         summarize_highway.build_metrics({"trained": pol, "untrained": pol}, {}, {}, analysis)
     with pytest.raises(InputError, match="ig_completeness"):

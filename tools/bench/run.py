@@ -27,9 +27,8 @@ from xai_repro.bench.report import machine, plot_scaling, render_markdown  # noq
 
 GROUPS = ("duffing", "baseline", "cfrl", "highway", "diffig")
 CAVEAT = (
-    "Measured on a shared machine (about 7 concurrent sessions of work on 2 cores): absolute "
-    "times vary with its load (see the load averages); rely on the ratios, which come from "
-    "runs interleaved in one process."
+    "Absolute times vary with the machine's load (the load averages at start and end are "
+    "above); rely on the ratios, which come from runs interleaved in one process."
 )
 
 

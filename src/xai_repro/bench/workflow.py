@@ -14,11 +14,16 @@ _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
 _RULE = re.compile(r"^(?:local)?rule (\w+):$")
 _LOG = re.compile(r"^\s+log: (\S+)")
 _LOG_TIME = re.compile(r"^(\d\d):(\d\d):(\d\d) ")
+_JOBID = re.compile(r"^\s+jobid: (\d+)")
+_THREADS = re.compile(r"^\s+threads: (\d+)")
+_FINISHED = re.compile(r"^Finished jobid: (\d+)")
 
 
 def job_starts(snakemake_output: str) -> list[dict]:
-    """Every job Snakemake started: {"rule", "log" (first log file or None), "start"}."""
-    jobs, stamp, current = [], None, None
+    """Every job Snakemake started: {"rule", "log" (first log file or None), "start",
+    "jobid", "threads" (1 unless the job header says more), "end" (its "Finished jobid" stamp,
+    None if it did not finish)}."""
+    jobs, by_id, stamp, current = [], {}, None, None
     for line in snakemake_output.splitlines():
         m = _STAMP.match(line.strip())
         if m:
@@ -27,13 +32,40 @@ def job_starts(snakemake_output: str) -> list[dict]:
             continue
         m = _RULE.match(line)
         if m and stamp is not None:
-            current = {"rule": m.group(1), "log": None, "start": stamp}
+            current = {"rule": m.group(1), "log": None, "start": stamp, "jobid": None}
+            current.update(threads=1, end=None)
             jobs.append(current)
             continue
-        m = _LOG.match(line)
-        if m and current is not None and current["log"] is None:
-            current["log"] = m.group(1).rstrip(",")
+        m = _FINISHED.match(line)
+        if m and m.group(1) in by_id:
+            by_id[m.group(1)]["end"] = stamp
+        if current is None:
+            continue
+        for pattern, key in ((_LOG, "log"), (_JOBID, "jobid"), (_THREADS, "threads")):
+            m = pattern.match(line)
+            if m and current[key] in (None, 1):
+                current[key] = int(m.group(1)) if key == "threads" else m.group(1).rstrip(",")
+                if key == "jobid":
+                    by_id[current["jobid"]] = current
     return jobs
+
+
+def busy_seconds(jobs: list[dict]) -> dict[int, float]:
+    """Seconds of the run's wall (first start to last end) at each number of running jobs.
+
+    ``jobs`` as from :func:`job_starts` (finished jobs only are counted). With 1-second stamps
+    this is a profile, not a measurement: it shows where only one job ran."""
+    events = []
+    for job in jobs:
+        if job["end"] is not None and job["rule"] != "all":
+            events += [(job["start"], 1), (job["end"], -1)]
+    events.sort(key=lambda e: (e[0], e[1]))
+    out, running, last = {}, 0, None
+    for when, step in events:
+        if last is not None and when > last:
+            out[running] = out.get(running, 0.0) + (when - last).total_seconds()
+        running, last = running + step, when
+    return out
 
 
 def first_log_time(log_text: str, after: datetime) -> datetime | None:

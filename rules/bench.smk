@@ -1,0 +1,58 @@
+# Opt-in (`--config bench=True`): `make bench`'s kernel rows and scaling curves on this run's own
+# trained models, so `snakemake --report` shows the curves (category "bench") beside the
+# studies. docs/benchmarks.md lists the rows; `make bench` also times the workflow itself.
+# the trained models the kernel groups read, per study (tools/bench/rows_*.py)
+BENCH_MODELS = {
+    "duffing": [],
+    "cfrl": [
+        "results/cfrl/data/dataset.npz",
+        "results/cfrl/models/classifier.npz",
+        f"results/cfrl/models/autoencoder.{CFRL_EXT}",
+        f"results/cfrl/models/actor.{CFRL_EXT}",
+    ],
+    "highway": ["results/highway/models/trained.pt"],
+    "diffig": ["results/diffig/models/mmn.pt"],
+}
+
+
+rule benchmark_kernels:
+    input:
+        models=[path for study in STUDIES for path in BENCH_MODELS[study]],
+        # the bench programs are tools, not rule scripts: listed here so editing them reruns
+        code=sorted(
+            glob.glob("tools/bench/*.py") + glob.glob("src/xai_repro/bench/*.py")
+        ),
+    output:
+        json="results/bench/results.json",
+        md="results/bench/results.md",
+        figure=report(
+            "results/bench/scaling.png",
+            caption="../report/bench/scaling.rst",
+            category="bench",
+        ),
+    log:
+        "logs/bench/benchmark_kernels.log",
+    benchmark:
+        "benchmarks/bench/benchmark_kernels.tsv"
+    conda:
+        "../envs/bench.yaml"
+    # both cores of a 2-core machine: the rows time 1- and 2-thread variants, and nothing else
+    # may run beside a timing (it then runs after every other job)
+    threads: 2
+    resources:
+        mem_mb=8192,
+        runtime=120,
+    params:
+        run_py="tools/bench/run.py",
+        # the settings the kernels read (the studies' sections; not bench's own keys, which
+        # would rerun the measurement for nothing)
+        config={key: config[key] for key in STUDIES},
+        studies=STUDIES,
+        repeats=config.get("bench_repeats", 3),
+        quick=config.get("bench_quick", False),
+    script:
+        "../scripts/bench/benchmark_kernels.py"
+
+
+if config.get("bench", False):
+    EXTRA_TARGETS.extend(rules.benchmark_kernels.output)
