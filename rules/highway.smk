@@ -63,6 +63,7 @@ rule train_highway:
         modules=modules(
             "highway.checkpoint",
             "highway.env",
+            "highway.fast_numpy",
             "highway.fast_sim",
             "highway.network",
             "highway.training",
@@ -102,7 +103,9 @@ rule evaluate_highway:
     input:
         trained=rules.train_highway.output.trained,
         untrained=rules.train_highway.output.untrained,
-        modules=modules("highway.env", "highway.fast_sim", "highway.network"),
+        modules=modules(
+            "highway.env", "highway.fast_numpy", "highway.fast_sim", "highway.network"
+        ),
     output:
         evaluation="results/highway/evaluation.json",
     log:
@@ -129,7 +132,11 @@ rule evaluate_highway:
 rule benchmark_highway_training:
     input:
         modules=modules(
-            "highway.env", "highway.fast_sim", "highway.network", "highway.training"
+            "highway.env",
+            "highway.fast_numpy",
+            "highway.fast_sim",
+            "highway.network",
+            "highway.training",
         ),
     output:
         benchmark="results/highway/benchmark.json",
@@ -158,7 +165,9 @@ rule benchmark_highway_training:
 rule rollout_highway:
     input:
         model="results/highway/models/{policy}.pt",
-        modules=modules("highway.env", "highway.fast_sim", "highway.network"),
+        modules=modules(
+            "highway.env", "highway.fast_numpy", "highway.fast_sim", "highway.network"
+        ),
     output:
         rollout="results/highway/rollouts/{policy}.npz",
     log:
@@ -316,6 +325,7 @@ rule ablate_highway:
             "highway.data",
             "highway.network",
             "highway.env",
+            "highway.fast_numpy",
             "highway.fast_sim",
             "highway.intervention",
             "highway.plots",

@@ -1,11 +1,11 @@
-"""fast_sim's patches give bit-identical results to highway-env's originals."""
+"""fast_sim's and fast_numpy's patches give bit-identical results to highway-env's originals."""
 
 import numpy as np
 import pytest
 from highway_env.road.lane import CircularLane, SineLane, StraightLane
 from highway_env.road.road import RoadNetwork
 
-from xai_repro.highway import fast_sim
+from xai_repro.highway import fast_numpy, fast_sim
 from xai_repro.highway.env import make_env
 
 ORIGINAL_CLOSEST = fast_sim._ORIGINALS[RoadNetwork, "get_closest_lane_index"]
@@ -24,9 +24,9 @@ def _bits(value):
     return np.asarray(value, dtype=np.float64).tobytes()
 
 
-def _trajectory(episodes, order, seed, config=None):
+def _trajectory(episodes, order, seed, config=None, fast=True):
     """Every step's observation, reward, flags, info and all vehicles' states, as bytes."""
-    env = make_env(order=order)
+    env = make_env(order=order, fast=fast)
     if config:
         env.unwrapped.configure(config)
     rng, steps = np.random.default_rng(seed), []
@@ -49,16 +49,54 @@ def _trajectory(episodes, order, seed, config=None):
 
 
 def _compare(episodes, order, seed, config=None):
-    fast_sim.uninstall()
-    original = _trajectory(episodes, order, seed, config)
-    assert fast_sim.install()
+    """highway-env as released (make_env(fast=False) removes every patch) against the fast
+    paths (fast_sim and fast_numpy), step by step."""
+    original = _trajectory(episodes, order, seed, config, fast=False)
     try:
-        fast = _trajectory(episodes, order, seed, config)
+        fast = _trajectory(episodes, order, seed, config, fast=True)
     finally:
-        fast_sim.uninstall()
+        make_env(fast=False).close()
     assert len(fast) == len(original) > episodes
     for step, (a, b) in enumerate(zip(original, fast, strict=True)):
         assert a == b, f"step {step} differs"
+
+
+def test_make_env_installs_and_removes_both_fast_paths():
+    from highway_env.vehicle import behavior, controller, objects
+
+    make_env(fast=False).close()
+    assert RoadNetwork.get_closest_lane_index is ORIGINAL_CLOSEST
+    assert all(module.np is np for module in (behavior, controller, objects))
+    make_env(fast=True).close()
+    assert RoadNetwork.get_closest_lane_index is not ORIGINAL_CLOSEST
+    assert all(module.np is fast_numpy._FAST for module in (behavior, controller, objects))
+    assert controller.np.clip is fast_numpy.clip and objects.np.linalg.norm is fast_numpy.norm
+    make_env(fast=False).close()
+
+
+def test_fast_numpy_scalars_equal_numpy():
+    assert fast_numpy.scalars_match(samples=2000, seed=1)
+    # signed zero: numpy's clip gives +0.0 where Python's max(-0.0, 0) would keep -0.0
+    assert fast_numpy.clip(-0.0, 0, 1).tobytes() == np.clip(-0.0, 0, 1).tobytes()
+    assert np.isnan(fast_numpy.clip(float("nan"), -1, 1))
+    # anything but a float scalar between scalar bounds is numpy's own call
+    array = np.array([-2.0, 0.5, 3.0])
+    assert fast_numpy.clip(array, -1, 1).tolist() == [-1.0, 0.5, 1.0]
+    assert type(fast_numpy.clip(5, 0, 3)) is type(np.clip(5, 0, 3))  # int stays int
+    assert fast_numpy.norm(np.array([[3.0, 4.0]])) == 5.0
+    assert fast_numpy.norm(np.array([3.0, 4.0]), ord=1) == 7.0
+
+
+def test_a_one_ulp_change_is_caught(monkeypatch):
+    """The comparison can fail: a clip one ulp nearer zero changes the vehicles' states."""
+
+    def planted(a, a_min, a_max, *args, **kwargs):
+        value = fast_numpy.clip(a, a_min, a_max, *args, **kwargs)
+        return np.nextafter(value, 0.0) if type(value) is np.float64 else value
+
+    monkeypatch.setattr(fast_numpy._FAST, "clip", planted)
+    with pytest.raises(AssertionError, match="differs"):
+        _compare(episodes=1, order="sorted", seed=7)
 
 
 @pytest.mark.parametrize("order", ["sorted", "shuffled"])

@@ -5,19 +5,23 @@ import torch
 VEHICLE_ORDERS = ("sorted", "shuffled")
 
 
-def make_env(render=False, order="sorted"):
+def make_env(render=False, order="sorted", fast=True):
     """intersection-v0 with rl-agents' observation (15 vehicles x 7 features).
 
     ``order``: highway-env's order of the other vehicles' rows, "sorted" by distance
     (highway-env's default) or "shuffled" (rl-agents' IntersectionEnv env.json).
+    ``fast``: install the exact fast paths (``fast_sim``, ``fast_numpy``: bit-identical
+    trajectories, tests/highway/test_fast_sim.py); False removes them. Either way the change is
+    process-wide (they patch highway-env), so it applies to every env of the process.
     """
     import gymnasium as gym
     import highway_env  # noqa: F401  (registers the envs)
     from highway_env.envs.intersection_env import IntersectionEnv
 
-    from xai_repro.highway.fast_sim import install
+    from xai_repro.highway import fast_numpy, fast_sim
 
-    install()  # exact fast path, bit-identical trajectories (tests/highway/test_fast_sim.py)
+    for patch in (fast_sim, fast_numpy):
+        patch.install() if fast else patch.uninstall()
 
     if order not in VEHICLE_ORDERS:
         raise ValueError(f"vehicle order {order!r} not in {VEHICLE_ORDERS}")
