@@ -33,6 +33,7 @@ rule prepare_cfrl_data:
         "logs/cfrl/prepare_cfrl_data.log",
     benchmark:
         "benchmarks/cfrl/prepare_cfrl_data.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -59,6 +60,7 @@ rule train_cfrl_classifier:
         "logs/cfrl/train_cfrl_classifier.log",
     benchmark:
         "benchmarks/cfrl/train_cfrl_classifier.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -83,6 +85,7 @@ rule train_cfrl_autoencoder:
         "logs/cfrl/train_cfrl_autoencoder.log",
     benchmark:
         "benchmarks/cfrl/train_cfrl_autoencoder.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -111,6 +114,7 @@ rule fit_cfrl:
         "logs/cfrl/fit_cfrl.log",
     benchmark:
         "benchmarks/cfrl/fit_cfrl.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -196,6 +200,7 @@ rule search_baseline_counterfactuals:
         "benchmarks/cfrl/search_baseline_counterfactuals_{shard}.tsv"
     wildcard_constraints:
         shard=r"\d+",
+    priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
     threads: 1

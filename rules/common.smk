@@ -28,6 +28,11 @@ REFERENCE_FILES = sorted(glob.glob("config/references/*.yaml"))
 STUDY_TARGETS = {}
 # Opt-in outputs beyond the studies' (rules/bench.smk adds the kernel benchmarks' when asked).
 EXTRA_TARGETS = []
+# Job priorities, for a run on few cores (docs/benchmarks.md, "The default reproduction,
+# timed"): train_highway 50 (the long pole starts first), the highway jobs after it 40-45,
+# the other studies' long jobs and the jobs they wait for LONG_JOB, every short job 0. Long
+# jobs first, so that short ones fill both cores at the end instead of one long job alone.
+LONG_JOB = 10
 
 
 wildcard_constraints:

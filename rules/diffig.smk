@@ -73,6 +73,7 @@ else:
             "logs/diffig/train_gru_policy.log",
         benchmark:
             "benchmarks/diffig/train_gru_policy.tsv"
+        priority: LONG_JOB
         conda:
             "../envs/diffig.yaml"
         threads: 1
@@ -102,6 +103,7 @@ rule collect_bottleneck_data:
         "logs/diffig/collect_bottleneck_data.log",
     benchmark:
         "benchmarks/diffig/collect_bottleneck_data.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/diffig.yaml"
     threads: 1
@@ -135,6 +137,7 @@ rule train_qbn:
         "logs/diffig/train_qbn/{kind}.log",
     benchmark:
         "benchmarks/diffig/train_qbn/{kind}.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/diffig.yaml"
     threads: 1

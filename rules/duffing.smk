@@ -40,6 +40,7 @@ rule simulate_duffing:
         "logs/duffing/simulate_duffing.log",
     benchmark:
         "benchmarks/duffing/simulate_duffing.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -67,6 +68,7 @@ rule split_duffing:
         "logs/duffing/split_duffing.log",
     benchmark:
         "benchmarks/duffing/split_duffing.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -92,6 +94,7 @@ rule train_surrogate:
         "logs/duffing/train_surrogate.log",
     benchmark:
         "benchmarks/duffing/train_surrogate.tsv"
+    priority: LONG_JOB
     conda:
         "../envs/duffing.yaml"
     # 1 thread (same history and predictions as 2, measured): on 2 cores a 2-thread job waits
