@@ -15,21 +15,10 @@ BENCH_MODELS = {
 }
 
 
-def bench_code():
-    """The code the kernel groups run, relative to the working directory (as modules()):
-    tools/bench/run.py and what it imports, xai_repro.bench and the run's studies' science
-    (the rows time the studies' own functions)."""
-    base = workflow.basedir
-    names = ["run", "_common", "workflow_rows", "rows_*"]
-    paths = [p for name in names for p in glob.glob(f"{base}/tools/bench/{name}.py")]
-    for package in ["bench", *STUDIES]:
-        paths += glob.glob(f"{base}/src/xai_repro/{package}/*.py")
-    return sorted(os.path.relpath(path) for path in paths)
-
-
 rule benchmark_kernels:
     input:
         models=[path for study in STUDIES for path in BENCH_MODELS[study]],
+        run_py=os.path.relpath(f"{workflow.basedir}/tools/bench/run.py"),
         # the bench programs are tools, not rule scripts: listed here so editing them reruns
         code=bench_code(),
     output:
@@ -53,7 +42,6 @@ rule benchmark_kernels:
         mem_mb=8192,
         runtime=120,
     params:
-        run_py=os.path.relpath(f"{workflow.basedir}/tools/bench/run.py"),
         # the settings the kernels read (the studies' sections; not bench's own keys, which
         # would rerun the measurement for nothing)
         config={key: config[key] for key in STUDIES},

@@ -103,4 +103,5 @@ def main(out_json, out_md, out_figure, *, run_py, config, studies, cores, repeat
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
-    main(sm.output.json, sm.output.md, sm.output.figure, cores=sm.threads, **sm.params)
+    out = sm.output
+    main(out.json, out.md, out.figure, run_py=sm.input.run_py, cores=sm.threads, **sm.params)
