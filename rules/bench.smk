@@ -5,12 +5,12 @@
 BENCH_MODELS = {
     "duffing": [],
     "cfrl": [
-        "results/cfrl/data/dataset.npz",
-        "results/cfrl/models/classifier.npz",
-        f"results/cfrl/models/autoencoder.{CFRL_EXT}",
-        f"results/cfrl/models/actor.{CFRL_EXT}",
+        rules.prepare_cfrl_data.output.dataset,
+        rules.train_cfrl_classifier.output.weights,
+        rules.train_cfrl_autoencoder.output.weights,
+        rules.fit_cfrl.output.actor,
     ],
-    "highway": ["results/highway/models/trained.pt"],
+    "highway": [rules.train_highway.output.trained],
     "diffig": ["results/diffig/models/mmn.pt"],
 }
 

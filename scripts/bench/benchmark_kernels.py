@@ -93,11 +93,10 @@ def main(out_json, out_md, out_figure, *, run_py, config, studies, cores, repeat
             raise RuntimeError(f"{run_py} exited with {proc.returncode}; see the rule's log")
         results = check_results(out_dir / "results.json")
         log.info("%d rows, %d curves", len(results["rows"]), len(results["curves"]))
-        for name, path in (("results.json", out_json), ("results.md", out_md)):
+        names = ("results.json", "results.md", "scaling.png")
+        for name, path in zip(names, (out_json, out_md, out_figure), strict=True):
             with atomic_output(path) as dst:
                 shutil.copyfile(out_dir / name, dst)
-        with atomic_output(out_figure) as dst:
-            shutil.copyfile(out_dir / "scaling.png", dst)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ if __name__ == "__main__":
     main(
         sm.input.evaluation,
         sm.input.train_stats,
-        sm.input.get("benchmark") or None,
+        sm.input.get("benchmark"),
         list(sm.input.get("analyses", [])),
         sm.output.metrics,
     )

@@ -18,13 +18,13 @@ os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 
 from xai_repro.common import limit_threads  # noqa: E402
 from xai_repro.highway import fast_numpy, fast_sim  # noqa: E402
-from xai_repro.highway.env import make_env  # noqa: E402
 
 VARIANTS = ("released", "fast_sim", "fast_sim+fast_numpy")
 
 
 def set_variant(name):
-    make_env(fast=False).close()  # removes both
+    fast_sim.uninstall()
+    fast_numpy.uninstall()
     if name != "released":
         assert fast_sim.install()
     if name == "fast_sim+fast_numpy":

@@ -90,53 +90,59 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
     def loop(A):
         return odeint_loop_flow(scaler.inverse_transform(A), cfg["ode"])
 
-    out = {}
-
-    def run(name, predict):
-        out[name] = kernel_shap(predict, background, Z, seed=seed)
-
+    explainers = {
+        "fast": lambda: kernel_shap(fast, background, Z, seed=seed),
+        "loop": lambda: kernel_shap(loop, background, Z, seed=seed),
+        "exact": lambda: exact_shapley(true_model, background, Z),
+    }
     kernel_shap(true_model, background, Z[:1], seed=seed)  # numba compile, shap import
     exact_shapley(true_model, background, Z[:1])
-    secs = {"fast": [], "loop": [], "exact": []}
+    out, secs = {}, {name: [] for name in explainers}
     for _ in range(repeats):
-        secs["fast"] += timed(lambda: run("fast", fast), 1)
-        secs["loop"] += timed(lambda: run("loop", loop), 1)
-        secs["exact"] += timed(
-            lambda: out.update(exact=exact_shapley(true_model, background, Z)), 1
-        )
+        for name, explain in explainers.items():
+            secs[name] += timed(lambda name=name, explain=explain: out.update({name: explain()}), 1)
     diff = float(np.abs(out["fast"] - out["loop"]).max())
     diff_exact = float(np.abs(out["exact"] - out["loop"]).max())
     rows_per_point = rows_seen[0] / (repeats * len(Z))
     # the same number of rows straight through the model: its share of the s per point
     (model_s,) = timed(lambda: true_model(np.repeat(Z, int(np.ceil(rows_per_point)), 0)), 1)
     per_point = {k: [s / len(Z) for s in v] for k, v in secs.items()}
-    kernel_row = make_row(
-        "duffing.kernel_shap_true_model",
-        f"KernelSHAP on the true model, s per point ({len(Z)} points, "
-        f"background {len(background)})",
-        "s/point",
-        {"label": "workflow (numba flow)", "values": per_point["fast"]},
-        {"label": "notebook (odeint per row)", "values": per_point["loop"]},
-        higher_is_better=False,
-        goal={"min": 100},
-        notes=f"max abs difference of the values {diff:.2e}; shap asks for {rows_per_point:.0f} "
-        f"rows per point, {model_s / len(Z):.3g} s of the numba model: the rest is shap's own "
-        "work, which caps the ratio",
-        extra={"max_abs_difference": diff, "rows_per_point": rows_per_point},
-    )
-    exact_row = make_row(
-        "duffing.exact_shapley_true_model",
-        f"exact Shapley values (workflow) vs KernelSHAP (notebook) on the true model, s per "
-        f"point ({len(Z)} points, background {len(background)})",
-        "s/point",
-        {"label": "workflow exact explainer (numba flow)", "values": per_point["exact"]},
-        {"label": "notebook KernelSHAP (odeint per row)", "values": per_point["loop"]},
-        higher_is_better=False,
-        goal={"min": 100},
-        notes=f"max abs difference of the values {diff_exact:.2e} (same points and background)",
-        extra={"max_abs_difference": diff_exact},
-    )
-    return [kernel_row, exact_row]
+    sizes = f"s per point ({len(Z)} points, background {len(background)})"
+
+    def row(row_id, claim, ours, label, notes, extra):
+        """Ours against the notebook's KernelSHAP over its per-row odeint model."""
+        return make_row(
+            row_id,
+            f"{claim}, {sizes}",
+            "s/point",
+            {"label": label, "values": per_point[ours]},
+            {"label": "notebook KernelSHAP (odeint per row)", "values": per_point["loop"]},
+            higher_is_better=False,
+            goal={"min": 100},
+            notes=notes,
+            extra=extra,
+        )
+
+    return [
+        row(
+            "duffing.kernel_shap_true_model",
+            "KernelSHAP on the true model",
+            "fast",
+            "workflow KernelSHAP (numba flow)",
+            f"max abs difference of the values {diff:.2e}; shap asks for {rows_per_point:.0f} "
+            f"rows per point, {model_s / len(Z):.3g} s of the numba model: the rest is shap's "
+            "own work, which caps the ratio",
+            {"max_abs_difference": diff, "rows_per_point": rows_per_point},
+        ),
+        row(
+            "duffing.exact_shapley_true_model",
+            "exact Shapley values (workflow) vs KernelSHAP (notebook) on the true model",
+            "exact",
+            "workflow exact explainer (numba flow)",
+            f"max abs difference of the values {diff_exact:.2e} (same points and background)",
+            {"max_abs_difference": diff_exact},
+        ),
+    ]
 
 
 def curves(cfg: dict, repeats: int, quick: bool) -> list:

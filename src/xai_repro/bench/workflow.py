@@ -41,12 +41,16 @@ def job_starts(snakemake_output: str) -> list[dict]:
             by_id[m.group(1)]["end"] = stamp
         if current is None:
             continue
-        for pattern, key in ((_LOG, "log"), (_JOBID, "jobid"), (_THREADS, "threads")):
-            m = pattern.match(line)
-            if m and current[key] in (None, 1):
-                current[key] = int(m.group(1)) if key == "threads" else m.group(1).rstrip(",")
-                if key == "jobid":
-                    by_id[current["jobid"]] = current
+        m = _LOG.match(line)
+        if m and current["log"] is None:
+            current["log"] = m.group(1).rstrip(",")
+        m = _JOBID.match(line)
+        if m:
+            current["jobid"] = m.group(1)
+            by_id[m.group(1)] = current
+        m = _THREADS.match(line)
+        if m:
+            current["threads"] = int(m.group(1))
     return jobs
 
 

@@ -21,7 +21,10 @@ def make_env(render=False, order="sorted", fast=True):
     from xai_repro.highway import fast_numpy, fast_sim
 
     for patch in (fast_sim, fast_numpy):
-        patch.install() if fast else patch.uninstall()
+        if fast:
+            patch.install()
+        else:
+            patch.uninstall()
 
     if order not in VEHICLE_ORDERS:
         raise ValueError(f"vehicle order {order!r} not in {VEHICLE_ORDERS}")
