@@ -1,7 +1,8 @@
 """``make bench``: every benchmark row side by side in one run -> benchmarks/results.{md,json}
 and benchmarks/scaling.png.
 
-First the workflow rows (the test config at --cores 2 in a throw-away copy; with
+First the workflow rows (how much of a job's CPU Snakemake's benchmark records hold, on
+jobs of known CPU; the test config at --cores 2 in a throw-away copy; with
 ``--default`` also the default config, ~25 min), then each kernel group in its own process
 on the trained models of that copy (the default run's if there is one): Duffing, alibi's
 Counterfactual, CFRL, highway, differential IG. A group that fails is listed under "Not
@@ -21,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO  # noqa: E402
-from workflow_rows import copy_workflow, run_config  # noqa: E402
+from record_bias import record_bias_row  # noqa: E402
+from workflow_rows import copy_workflow, run_config, snakemake  # noqa: E402
 
 from xai_repro.bench.report import machine, plot_scaling, render_markdown  # noqa: E402
 
@@ -76,6 +78,11 @@ def main() -> None:
     rows, curves, failures = [], [], {}
     artifacts = Path(args.artifacts) if args.artifacts else None
     configs = ["config/test.yaml"] + (["config/config.yaml"] if args.default else [])
+    if "workflow" in groups:
+        try:
+            rows.append(record_bias_row(tmp / "record_bias", snakemake))
+        except RuntimeError as err:
+            failures["workflow.record_bias"] = str(err)
     for config in configs if "workflow" in groups else []:
         workdir = copy_workflow(tmp / Path(config).stem)
         try:
