@@ -59,7 +59,7 @@ lock:
 
 # Benchmarks side by side (not part of `make test`; see docs/benchmarks.md): writes
 # benchmarks/results.md, results.json and scaling.png. BENCH_DEFAULT=1 adds the default
-# config's wall (~25 min on 2 cores); BENCH_REPEATS=n sets the repeats (default 3);
+# config's rows (+~16 min on 2 idle cores); BENCH_REPEATS=n sets the repeats (default 3);
 # BENCH_QUICK=1 shrinks the kernel sizes (a validation run).
 bench: venv
 	$(BIN)/python tools/bench/run.py --cores $(CORES) --repeats $(or $(BENCH_REPEATS),3) \

@@ -3,7 +3,7 @@ and benchmarks/scaling.png.
 
 First the workflow rows (how much of a job's CPU Snakemake's benchmark records hold, on
 jobs of known CPU; the test config at --cores 2 in a throw-away copy; with
-``--default`` also the default config, ~25 min), then each kernel group in its own process
+``--default`` also the default config, ~16 min), then each kernel group in its own process
 on the trained models of that copy (the default run's if there is one): Duffing, alibi's
 Counterfactual, CFRL, highway, differential IG. A group that fails is listed under "Not
 measured" with its error; the others still report.
@@ -63,7 +63,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="smaller sizes, for validation")
     p.add_argument("--cores", type=int, default=2)
-    p.add_argument("--default", action="store_true", help="also the default config (~25 min)")
+    p.add_argument("--default", action="store_true", help="also the default config (~16 min)")
     p.add_argument("--config", default=str(REPO / "config/config.yaml"), help="kernel settings")
     p.add_argument("--groups", default=",".join(("workflow", *GROUPS)))
     p.add_argument("--artifacts", default=None, help="a finished workflow dir (skips the run)")
