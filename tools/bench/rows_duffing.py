@@ -96,7 +96,6 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
         "exact": lambda: exact_shapley(true_model, background, Z),
     }
     kernel_shap(true_model, background, Z[:1], seed=seed)  # numba compile, shap import
-    exact_shapley(true_model, background, Z[:1])
     out, secs = {}, {name: [] for name in explainers}
     for _ in range(repeats):
         for name, explain in explainers.items():

@@ -86,8 +86,7 @@ def main() -> None:
     for config in configs if "workflow" in groups else []:
         workdir = copy_workflow(tmp / Path(config).stem)
         try:
-            new_rows, _ = run_config(workdir, config, args.cores, args.repeats)
-            rows += new_rows
+            rows += run_config(workdir, config, args.cores, args.repeats)
             if args.artifacts is None:
                 artifacts = workdir
         except RuntimeError as err:

@@ -16,7 +16,7 @@ from pathlib import Path
 from _common import REPO
 
 from xai_repro.bench.report import make_row
-from xai_repro.bench.workflow import efficiency, read_benchmarks, startup_seconds
+from xai_repro.bench.workflow import read_benchmarks, startup_seconds
 
 PARTS = ("Snakefile", "rules", "scripts", "src", "pyproject.toml", "config", "envs", "report")
 PARTS += ("profiles",)
@@ -65,7 +65,7 @@ def snakemake(workdir: Path, *args: str, log_name: str) -> tuple[float, str, dic
     return wall, output, json.loads(usage_file.read_text())
 
 
-def run_config(workdir: Path, config: str, cores: int, repeats: int) -> tuple[list, dict]:
+def run_config(workdir: Path, config: str, cores: int, repeats: int) -> list[dict]:
     """Rows of one config: DAG build, full run, efficiency, start-up, no-op rerun."""
     name = Path(config).stem
     cfg = ("--configfile", config)
@@ -73,8 +73,6 @@ def run_config(workdir: Path, config: str, cores: int, repeats: int) -> tuple[li
     dag += [snakemake(workdir, "-n", "--cores", str(cores), *cfg, log_name="dag")[0]]
     wall, output, usage = snakemake(workdir, "--cores", str(cores), *cfg, log_name=f"run_{name}")
     jobs = read_benchmarks(workdir / "benchmarks")
-    eff = efficiency(jobs, cores, wall)
-    cpu = sum(j["cpu_time"] for j in jobs.values())
     starts = startup_seconds(output, workdir)
     noop = [
         snakemake(workdir, "--cores", str(cores), *cfg, log_name="noop")[0]
@@ -118,7 +116,7 @@ def run_config(workdir: Path, config: str, cores: int, repeats: int) -> tuple[li
                 extra={"startup": starts},
             ),
         )
-    return rows, {"wall": wall, "efficiency": eff, "cpu_seconds": cpu, **usage}
+    return rows
 
 
 def cpu_rows(name: str, cores: int, wall: float, jobs: dict, usage: dict) -> list[dict]:
