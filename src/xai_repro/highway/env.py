@@ -1,38 +1,62 @@
 """highway-env's intersection-v0 with rl-agents' observation, greedy policies and episodes."""
 
+import logging
+
 import torch
 
 VEHICLE_ORDERS = ("sorted", "shuffled")
+log = logging.getLogger(__name__)
 
 
-def make_env(render=False, order="sorted", fast=True):
+def set_fast_path(fast):
+    """Install (``fast=True``) or remove highway-env's exact fast path, and log which.
+
+    The fast path (``fast_sim``: four patched functions; ``fast_numpy``: a scalar ``np.clip``)
+    monkeypatches highway-env for the whole process, so every env of the process gets it; it
+    gives bit-identical trajectories on every CPU (docs/highway.md, "Simulator speed"). It
+    installs only on the highway-env release it was written for. Returns whether it is on.
+    """
+    from xai_repro.highway import fast_numpy, fast_sim
+
+    if not fast:
+        if fast_sim.installed() or fast_numpy.installed():
+            log.info("highway-env fast path removed: released highway-env functions")
+        fast_sim.uninstall()
+        fast_numpy.uninstall()
+        return False
+    if fast_sim.installed() and fast_numpy.installed():
+        return True
+    if not fast_sim.install():  # logs why
+        fast_numpy.uninstall()
+        return False
+    fast_numpy.install()
+    patched = ", ".join([*fast_sim.PATCHED, "np.clip of the vehicle models"])
+    log.info("highway-env fast path installed (monkeypatches %s)", patched)
+    return True
+
+
+def make_env(render=False, order="sorted", fast=True, observation=None):
     """intersection-v0 with rl-agents' observation (15 vehicles x 7 features).
 
     ``order``: highway-env's order of the other vehicles' rows, "sorted" by distance
     (highway-env's default) or "shuffled" (rl-agents' IntersectionEnv env.json).
-    ``fast``: install the exact fast paths (``fast_sim``, ``fast_numpy``: bit-identical
-    trajectories, tests/highway/test_fast_sim.py); False removes them. Either way the change is
-    process-wide (they patch highway-env), so it applies to every env of the process.
+    ``observation``: further keys of the observation config (e.g. ``absolute``,
+    ``observe_intentions``, ``vehicles_count`` of an rl-agents env.json), over the defaults.
+    ``fast``: ``set_fast_path(fast)`` first (process-wide, logged).
     """
     import gymnasium as gym
     import highway_env  # noqa: F401  (registers the envs)
     from highway_env.envs.intersection_env import IntersectionEnv
 
-    from xai_repro.highway import fast_numpy, fast_sim
-
-    for patch in (fast_sim, fast_numpy):
-        if fast:
-            patch.install()
-        else:
-            patch.uninstall()
-
-    if order not in VEHICLE_ORDERS:
-        raise ValueError(f"vehicle order {order!r} not in {VEHICLE_ORDERS}")
-    observation = dict(IntersectionEnv.default_config()["observation"], order=order)
+    set_fast_path(fast)
+    config = dict(IntersectionEnv.default_config()["observation"], order=order)
+    config.update(observation or {})
+    if config["order"] not in VEHICLE_ORDERS:
+        raise ValueError(f"vehicle order {config['order']!r} not in {VEHICLE_ORDERS}")
     return gym.make(
         "intersection-v0",
         render_mode="rgb_array" if render else None,
-        config={"observation": observation},
+        config={"observation": config},
     )
 
 

@@ -1,30 +1,36 @@
-"""Exact fast path for highway-env's intersection-v0 hot spots (highway-env 1.12).
+"""Exact fast path for highway-env's intersection-v0 hot spots, a patch of highway-env 1.12.1.
 
-``install()`` monkeypatches four highway-env functions (globally, idempotent; ``uninstall()``
-restores the originals):
+This module monkeypatches highway-env. ``install()`` replaces four functions process-wide
+(idempotent; ``uninstall()`` restores the originals) and only on the release it was written
+for (``HIGHWAY_ENV_VERSION``): on any other version it patches nothing, logs why and returns
+False. ``xai_repro.highway.env.make_env(fast=...)`` is the one caller and logs what it did.
 
-- ``RoadNetwork.get_closest_lane_index``: the distances to all ``StraightLane`` and
-  ``CircularLane`` lanes are computed at once on per-network lane arrays (built lazily,
-  dropped by ``add_lane``); other lane types, a ``None`` heading or a position that is not a
-  float64 2-vector use the original code.
-- ``StraightLane.local_coordinates``: the two 2-vector dot products in Python floats.
-- ``KinematicObservation.observe``: a float64 array instead of pandas DataFrames, computing
-  only the requested features with the vehicles' own properties; unknown features, objects
-  that are not plain ``Vehicle`` rows or a missing ``features_range`` use the original code.
+- ``RoadNetwork.get_closest_lane_index``: candidate lanes are found from approximate
+  distances to all ``StraightLane`` and ``CircularLane`` lanes at once (per-network lane
+  arrays, built lazily, dropped by ``RoadNetwork.add_lane``, the fourth patch); the candidates
+  are then ranked with highway-env's own ``distance_with_heading``.
+- ``KinematicObservation.observe``: a float64 array instead of pandas DataFrames, with the
+  vehicles' own properties; unknown features, objects that are not plain ``Vehicle`` rows or a
+  missing ``features_range`` use the original code.
 - ``RegulatedRoad.enforce_road_rules``: each vehicle's constant-speed prediction is computed
   once per call instead of once per pair (the prediction is pure: yielding only changes
-  target speeds and colours), and the distance pre-check is vectorized.
+  target speeds and colours); the distance pre-check is decided on approximate norms and
+  verified with highway-env's own ``np.linalg.norm`` wherever it is close to the threshold.
 
-Exactness: every patched function returns bit-identical results, hence identical
-trajectories. The replacements evaluate the same IEEE operations in the same order;
-numpy's 2-vector ``dot`` (and ``norm``) is replaced by ``(a0*b0 + a1*b1) + 0.0`` (the
-``+ 0.0`` reproduces BLAS's zero-initialised accumulator, which turns -0.0 into +0.0),
-``np.arctan2`` and the ``%`` of ``wrap_to_pi`` are applied to arrays, which give the same
-results as numpy scalars. ``install()`` first checks these identities on random and
-signed-zero probes and patches nothing (returns False) if one fails on this machine.
-tests/highway/test_fast_sim.py compares seeded trajectories bit for bit.
+Exactness on every CPU: wherever the original's result goes through a BLAS-dependent kernel
+(numpy's 2-vector ``np.dot`` and ``np.linalg.norm``: with fused multiply-add, OpenBLAS and the
+scalar formula ``a0*b0 + a1*b1`` differ in the last bit), the patch makes no decision on its own
+arithmetic. The vectorised values only select candidates, with a margin many orders of
+magnitude above their rounding error (``_margin``); every value that reaches a decision or a
+result is computed by the original call. The observation only reorganises the original values
+(elementwise ufuncs, which round the same on arrays and on pandas columns). Hence identical
+trajectories whatever the BLAS; tests/highway/test_fast_sim.py compares seeded trajectories bit
+for bit against the released functions.
 """
 
+import logging
+
+import highway_env
 import numpy as np
 from highway_env import utils
 from highway_env.envs.common.observation import KinematicObservation
@@ -33,10 +39,13 @@ from highway_env.road.regulation import RegulatedRoad
 from highway_env.road.road import RoadNetwork
 from highway_env.vehicle.kinematics import Vehicle
 
+log = logging.getLogger(__name__)
+
+# The release whose internals the patches copy (requirements.lock pins it).
+HIGHWAY_ENV_VERSION = "1.12.1"
 _ORIGINALS = {
     (RoadNetwork, "get_closest_lane_index"): RoadNetwork.get_closest_lane_index,
     (RoadNetwork, "add_lane"): RoadNetwork.add_lane,
-    (StraightLane, "local_coordinates"): StraightLane.local_coordinates,
     (KinematicObservation, "observe"): KinematicObservation.observe,
     (RegulatedRoad, "enforce_road_rules"): RegulatedRoad.enforce_road_rules,
 }
@@ -76,14 +85,35 @@ def _lane_arrays(network):
                     other.append((k, lane))
     st = np.array(straight, dtype=np.float64).reshape(-1, 9).T
     ci = np.array(circular, dtype=np.float64).reshape(-1, 8).T
-    cache = (indexes, st[0].astype(int), st[1:], ci[0].astype(int), ci[1:], other)
+    extent = [abs(v) for row in straight for v in row[1:3]] + [row[-1] for row in straight]
+    extent += [abs(v) for row in circular for v in (*row[1:3], row[4])] + [0.0]
+    cache = (indexes, st[0].astype(int), st[1:], ci[0].astype(int), ci[1:], other, max(extent))
     setattr(network, _CACHE, cache)
     return cache
 
 
+def _lanes(network):
+    return network.__dict__.get(_CACHE) or _lane_arrays(network)
+
+
+def _margin(*magnitudes):
+    """A bound, far above rounding, on the difference between a vectorised value and
+    highway-env's own for inputs of these magnitudes (metres, radians).
+
+    The values differ by a few units in the last place of the largest intermediate (at most
+    ~1e-15 relative per operation, a few operations); 1e-9 relative leaves a factor of ~1e5.
+    """
+    return 1e-9 * (1.0 + sum(abs(m) for m in magnitudes))
+
+
 def lane_distances(network, position, heading):
-    """Lane indexes and their distance_with_heading(position, heading) (float64 2-vector)."""
-    indexes, st_k, st, ci_k, ci, other = network.__dict__.get(_CACHE) or _lane_arrays(network)
+    """Lane indexes and approximately their distance_with_heading(position, heading).
+
+    Approximate: the BLAS-free formulas differ from highway-env's ``np.dot`` and
+    ``np.linalg.norm`` in the last bits on some CPUs (fused multiply-add); within ``_margin``.
+    Lanes of other types get their exact distance.
+    """
+    indexes, st_k, st, ci_k, ci, other, _scale = _lanes(network)
     x, y = position.tolist()
     dist = np.empty(len(indexes))
     if st_k.size:  # StraightLane.local_coordinates, heading_at = lane.heading
@@ -108,28 +138,31 @@ def lane_distances(network, position, heading):
 
 
 def _closest_lane_index(self, position, heading=None):
-    """RoadNetwork.get_closest_lane_index: the first closest lane in the graph's order."""
+    """RoadNetwork.get_closest_lane_index: the first closest lane in the graph's order.
+
+    Every lane whose approximate distance is within twice the error bound of the smallest is
+    a candidate (the true first minimum always is one); the candidates are ranked by
+    highway-env's own distance_with_heading, in the graph's order, as the original does.
+    """
+    original = _ORIGINALS[RoadNetwork, "get_closest_lane_index"]
     if heading is None or not isinstance(heading, float) or not _is_vec2(position):
-        return _ORIGINALS[RoadNetwork, "get_closest_lane_index"](self, position, heading)
+        return original(self, position, heading)
     indexes, dist = lane_distances(self, position, heading)
-    return indexes[int(np.argmin(dist))]
+    smallest = dist.min() if dist.size else np.nan
+    if not (np.isfinite(smallest) and np.isfinite(heading)):
+        return original(self, position, heading)
+    x, y = position.tolist()
+    bound = 2 * _margin(x, y, heading, smallest, _lanes(self)[-1], 2 * np.pi)
+    candidates = np.flatnonzero(dist <= smallest + bound).tolist()
+    if len(candidates) == 1:
+        return indexes[candidates[0]]
+    exact = [self.get_lane(indexes[k]).distance_with_heading(position, heading) for k in candidates]
+    return indexes[candidates[int(np.argmin(exact))]]
 
 
 def _add_lane(self, _from, _to, lane):
     self.__dict__.pop(_CACHE, None)
     return _ORIGINALS[RoadNetwork, "add_lane"](self, _from, _to, lane)
-
-
-def _straight_local_coordinates(self, position):
-    """StraightLane.local_coordinates with np.dot of 2-vectors as (a0*b0 + a1*b1) + 0.0."""
-    if not _is_vec2(position):
-        return _ORIGINALS[StraightLane, "local_coordinates"](self, position)
-    x, y = position.tolist()
-    s0, s1 = self.start.tolist()
-    d0, d1 = self.direction.tolist()
-    l0, l1 = self.direction_lateral.tolist()
-    ex, ey = x - s0, y - s1
-    return (ex * d0 + ey * d1) + 0.0, (ex * l0 + ey * l1) + 0.0
 
 
 _ROW_FEATURES = {
@@ -211,9 +244,15 @@ def _conflict_possible(v1, v2, predictions):
     if not n:
         return False
     delta = np.array(positions_2[:n]) - np.array(positions_1[:n])
-    norm = np.sqrt((delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1]) + 0.0)
-    close = ~(norm > v1.LENGTH)  # the original skips a time if norm > LENGTH
-    for t in np.flatnonzero(close):
+    approx = np.sqrt(delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1])
+    length = v1.LENGTH
+    # the original skips a time if np.linalg.norm(delta) > LENGTH; near the threshold (or on
+    # a non-finite value) that same call decides
+    unsure = ~(np.abs(approx - length) > _margin(approx.max(initial=0.0), length))
+    far = approx > length
+    for t in np.flatnonzero(unsure):
+        far[t] = np.linalg.norm(positions_2[t] - positions_1[t]) > length
+    for t in np.flatnonzero(~far):
         if utils.rotated_rectangles_intersect(
             (positions_1[t], 1.5 * v1.LENGTH, 0.9 * v1.WIDTH, headings_1[t]),
             (positions_2[t], 1.5 * v2.LENGTH, 0.9 * v2.WIDTH, headings_2[t]),
@@ -254,39 +293,32 @@ def _yields(vehicle):
     return isinstance(vehicle, ControlledVehicle) and not isinstance(vehicle, MDPVehicle)
 
 
-def numerics_match(samples=2000, seed=0):
-    """Whether the identities the fast path relies on hold for this numpy/BLAS build."""
-    rng = np.random.default_rng(seed)
-    a = rng.normal(scale=50.0, size=(samples, 2))
-    b = rng.normal(size=(samples, 2))
-    a[:8], b[:8] = [[0.0, -5.0], [-0.0, -0.0], [0.0, 0.0], [-0.0, 3.0]] * 2, [[-1.0, 0.0]] * 8
-    dots = np.array([np.dot(x, y) for x, y in zip(a, b, strict=True)])
-    norms = np.array([np.linalg.norm(x) for x in a])
-    atans = np.array([np.arctan2(x[1], x[0]) for x in a])
-    wraps = np.array([utils.wrap_to_pi(x[0]) for x in a])
-    same = [
-        (dots, (a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]) + 0.0),
-        (norms, np.sqrt((a[:, 0] * a[:, 0] + a[:, 1] * a[:, 1]) + 0.0)),
-        (atans, np.arctan2(a[:, 1], a[:, 0])),
-        (wraps, _wrap(a[:, 0])),
-    ]
-    return all(x.tobytes() == y.tobytes() for x, y in same)
-
-
 _PATCHES = {
     (RoadNetwork, "get_closest_lane_index"): _closest_lane_index,
     (RoadNetwork, "add_lane"): _add_lane,
-    (StraightLane, "local_coordinates"): _straight_local_coordinates,
     (KinematicObservation, "observe"): _observe,
     (RegulatedRoad, "enforce_road_rules"): _enforce_road_rules,
 }
 
 
-def install():
-    """Patch highway-env (idempotent); False (nothing patched) if numerics_match() fails."""
-    if all(getattr(c, n) is fn for (c, n), fn in _PATCHES.items()):  # skip the 17 ms check
-        return True
-    if not numerics_match():
+PATCHED = tuple(f"{cls.__name__}.{name}" for cls, name in _PATCHES)
+
+
+def installed():
+    """Whether every patch is in place."""
+    return all(getattr(c, n) is fn for (c, n), fn in _PATCHES.items())
+
+
+def install(version=None):
+    """Patch highway-env (idempotent). Returns False, patching nothing, when highway-env's
+    version (``version``, default the imported one) is not ``HIGHWAY_ENV_VERSION``."""
+    version = highway_env.__version__ if version is None else version
+    if version != HIGHWAY_ENV_VERSION:
+        log.warning(
+            "highway-env fast path not installed: written for highway-env %s, found %s",
+            HIGHWAY_ENV_VERSION,
+            version,
+        )
         return False
     for (cls, name), function in _PATCHES.items():
         setattr(cls, name, function)
