@@ -7,13 +7,16 @@ studies."""
 
 import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import REPO
+from workflow_state import completed_test_run
 from xai_repro.common import InputError
 from xai_repro.scorecard import (
+    ABSENT,
     KINDS,
     VERDICTS,
     build_scorecard,
@@ -53,6 +56,10 @@ def test_lookup_follows_dots_and_list_indices():
     assert lookup(metrics, "a.b.1.c") == 2.5
     assert lookup(metrics, "a.b.2.c") is None
     assert lookup(metrics, "a.x") is None
+    assert lookup({"a": None}, "a", ABSENT) is None  # present null
+    assert (
+        lookup({"a": None}, "a.b", ABSENT) is ABSENT and lookup(metrics, "a.b.2", ABSENT) is ABSENT
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,6 +143,10 @@ def test_a_misspelt_metric_path_fails_loudly_naming_the_row(changes, named):
     assert named in str(err.value) and "results/cfrl/metrics.json" in str(err.value)
     # at a config the row does not list, the path is not looked up: not run there
     assert _judge(_row(**changes), metrics, run="test")["verdict"] == "not run at this scale"
+    # a row that names the setting which leaves its metric out is "not run", with that reason
+    why = "cfrl.classifier.run is false"
+    out = _judge(_row(**changes, absent_when=why), metrics)
+    assert out["verdict"] == "not run at this scale" and why in out["why"]
 
 
 def test_non_numeric_metric_is_refused_naming_it():
@@ -334,3 +345,33 @@ def test_repository_reference_files_are_valid():
     assert sorted(refs) == sorted(KNOWN) and all(refs[s] for s in KNOWN), refs.keys()
     kinds = {row["kind"] for rows in refs.values() for row in rows}
     assert {"published", "goal"} <= kinds <= set(KINDS)
+
+
+# Rows whose metric the studies write only at configs other than the test config, each with
+# the reason. Every other row's path must exist in the test run's metrics.json, and each
+# row named here must indeed be absent there (so the list cannot go stale silently).
+ONLY_AT_OTHER_CONFIGS = {}
+
+
+@pytest.mark.slow
+def test_test_run_rows_pass_and_every_metric_path_is_written():
+    """The test config's finished run (the session's shared one): each row comparable at
+    ``test`` is reproduced or met, and every row's metric and spread paths exist in what
+    its study wrote, so a misspelt or renamed path in any reference file fails here even
+    when no run at the row's own config is made."""
+    work = completed_test_run()
+    paths = sorted((REPO / "config" / "references").glob("*.yaml"))
+    refs = load_references(paths, SCHEMA)
+    card = json.loads((work / "results" / "scorecard.json").read_text())
+    at_test = [r for r in card["rows"] if r["verdict"] != "not run at this scale"]
+    assert {r["verdict"] for r in at_test if r["metric"]} <= {"reproduced", "met"}, at_test
+    assert [r["id"] for r in at_test if r["metric"]], "no row is comparable at the test config"
+    absent = {}
+    for study, rows in refs.items():
+        metrics = json.loads(Path(work / "results" / study / "metrics.json").read_text())
+        for row in rows:
+            for key in ("metric", "spread"):
+                path = row.get(key)
+                if path and lookup(metrics, path, ABSENT) is ABSENT:
+                    absent.setdefault(row["id"], []).append(path)
+    assert sorted(absent) == sorted(ONLY_AT_OTHER_CONFIGS), absent

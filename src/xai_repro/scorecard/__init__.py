@@ -9,9 +9,10 @@ includes the latter). Imports no study.
 
 from xai_repro.scorecard.references import load_references
 from xai_repro.scorecard.render import to_markdown, to_rst
-from xai_repro.scorecard.verdict import KINDS, VERDICTS, build_scorecard, judge, lookup
+from xai_repro.scorecard.verdict import ABSENT, KINDS, VERDICTS, build_scorecard, judge, lookup
 
 __all__ = [
+    "ABSENT",
     "KINDS",
     "VERDICTS",
     "build_scorecard",

@@ -3,9 +3,10 @@
 A row's ``kind`` chooses its words: a published or derived number is *reproduced* or
 *deviates*, a goal of this project is *met* or *missed*. Before that, a row is *not run at
 this scale* when its study is not in the run or the run's config is not among the row's
-``configs``, and *not comparable* when the row has no metric or says why the numbers cannot
-be compared (or the study wrote null). A metric path absent from ``metrics.json`` at a config
-the row lists is an error naming the row: a misspelt path must not pass as "not run".
+``configs`` (or its metric is absent under the setting its ``absent_when`` names), and *not
+comparable* when the row has no metric, says why the numbers cannot be compared, or the
+study wrote null. Any other metric path absent from ``metrics.json`` at a config the row
+lists is an error naming the row: a misspelt path must not pass as "not run".
 """
 
 import math
@@ -24,8 +25,12 @@ OUTCOMES = {
 }
 
 
-def lookup(metrics: dict, dotted: str):
-    """The value at ``dotted`` ("a.b.0.c"; integers index lists) or None when absent."""
+ABSENT = object()  # lookup's default when a path is not in the metrics
+
+
+def lookup(metrics: dict, dotted: str, default=None):
+    """The value at ``dotted`` ("a.b.0.c"; integers index lists), ``default`` when the path
+    is absent (a present null is returned as None)."""
     value = metrics
     for key in dotted.split("."):
         if isinstance(value, dict) and key in value:
@@ -37,7 +42,7 @@ def lookup(metrics: dict, dotted: str):
         ):
             value = value[int(key)]
         else:
-            return None
+            return default
     return value
 
 
@@ -92,19 +97,6 @@ def within(values: list[float], reference, tolerance: dict) -> tuple[bool, str]:
     return ok, f"ours {shown} {'meets' if ok else 'misses'} {tolerance_text(tolerance)}"
 
 
-_ABSENT = object()
-
-
-def _resolve(metrics: dict, dotted: str):
-    """``lookup`` that tells an absent path (``_ABSENT``) from a present null (None)."""
-    parent, _, last = dotted.rpartition(".")
-    container = lookup(metrics, parent) if parent else metrics
-    if isinstance(container, dict):
-        return container.get(last, _ABSENT)
-    value = lookup(metrics, dotted)
-    return _ABSENT if value is None else value
-
-
 def judge(row: dict, study: str, metrics: dict | None, run: str, source: str) -> dict:
     """One scorecard row: its kind, the claim, our value (and spread), the reference, the
     verdict and why.
@@ -135,7 +127,10 @@ def judge(row: dict, study: str, metrics: dict | None, run: str, source: str) ->
         return {**out, "verdict": NOT_RUN, "why": f"comparable at {where}; this run is {run}"}
     for key in ("metric", "spread"):
         path = row.get(key)
-        if path and _resolve(metrics, path) is _ABSENT:
+        if path and lookup(metrics, path, ABSENT) is ABSENT:
+            if row.get("absent_when"):  # the row names the setting that leaves it out
+                why = f"{path} not written: {row['absent_when']}"
+                return {**out, "verdict": NOT_RUN, "why": why}
             raise InputError(
                 f"{source}: reference {row['id']}: {key} {path!r} is not in this file "
                 f"(config {run} is among the row's configs)"
