@@ -169,7 +169,12 @@ def headline(counts: dict) -> list[str]:
         if not any(got.values()):
             continue
         passed, failed = OUTCOMES[kind]
-        line = f"{kind}: {got[passed]} of {got[passed] + got[failed]} {passed}"
+        compared = got[passed] + got[failed]
+        line = (
+            f"{kind}: {got[passed]} of {compared} {passed}"
+            if compared
+            else f"{kind}: none compared"
+        )
         if got[failed]:
             line += f" ({got[failed]} {failed})"
         rest = [f"{got[v]} {v}" for v in (NOT_COMPARABLE, NOT_RUN) if got[v]]
