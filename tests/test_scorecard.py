@@ -1,6 +1,9 @@
-"""The scorecard engine on constructed metrics: every verdict, every tolerance kind, bad
-reference files refused naming the row, a study without a references file, and the rule
-script's main() writing its three files."""
+"""The scorecard engine on constructed metrics: every verdict in each kind's words (published
+and derived: reproduced / deviates; goal: met / missed) and the counts per kind, every
+tolerance, a misspelt metric path refused naming the row, bad reference files refused naming
+the row, a study without a references file, the rule script's main() writing its three files,
+and the repository's four reference files valid with every metric path written by the
+studies."""
 
 import importlib.util
 import json
@@ -9,8 +12,19 @@ import pytest
 import yaml
 
 from conftest import REPO
+from workflow_state import completed_test_run
 from xai_repro.common import InputError
-from xai_repro.scorecard import build_scorecard, judge, load_references, lookup, to_markdown, to_rst
+from xai_repro.scorecard import (
+    ABSENT,
+    KINDS,
+    VERDICTS,
+    build_scorecard,
+    judge,
+    load_references,
+    lookup,
+    to_markdown,
+    to_rst,
+)
 
 SCHEMA = REPO / "config" / "schema" / "references.schema.yaml"
 KNOWN = ["duffing", "cfrl", "diffig", "highway"]
@@ -19,6 +33,7 @@ KNOWN = ["duffing", "cfrl", "diffig", "highway"]
 def _row(**changes):
     row = {
         "id": "cfrl.classifier_accuracy",
+        "kind": "published",
         "claim": "CFRL classifier test accuracy",
         "metric": "classifier.accuracy",
         "spread": None,
@@ -40,6 +55,10 @@ def test_lookup_follows_dots_and_list_indices():
     assert lookup(metrics, "a.b.1.c") == 2.5
     assert lookup(metrics, "a.b.2.c") is None
     assert lookup(metrics, "a.x") is None
+    assert lookup({"a": None}, "a", ABSENT) is None  # present null
+    assert (
+        lookup({"a": None}, "a.b", ABSENT) is ABSENT and lookup(metrics, "a.b.2", ABSENT) is ABSENT
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,19 +90,62 @@ def test_lists_are_judged_element_by_element():
         _judge(row, {"ig": [1.0, 2.0, 3.0]})
 
 
+@pytest.mark.parametrize(
+    ("kind", "value", "verdict"),
+    [
+        ("published", 0.985, "reproduced"),
+        ("published", 0.5, "deviates"),
+        ("derived", 0.985, "reproduced"),
+        ("derived", 0.5, "deviates"),
+        ("goal", 0.985, "met"),
+        ("goal", 0.5, "missed"),
+    ],
+)
+def test_verdict_words_follow_the_kind(kind, value, verdict):
+    out = _judge(_row(kind=kind), {"classifier": {"accuracy": value}})
+    assert out["verdict"] == verdict and out["kind"] == kind
+
+
 def test_not_run_not_comparable_and_spread():
-    metrics = {"classifier": {"accuracy": 0.99, "std": 0.004}}
+    metrics = {"classifier": {"accuracy": 0.99, "std": 0.004, "loss": None}}
     other = _judge(_row(), metrics, run="test")
     assert other["verdict"] == "not run at this scale" and "mnist" in other["why"]
     assert other["value"] is None  # a number at another scale is not shown beside it
-    absent = _judge(_row(metric="classifier.validity"), metrics)
-    assert absent["verdict"] == "not run at this scale" and "classifier.validity" in absent["why"]
     off = judge(_row(), "cfrl", None, "mnist", "results/cfrl/metrics.json")
     assert off["verdict"] == "not run at this scale" and "not among" in off["why"]
     why = "the original reports no spread at this size"
     nc = _judge(_row(not_comparable=why), metrics)
     assert nc["verdict"] == "not comparable" and nc["why"] == why and nc["value"] == 0.99
     assert _judge(_row(spread="classifier.std"), metrics)["spread"] == 0.004
+    null = _judge(_row(metric="classifier.loss"), metrics)  # present, but the run wrote null
+    assert null["verdict"] == "not comparable" and "null" in null["why"]
+    why = "the workflow writes no loss"
+    for run in ("mnist", "test"):  # a row with no metric is not comparable in any run
+        bare = _judge(_row(metric=None, tolerance=None, configs=None, not_comparable=why), {}, run)
+        assert bare["verdict"] == "not comparable" and bare["why"] == why
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"metric": "classifier.acuracy"}, "'classifier.acuracy'"),
+        ({"metric": "clasifier.accuracy"}, "'clasifier.accuracy'"),
+        ({"metric": "classifier.accuracy.0"}, "'classifier.accuracy.0'"),
+        ({"spread": "classifier.sd"}, "spread 'classifier.sd'"),
+    ],
+    ids=["leaf", "parent", "index", "spread"],
+)
+def test_a_misspelt_metric_path_fails_loudly_naming_the_row(changes, named):
+    metrics = {"classifier": {"accuracy": 0.99, "std": 0.004}}
+    with pytest.raises(InputError, match="cfrl.classifier_accuracy") as err:
+        _judge(_row(**changes), metrics)
+    assert named in str(err.value) and "results/cfrl/metrics.json" in str(err.value)
+    # at a config the row does not list, the path is not looked up: not run there
+    assert _judge(_row(**changes), metrics, run="test")["verdict"] == "not run at this scale"
+    # a row that names the setting which leaves its metric out is "not run", with that reason
+    why = "cfrl.classifier.run is false"
+    out = _judge(_row(**changes, absent_when=why), metrics)
+    assert out["verdict"] == "not run at this scale" and why in out["why"]
 
 
 def test_non_numeric_metric_is_refused_naming_it():
@@ -104,10 +166,17 @@ def _write(tmp_path, study, rows):
         ([{**_row(), "claim": 3}], "claim"),
         ([_row(tolerance={"abs": -1})], "tolerance"),
         ([_row(tolerance={"abs": 0.1, "max": 1})], "tolerance"),
-        ([_row(reference=None)], "needs a reference"),
+        ([_row(kind="goal", reference=None)], "needs a reference"),
         ([_row(), _row()], "appears twice"),
         ([_row(id="duffing.x")], "must start with 'cfrl.'"),
         ([_row(configs=[])], "configs"),
+        ([{k: v for k, v in _row().items() if k != "kind"}], "'kind' is a required property"),
+        ([_row(kind="claimed")], "claimed"),
+        ([_row(reference=None, tolerance={"min": 0.9})], "published row needs the original"),
+        ([_row(kind="derived", reference=None, tolerance={"min": 0.9})], "derived row needs"),
+        ([_row(metric=None)], "not_comparable"),
+        ([_row(metric=None, not_comparable="")], "not_comparable"),
+        ([{k: v for k, v in _row().items() if k != "configs"}], "'configs' is a required"),
     ],
     ids=[
         "misspelled",
@@ -118,6 +187,13 @@ def _write(tmp_path, study, rows):
         "dup",
         "prefix",
         "no-configs",
+        "no-kind",
+        "unknown-kind",
+        "published-without-number",
+        "derived-without-number",
+        "no-metric-no-reason",
+        "no-metric-empty-reason",
+        "metric-without-configs",
     ],
 )
 def test_bad_reference_files_are_refused(tmp_path, rows, message):
@@ -127,14 +203,83 @@ def test_bad_reference_files_are_refused(tmp_path, rows, message):
     assert str(path) in str(err.value)
 
 
+def test_goal_rows_need_no_reference_and_metricless_rows_no_tolerance(tmp_path):
+    rows = [
+        _row(id="cfrl.a", kind="goal", reference=None, tolerance={"min": 0.9}),
+        _row(id="cfrl.b", metric=None, not_comparable="not written", tolerance=None, configs=None),
+    ]
+    rows[1] = {k: v for k, v in rows[1].items() if k not in ("tolerance", "configs")}
+    assert [r["id"] for r in load_references([_write(tmp_path, "cfrl", rows)], SCHEMA)["cfrl"]] == [
+        "cfrl.a",
+        "cfrl.b",
+    ]
+
+
+def test_scorecard_words_and_counts_per_kind(tmp_path):
+    """Constructed rows of each kind, each verdict: the counts per kind, the headline lines
+    and the rendered summary."""
+    metrics = {"x": {"good": 1.0, "bad": 0.0, "none": None}}
+    spec = [  # (kind, metric, configs, not_comparable) -> expected verdict
+        ("published", "x.good", ["test"], None, "reproduced"),
+        ("published", "x.good", ["test"], None, "reproduced"),
+        ("published", "x.bad", ["test"], None, "deviates"),
+        ("published", None, None, "printed only", "not comparable"),
+        ("published", "x.good", ["paper"], None, "not run at this scale"),
+        ("derived", "x.good", ["test"], None, "reproduced"),
+        ("derived", "x.none", ["test"], None, "not comparable"),
+        ("goal", "x.good", ["test"], None, "met"),
+        ("goal", "x.good", ["test"], None, "met"),
+        ("goal", "x.bad", ["test"], None, "missed"),
+    ]
+    rows = []
+    for i, (kind, metric, configs, nc, _) in enumerate(spec):
+        row = _row(id=f"cfrl.r{i}", kind=kind, metric=metric, configs=configs, not_comparable=nc)
+        row.update(reference=1.0, tolerance={"abs": 0.1})
+        if metric is None:
+            del row["tolerance"], row["configs"]
+        rows.append(row)
+    refs = load_references([_write(tmp_path, "cfrl", rows)], SCHEMA)
+    card = build_scorecard(refs, {"cfrl": (metrics, "m.json")}, "test", ["cfrl"], KNOWN)
+    assert [r["verdict"] for r in card["rows"]] == [s[-1] for s in spec]
+    assert [r["kind"] for r in card["rows"]] == [s[0] for s in spec]
+    assert set(card["counts_by_kind"]) == set(KINDS)
+    by_kind = {k: {v: n for v, n in c.items() if n} for k, c in card["counts_by_kind"].items()}
+    assert by_kind == {
+        "published": {
+            "reproduced": 2,
+            "deviates": 1,
+            "not comparable": 1,
+            "not run at this scale": 1,
+        },
+        "derived": {"reproduced": 1, "not comparable": 1},
+        "goal": {"met": 2, "missed": 1},
+    }
+    assert card["counts"] == {
+        v: sum(c[v] for c in card["counts_by_kind"].values()) for v in VERDICTS
+    }
+    assert card["headline"] == [
+        "published: 2 of 3 reproduced (1 deviates); 1 not comparable; 1 not run at this scale",
+        "derived: 1 of 1 reproduced; 1 not comparable",
+        "goal: 2 of 3 met (1 missed)",
+    ]
+    md = to_markdown(card)
+    assert all(line + "." in md for line in card["headline"])
+    assert "| cfrl | goal | CFRL classifier" in md and "| missed: " in md
+    assert "cfrl (derived): CFRL classifier" in to_rst(card)
+
+
 def test_scorecard_counts_and_studies_without_references(tmp_path):
     refs = load_references([_write(tmp_path, "cfrl", [_row(configs=["test"])])], SCHEMA)
     metrics = {"cfrl": ({"classifier": {"accuracy": 0.5}}, "m.json"), "duffing": ({}, "d.json")}
     card = build_scorecard(refs, metrics, "test", ["duffing", "cfrl"], KNOWN)
     assert card["counts"]["deviates"] == 1 and len(card["rows"]) == 1
+    assert card["headline"] == ["published: 0 of 1 reproduced (1 deviates)"]
+    elsewhere = build_scorecard(refs, metrics, "mnist", ["duffing", "cfrl"], KNOWN)
+    assert elsewhere["headline"] == ["published: none compared; 1 not run at this scale"]
     assert card["studies_without_references"] == ["duffing", "diffig", "highway"]
     md = to_markdown(card)
-    assert "no config/references/duffing.yaml" in md and "| cfrl | CFRL classifier" in md
+    assert "no config/references/duffing.yaml" in md
+    assert "| cfrl | published | CFRL classifier" in md
     assert ".. list-table:: Reproduction scorecard" in to_rst(card)
     empty = build_scorecard({}, metrics, "test", ["duffing", "cfrl"], KNOWN)
     assert "list-table" not in to_rst(empty) and "No reference rows" in to_rst(empty)
@@ -183,7 +328,46 @@ def test_main_writes_nothing_on_bad_references(tmp_path):
     assert not any(p.exists() for p in out) and list(tmp_path.iterdir()) == [ref]
 
 
+def test_build_scorecard_names_every_bad_row_and_writes_nothing(tmp_path):
+    rows = [_row(id="cfrl.a", metric="classifier.acc"), _row(id="cfrl.b", metric="clasifier.x")]
+    refs = load_references([_write(tmp_path, "cfrl", rows)], SCHEMA)
+    metrics = {"cfrl": ({"classifier": {"accuracy": 0.99}}, "m.json")}
+    with pytest.raises(InputError, match=r"cfrl\.a.*\n.*cfrl\.b") as err:
+        build_scorecard(refs, metrics, "mnist", ["cfrl"], KNOWN)
+    assert "'classifier.acc'" in str(err.value) and "'clasifier.x'" in str(err.value)
+
+
 def test_repository_reference_files_are_valid():
+    """All four studies' files are present and valid, every row has a kind, and each kind
+    occurs (a file lost or a kind dropped fails here, not silently as fewer rows)."""
+    paths = sorted((REPO / "config" / "references").glob("*.yaml"))
+    assert sorted(p.stem for p in paths) == sorted(KNOWN)
+    refs = load_references(paths, SCHEMA)
+    assert sorted(refs) == sorted(KNOWN) and all(refs[s] for s in KNOWN), refs.keys()
+    kinds = {row["kind"] for rows in refs.values() for row in rows}
+    assert {"published", "goal"} <= kinds <= set(KINDS)
+
+
+@pytest.mark.slow
+def test_test_run_rows_pass_and_every_metric_path_is_written():
+    """The test config's finished run (the session's shared one): each row comparable at
+    ``test`` is reproduced or met, and every row's metric and spread paths exist in what
+    its study wrote, so a misspelt or renamed path in any reference file fails here even
+    when no run at the row's own config is made. Only a row that names the setting leaving
+    its metric out (``absent_when``) may miss it."""
+    work = completed_test_run()
     paths = sorted((REPO / "config" / "references").glob("*.yaml"))
     refs = load_references(paths, SCHEMA)
-    assert set(refs) <= set(KNOWN)
+    card = json.loads((work / "results" / "scorecard.json").read_text())
+    at_test = [r for r in card["rows"] if r["verdict"] != "not run at this scale"]
+    assert {r["verdict"] for r in at_test if r["metric"]} <= {"reproduced", "met"}, at_test
+    assert [r["id"] for r in at_test if r["metric"]], "no row is comparable at the test config"
+    absent = {}
+    for study, rows in refs.items():
+        metrics = json.loads((work / "results" / study / "metrics.json").read_text())
+        for row in rows:
+            for key in ("metric", "spread"):
+                path = row.get(key)
+                if path and lookup(metrics, path, ABSENT) is ABSENT and not row.get("absent_when"):
+                    absent.setdefault(row["id"], []).append(path)
+    assert not absent, f"metric paths not in the test run's metrics.json: {absent}"

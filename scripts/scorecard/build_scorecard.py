@@ -2,7 +2,8 @@
 
 Reads each configured study's ``results/<study>/metrics.json`` and the reference files
 ``config/references/<study>.yaml`` (validated by ``config/schema/references.schema.yaml``);
-writes ``results/scorecard.json`` (rows and verdict counts), ``results/scorecard.md`` and
+writes ``results/scorecard.json`` (rows with their kind, verdict counts overall and per kind,
+the headline lines), ``results/scorecard.md`` and
 ``results/scorecard.rst`` (the table the report's landing page includes). The format and the
 verdicts are documented in docs/scorecard.md.
 """
@@ -24,7 +25,7 @@ def main(metrics_paths, reference_paths, schema, out_json, out_md, out_rst, *, r
     if missing:
         raise ValueError(f"no metrics.json given for the run's studies {missing}")
     card = build_scorecard(references, metrics, run, studies, known)
-    log.info("config %s: %s", run, card["counts"])
+    log.info("config %s: %s", run, "; ".join(card["headline"]))
     write_json(out_json, card)
     for path, text in ((out_md, to_markdown(card)), (out_rst, to_rst(card))):
         with atomic_output(path) as tmp:

@@ -10,7 +10,9 @@ updates off and a fresh profile. Checks, after the report's scripts ran:
   (``table.scorecard``, from report/workflow.rst) with at least one body row;
 - every image result of the report, shown the way a click on it shows it, loads an image
   of non-zero natural size, and has a caption;
-- every path given with ``--expect`` is an entry of the report.
+- every path given with ``--expect`` is an entry of the report;
+- no docutils system message (an ``.system-message`` element, e.g. "Undefined substitution
+  referenced") on the page or in any result's caption.
 
 Prints a JSON summary; exits 1 when a check fails (the summary says which).
 """
@@ -46,6 +48,23 @@ SCORECARD_JS = """(() => {
   if (!t) return null;
   return {rows: t.querySelectorAll('tbody tr').length,
           header: [...t.querySelectorAll('thead th')].map(th => th.textContent.trim())};
+})()"""
+
+# Runs in the page: docutils' system messages (an rst error renders as a div of class
+# system-message) on the page as it stands and in every result's caption HTML.
+DOCUTILS_JS = """(() => {
+  const found = [];
+  const scan = (where, root) => {
+    for (const m of root.querySelectorAll('.system-message')) {
+      found.push(where + ': ' + m.textContent.replace(/\\s+/g, ' ').trim());
+    }
+  };
+  scan('page', document);
+  const parser = new DOMParser();
+  for (const [path, entry] of Object.entries(results)) {
+    if (entry.caption) scan(path, parser.parseFromString(entry.caption, 'text/html'));
+  }
+  return found;
 })()"""
 
 # Runs in the page: show one result as its click handler does, then measure the <img>.
@@ -178,6 +197,8 @@ def check_report(report: Path, screenshot: Path | None, expect=()) -> dict:
             )
             shot = browser.send("Page.captureScreenshot", session, format="png")
             Path(screenshot).write_bytes(base64.b64decode(shot["data"]))
+        summary["docutils"] = browser.evaluate(session, DOCUTILS_JS)
+        summary["problems"] += [f"docutils: {m}" for m in summary["docutils"]]
         entries = browser.evaluate(
             session,
             "Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.mime_type]))",

@@ -1,8 +1,9 @@
 """Read ``config/references/<study>.yaml`` files: one list of headline claims per study.
 
-Each file is validated against ``config/schema/references.schema.yaml`` (every field, no
-unknown keys) and then checked for what a schema cannot say: ids are unique and start with
-the file's study, and an ``abs``/``rel`` tolerance has a reference number to measure from.
+Each file is validated against ``config/schema/references.schema.yaml`` (every field, a
+``kind`` on every row, no unknown keys) and then checked for what a schema cannot say: ids
+are unique and start with the file's study, a published or derived row has the original's
+number, and an ``abs``/``rel`` tolerance has a reference number to measure from.
 Any fault is an :class:`~xai_repro.common.InputError` naming the file and the row.
 """
 
@@ -20,7 +21,8 @@ def _schema_errors(rows, schema: dict) -> list[str]:
 
 
 def check_rows(rows: list[dict], study: str, where: str) -> None:
-    """What the schema cannot check: id prefix, unique ids, a reference for abs/rel."""
+    """What the schema cannot check: id prefix, unique ids, a reference for published and
+    derived rows and for abs/rel tolerances."""
     seen = set()
     for row in rows:
         rid = row["id"]
@@ -29,10 +31,15 @@ def check_rows(rows: list[dict], study: str, where: str) -> None:
         if rid in seen:
             raise InputError(f"{where}: id {rid!r} appears twice")
         seen.add(rid)
-        kind = next(iter(row["tolerance"]))
-        if kind in ("abs", "rel") and row["reference"] is None:
+        if row["kind"] in ("published", "derived") and row["reference"] is None:
             raise InputError(
-                f"{where}: {rid}: tolerance {kind!r} needs a reference number "
+                f"{where}: {rid}: a {row['kind']} row needs the original's number as its "
+                "reference (a target of this project's own is kind goal)"
+            )
+        tolerance = next(iter(row.get("tolerance") or {}), None)  # none on a metric-less row
+        if tolerance in ("abs", "rel") and row["reference"] is None:
+            raise InputError(
+                f"{where}: {rid}: tolerance {tolerance!r} needs a reference number "
                 "(use min, max or range when the original gives none)"
             )
 

@@ -1,9 +1,9 @@
 """The scorecard as text: a Markdown file for readers of results/, and a reStructuredText
 table that the report's landing page (report/workflow.rst) includes."""
 
-from xai_repro.scorecard.verdict import VERDICTS, fmt
+from xai_repro.scorecard.verdict import fmt
 
-COLUMNS = ("Study", "Claim", "Ours", "Reference", "Tolerance", "Verdict", "Source")
+COLUMNS = ("Study", "Kind", "Claim", "Ours", "Reference", "Tolerance", "Verdict", "Source")
 
 
 def _ours(row: dict) -> str:
@@ -20,6 +20,7 @@ def table_rows(card: dict) -> list[tuple[str, ...]]:
     return [
         (
             r["study"],
+            r["kind"],
             r["claim"],
             _ours(r),
             fmt(r["reference"]),
@@ -32,9 +33,10 @@ def table_rows(card: dict) -> list[tuple[str, ...]]:
 
 
 def summary(card: dict) -> list[str]:
-    """Lines above the table: the run, the verdict counts, studies with no references."""
-    counts = ", ".join(f"{card['counts'][v]} {v}" for v in VERDICTS)
-    lines = [f"Run: config `{card['config']}`, studies {', '.join(card['studies'])}.", counts + "."]
+    """Lines above the table: the run, the verdict counts per kind, studies with no
+    references."""
+    lines = [f"Run: config `{card['config']}`, studies {', '.join(card['studies'])}."]
+    lines += [line + "." for line in card["headline"]]
     for study in card["studies_without_references"]:
         lines.append(f"{study}: no config/references/{study}.yaml, so no rows.")
     return lines
@@ -71,8 +73,8 @@ def to_rst(card: dict) -> str:
     lines += ["", ".. list-table:: Reproduction scorecard", "   :name: scorecard"]
     lines += ["   :class: scorecard", "   :header-rows: 1", "   :widths: 30 12 38 20", ""]
     rows = [
-        (f"{study}: {claim}", ours, f"{ref} ({tol}; {source})", verdict)
-        for study, claim, ours, ref, tol, verdict, source in table_rows(card)
+        (f"{study} ({kind}): {claim}", ours, f"{ref} ({tol}; {source})", verdict)
+        for study, kind, claim, ours, ref, tol, verdict, source in table_rows(card)
     ]
     for row in [RST_COLUMNS, *rows]:
         lines.append(f"   * - {_rst_cell(row[0])}")

@@ -1,23 +1,36 @@
 """Judge each reference row against a run's metrics: the scorecard's verdicts.
 
-A row is *not run at this scale* when its study is not in the run, the run's config is not
-among the row's ``configs``, or the metric is absent (or null) in ``metrics.json``; *not
-comparable* when the row says why the numbers cannot be compared; otherwise *reproduced* or
-*deviates* by its tolerance.
+A row's ``kind`` chooses its words: a published or derived number is *reproduced* or
+*deviates*, a goal of this project is *met* or *missed*. Before that, a row is *not run at
+this scale* when its study is not in the run or the run's config is not among the row's
+``configs`` (or its metric is absent under the setting its ``absent_when`` names), and *not
+comparable* when the row has no metric, says why the numbers cannot be compared, or the
+study wrote null. Any other metric path absent from ``metrics.json`` at a config the row
+lists is an error naming the row: a misspelt path must not pass as "not run".
 """
 
 import math
 
 from xai_repro.common import InputError
 
-REPRODUCED, DEVIATES = "reproduced", "deviates"
+KINDS = ("published", "derived", "goal")
+REPRODUCED, DEVIATES, MET, MISSED = "reproduced", "deviates", "met", "missed"
 NOT_COMPARABLE, NOT_RUN = "not comparable", "not run at this scale"
-VERDICTS = (REPRODUCED, DEVIATES, NOT_COMPARABLE, NOT_RUN)
-_MISSING = object()
+VERDICTS = (REPRODUCED, DEVIATES, MET, MISSED, NOT_COMPARABLE, NOT_RUN)
+# kind -> (verdict within tolerance, verdict outside it)
+OUTCOMES = {
+    "published": (REPRODUCED, DEVIATES),
+    "derived": (REPRODUCED, DEVIATES),
+    "goal": (MET, MISSED),
+}
 
 
-def lookup(metrics: dict, dotted: str):
-    """The value at ``dotted`` ("a.b.0.c"; integers index lists) or None when absent."""
+ABSENT = object()  # lookup's default when a path is not in the metrics
+
+
+def lookup(metrics: dict, dotted: str, default=None):
+    """The value at ``dotted`` ("a.b.0.c"; integers index lists), ``default`` when the path
+    is absent (a present null is returned as None)."""
     value = metrics
     for key in dotted.split("."):
         if isinstance(value, dict) and key in value:
@@ -29,7 +42,7 @@ def lookup(metrics: dict, dotted: str):
         ):
             value = value[int(key)]
         else:
-            return None
+            return default
     return value
 
 
@@ -85,42 +98,88 @@ def within(values: list[float], reference, tolerance: dict) -> tuple[bool, str]:
 
 
 def judge(row: dict, study: str, metrics: dict | None, run: str, source: str) -> dict:
-    """One scorecard row: the claim, our value (and spread), the reference, the verdict.
+    """One scorecard row: its kind, the claim, our value (and spread), the reference, the
+    verdict and why.
 
     ``metrics`` is the study's metrics.json (None when the study is not in the run), ``run``
-    the run's config name, ``source`` the metrics file's path (named in errors).
+    the run's config name, ``source`` the metrics file's path (named in errors). Raises
+    :class:`InputError` naming the row when its metric (or spread) path is absent at a config
+    the row lists.
     """
-    value = None if metrics is None else lookup(metrics, row["metric"])
-    spread = None
-    if metrics is not None and row.get("spread"):
-        spread = lookup(metrics, row["spread"])
     out = {
         "id": row["id"],
+        "kind": row["kind"],
         "study": study,
         "claim": row["claim"],
         "metric": row["metric"],
-        "value": value,
-        "spread": spread,
+        "value": None,
+        "spread": None,
         "reference": row["reference"],
         "source": row["source"],
-        "tolerance": tolerance_text(row["tolerance"]),
+        "tolerance": tolerance_text(row["tolerance"]) if row.get("tolerance") else "—",
     }
     if metrics is None:
         return {**out, "verdict": NOT_RUN, "why": f"{study} is not among this run's studies"}
+    if row["metric"] is None:  # a published number the workflow computes nothing beside
+        return {**out, "verdict": NOT_COMPARABLE, "why": row["not_comparable"]}
     if run not in row["configs"]:  # our number, at another scale, is not shown beside it
         where = ", ".join(row["configs"])
-        out.update(value=None, spread=None)
         return {**out, "verdict": NOT_RUN, "why": f"comparable at {where}; this run is {run}"}
-    if value is None:
-        return {**out, "verdict": NOT_RUN, "why": f"{row['metric']} absent from {source}"}
+    for key in ("metric", "spread"):
+        path = row.get(key)
+        if path and lookup(metrics, path, ABSENT) is ABSENT:
+            if row.get("absent_when"):  # the row names the setting that leaves it out
+                why = f"{path} not written: {row['absent_when']}"
+                return {**out, "verdict": NOT_RUN, "why": why}
+            raise InputError(
+                f"{source}: reference {row['id']}: {key} {path!r} is not in this file "
+                f"(config {run} is among the row's configs)"
+            )
+    value = out["value"] = lookup(metrics, row["metric"])
+    out["spread"] = lookup(metrics, row["spread"]) if row.get("spread") else None
     if row.get("not_comparable"):
         return {**out, "verdict": NOT_COMPARABLE, "why": row["not_comparable"]}
+    if value is None:
+        why = f"{row['metric']} is null in {source}: the run computed no value"
+        return {**out, "verdict": NOT_COMPARABLE, "why": why}
     values = _numbers(value, f"{source}: {row['metric']} (reference {row['id']})")
     try:
         ok, margin = within(values, row["reference"], row["tolerance"])
     except InputError as err:
         raise InputError(f"{source}: {row['metric']} (reference {row['id']}): {err}") from err
-    return {**out, "verdict": REPRODUCED if ok else DEVIATES, "why": margin}
+    passed, failed = OUTCOMES[row["kind"]]
+    return {**out, "verdict": passed if ok else failed, "why": margin}
+
+
+def count(rows: list[dict]) -> dict:
+    """Verdict counts: ``{"all": {verdict: n}, "<kind>": {verdict: n}, ...}``, every kind
+    and every verdict present (zeros included)."""
+    groups = {"all": rows, **{k: [r for r in rows if r["kind"] == k] for k in KINDS}}
+    return {
+        g: {v: sum(r["verdict"] == v for r in rs) for v in VERDICTS} for g, rs in groups.items()
+    }
+
+
+def headline(counts: dict) -> list[str]:
+    """One line per kind that has rows, e.g. "published: 4 of 5 reproduced (1 deviates);
+    3 not comparable; 19 not run at this scale". "of N" counts the rows compared."""
+    lines = []
+    for kind in KINDS:
+        got = counts[kind]
+        if not any(got.values()):
+            continue
+        passed, failed = OUTCOMES[kind]
+        compared = got[passed] + got[failed]
+        line = (
+            f"{kind}: {got[passed]} of {compared} {passed}"
+            if compared
+            else f"{kind}: none compared"
+        )
+        if got[failed]:
+            line += f" ({got[failed]} {failed})"
+        rest = [f"{got[v]} {v}" for v in (NOT_COMPARABLE, NOT_RUN) if got[v]]
+        lines.append("; ".join([line, *rest]))
+    return lines
 
 
 def build_scorecard(references: dict, metrics: dict, run: str, studies: list, known: list) -> dict:
@@ -130,18 +189,27 @@ def build_scorecard(references: dict, metrics: dict, run: str, studies: list, kn
     (metrics dict, its path) for the studies in the run; ``run``: the config name;
     ``studies``: the run's studies; ``known``: every study the workflow has, in order.
     """
-    rows = []
-    for study in known:
-        got = metrics.get(study) if study in studies else None
-        data, path = got if got else (None, f"results/{study}/metrics.json")
-        rows += [judge(row, study, data, run, path) for row in references.get(study, [])]
     unknown = sorted(set(references) - set(known))
     if unknown:
         raise InputError(f"references for unknown studies {unknown}; known: {known}")
+    rows, errors = [], []
+    for study in known:
+        got = metrics.get(study) if study in studies else None
+        data, path = got if got else (None, f"results/{study}/metrics.json")
+        for row in references.get(study, []):
+            try:
+                rows.append(judge(row, study, data, run, path))
+            except InputError as err:  # report every bad row at once
+                errors.append(str(err))
+    if errors:
+        raise InputError("scorecard:\n  " + "\n  ".join(errors))
+    counts = count(rows)
     return {
         "config": run,
         "studies": list(studies),
-        "counts": {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS},
+        "counts": counts["all"],
+        "counts_by_kind": {k: counts[k] for k in KINDS},
+        "headline": headline(counts),
         "studies_without_references": [s for s in known if s not in references],
         "rows": rows,
     }
