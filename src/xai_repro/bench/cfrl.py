@@ -125,25 +125,16 @@ def fit_steps_row(cfg: dict, art: Path, repeats: int, quick: bool):
     params = {k: v for k, v in cfg["cfrl"].items() if k in accepted}
     params.update(train_steps=steps, exploration_steps=min(params["exploration_steps"], steps // 4))
     params["update_after"] = min(params["update_after"], steps // 10)
+    latent, hidden = ae["latent_dim"], ae["hidden_dim"]
     autoencoders = {
-        "tensorflow": lambda: build_keras_autoencoder(
-            keras, size, ae["latent_dim"], ae["hidden_dim"]
-        ),
-        "pytorch": lambda: build_torch_autoencoder(size, ae["latent_dim"], ae["hidden_dim"]),
+        "tensorflow": lambda: build_keras_autoencoder(keras, size, latent, hidden),
+        "pytorch": lambda: build_torch_autoencoder(size, latent, hidden),
     }
     rates = {backend: [] for backend in autoencoders}
+    settings = dict(latent_dim=latent, seed=cfg["seed"], **params)
     for _ in range(repeats):
         for backend, build in autoencoders.items():
-            enc, dec = build()
-            explainer = build_explainer(
-                predictor,
-                enc,
-                dec,
-                backend=backend,
-                latent_dim=ae["latent_dim"],
-                seed=cfg["seed"],
-                **params,
-            )
+            explainer = build_explainer(predictor, *build(), backend=backend, **settings)
             (sec,) = timed(lambda e=explainer: e.fit(X=data["x_train"]), 1)
             rates[backend].append(steps / sec)
     return make_row(
