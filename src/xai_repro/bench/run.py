@@ -97,13 +97,15 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
     out = {"started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"), "repeats": repeats}
     out.update(quick=quick, caveat=CAVEAT, load_start=os.getloadavg(), machine=machine())
     rows, curves, failures, earlier = [], [], {}, {}
+    trained = None  # the last workflow run's models (the default config's, if it ran)
     for config_file in workflow:
         name = Path(config_file).stem
         try:
             rows += config_rows(copy_workflow(repo, tmp / name), config_file, cores, repeats)
-            results = results or tmp / name / "results"
+            trained = tmp / name / "results"
         except RuntimeError as err:
             failures[f"workflow.{name}"] = str(err)
+    results = results or trained
     for group in groups:
         if results is None and group != "duffing":  # duffing's rows need no trained model
             failures[group] = "no trained models: give --results, or a workflow run failed"
