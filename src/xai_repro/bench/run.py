@@ -44,6 +44,10 @@ CAVEAT = (
 )
 
 
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def groups_for(studies) -> list[str]:
     """The kernel groups of ``studies``, in run order."""
     return [group for group, study, _ in GROUPS if study in studies]
@@ -95,7 +99,7 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
     results dict (its "failures" name each group that did not measure)."""
     out_dir, tmp = Path(out_dir), Path(tempfile.mkdtemp(prefix="xai-bench-"))
     out = {"started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"), "repeats": repeats}
-    out.update(quick=quick, caveat=CAVEAT, load_start=os.getloadavg(), machine=machine())
+    out.update(quick=quick, caveat=CAVEAT, load_start=_load(), machine=machine())
     rows, curves, failures, earlier = [], [], {}, {}
     trained = None  # the last workflow run's models (the default config's, if it ran)
     for config_file in workflow:
@@ -120,7 +124,7 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
             continue
         rows, curves = rows + got.pop("rows", []), curves + got.pop("curves", [])
         earlier.update(got)
-    out.update(rows=rows, curves=curves, failures=failures, load_end=os.getloadavg(), **earlier)
+    out.update(rows=rows, curves=curves, failures=failures, load_end=_load(), **earlier)
     out.update(finished=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"), results=str(results))
     out_dir.mkdir(parents=True, exist_ok=True)
     if curves:
