@@ -1,26 +1,21 @@
-# Opt-in (`--config bench=True`): `make bench`'s kernel rows and scaling curves on this run's own
-# trained models, so `snakemake --report` shows the curves (category "bench") beside the
-# studies. docs/benchmarks.md lists the rows; `make bench` also times the workflow itself.
-# the trained models the kernel groups read, per study (tools/bench/rows_*.py)
-BENCH_MODELS = {
-    "duffing": [],
-    "cfrl": [
-        rules.prepare_cfrl_data.output.dataset,
-        rules.train_cfrl_classifier.output.weights,
-        rules.train_cfrl_autoencoder.output.weights,
-        rules.fit_cfrl.output.actor,
-    ],
-    "highway": [rules.train_highway.output.trained],
-    "diffig": ["results/diffig/models/mmn.pt"],
-}
+# Opt-in (`--config bench=True`): `make bench`'s kernel rows and scaling curves on this run's
+# own trained models, so `snakemake --report` shows the curves (category "bench") beside the
+# studies. It runs after every study's targets (no timing may run beside another job);
+# xai_repro.bench.run.GROUPS says which rows a study has. docs/benchmarks.md lists the rows.
 
 
 rule benchmark_kernels:
     input:
-        models=[path for study in STUDIES for path in BENCH_MODELS[study]],
-        run_py=os.path.relpath(f"{workflow.basedir}/tools/bench/run.py"),
-        # the bench programs are tools, not rule scripts: listed here so editing them reruns
-        code=bench_code(),
+        done=[path for study in STUDIES for path in STUDY_TARGETS[study]],
+        modules=modules("bench.run", "bench.report", "bench.stats", "bench.workflow"),
+        # what the groups time, loaded by name in their own processes: a study's bench
+        # module (xai_repro.bench.<study>) and its science
+        code=sorted(
+            os.path.relpath(path)
+            for study in STUDIES
+            for pattern in (f"{study}/*.py", f"bench/{study}.py")
+            for path in glob.glob(f"{workflow.basedir}/src/xai_repro/{pattern}")
+        ),
     output:
         json="results/bench/results.json",
         md="results/bench/results.md",
@@ -35,17 +30,16 @@ rule benchmark_kernels:
         "benchmarks/bench/benchmark_kernels.tsv"
     conda:
         "../envs/bench.yaml"
-    # both cores of a 2-core machine: the rows time 1- and 2-thread variants, and nothing else
-    # may run beside a timing (it then runs after every other job)
+    # both cores of a 2-core machine: the rows time 1- and 2-thread variants
     threads: 2
     resources:
         mem_mb=8192,
         runtime=120,
     params:
-        # the settings the kernels read (the studies' sections; not bench's own keys, which
-        # would rerun the measurement for nothing)
+        # the studies' sections only: bench's own keys would rerun the measurement for nothing
         config={key: config[key] for key in STUDIES},
         studies=STUDIES,
+        results="results",
         repeats=config.get("bench_repeats", 3),
         quick=config.get("bench_quick", False),
     script:

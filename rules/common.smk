@@ -71,15 +71,3 @@ def spare_cores(n):
     except WorkflowError:
         return n
     return max(1, min(n, cores - 1))
-
-
-def bench_code():
-    """The code rule benchmark_kernels runs besides its run_py input (tools/bench/run.py),
-    relative to the working directory as modules() is: what run.py imports, xai_repro.bench
-    and the run's studies' science (the rows time the studies' own functions)."""
-    base = workflow.basedir
-    names = ["_common", "workflow_rows", "rows_*"]
-    paths = [p for name in names for p in glob.glob(f"{base}/tools/bench/{name}.py")]
-    for package in ["bench", *STUDIES]:
-        paths += glob.glob(f"{base}/src/xai_repro/{package}/*.py")
-    return sorted(os.path.relpath(path) for path in paths)

@@ -1,6 +1,9 @@
 """Pure parts of the benchmarks (no timing): statistics, ratios, goals, exponents, log
-parsing, efficiency and the markdown table."""
+parsing and the markdown table; and the workflow rows of a tiny workflow whose
+jobs burn a known amount of CPU."""
 
+import os
+import sys
 from datetime import datetime
 
 import pytest
@@ -8,8 +11,7 @@ import pytest
 from xai_repro.bench.report import curves_table, make_curve, make_row, rows_table
 from xai_repro.bench.stats import fit_exponent, ratio, seconds_per_item, summary, verdict
 from xai_repro.bench.workflow import (
-    busy_seconds,
-    efficiency,
+    config_rows,
     first_log_time,
     job_starts,
     read_benchmarks,
@@ -138,46 +140,7 @@ def test_job_starts_and_startup(tmp_path):
     assert first_log_time("no stamps\n", jobs[0]["start"]) is None
 
 
-RUN_OUTPUT = """\
-[Tue Dec  1 05:00:00 2026]
-localrule train:
-    log: logs/train.log
-    jobid: 1
-    threads: 2
-
-[Tue Dec  1 05:00:00 2026]
-localrule prep:
-    jobid: 2
-
-[Tue Dec  1 05:00:10 2026]
-Finished jobid: 2 (Rule: prep)
-
-[Tue Dec  1 05:00:10 2026]
-localrule plot:
-    jobid: 3
-
-[Tue Dec  1 05:00:30 2026]
-Finished jobid: 1 (Rule: train)
-
-[Tue Dec  1 05:00:40 2026]
-Finished jobid: 3 (Rule: plot)
-
-[Tue Dec  1 05:00:41 2026]
-localrule broken:
-    jobid: 4
-"""
-
-
-def test_job_spans_and_busy_seconds():
-    jobs = {j["rule"]: j for j in job_starts(RUN_OUTPUT)}
-    assert jobs["train"]["threads"] == 2 and jobs["prep"]["threads"] == 1
-    assert jobs["train"]["end"] == datetime(2026, 12, 1, 5, 0, 30)
-    assert jobs["plot"]["jobid"] == "3" and jobs["broken"]["end"] is None
-    # 0-10 s: train + prep; 10-30 s: train + plot; 30-40 s: plot alone; broken never ended
-    assert busy_seconds(list(jobs.values())) == {2: 30.0, 1: 10.0}
-
-
-def test_read_benchmarks_and_efficiency(tmp_path):
+def test_read_benchmarks(tmp_path):
     header = "s\th:m:s\tmax_rss\tcpu_time\n"
     (tmp_path / "a").mkdir()
     (tmp_path / "a/job1.tsv").write_text(header + "10.0\t0:00:10\t1\t8.0\n")
@@ -188,6 +151,46 @@ def test_read_benchmarks_and_efficiency(tmp_path):
         "a/job1.tsv": {"s": 10.0, "cpu_time": 8.0},
         "job2.tsv": {"s": 5.0, "cpu_time": 4.0},
     }
-    assert efficiency(jobs, cores=2, wall=10.0) == pytest.approx(0.6)
-    with pytest.raises(ValueError):
-        efficiency(jobs, cores=2, wall=0)
+
+
+TINY_WORKFLOW = """
+configfile: "config/tiny.yaml"
+
+
+rule all:
+    input:
+        expand("burn_{i}.txt", i=range(config["jobs"])),
+
+
+rule burn:
+    output:
+        "burn_{i}.txt",
+    log:
+        "logs/burn_{i}.log",
+    benchmark:
+        "benchmarks/burn_{i}.tsv"
+    shell:
+        "{PYTHON} -c 'import time, logging; "
+        "logging.basicConfig(filename=\\"{log}\\", format=\\"%(asctime)s %(message)s\\", "
+        "datefmt=\\"%H:%M:%S\\", level=20); logging.info(\\"start\\"); "
+        "t = time.process_time()\\n"
+        "while time.process_time() - t < 1.0: pass' && touch {output}"
+"""
+
+
+def test_config_rows_of_a_tiny_workflow(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/tiny.yaml").write_text("jobs: 2\n")
+    (tmp_path / "Snakefile").write_text(TINY_WORKFLOW.replace("{PYTHON}", sys.executable))
+    rows = {row["id"]: row for row in config_rows(tmp_path, "config/tiny.yaml", 1, 1)}
+    name = "workflow.tiny."
+    assert sorted(rows) == sorted(
+        name + k for k in ("wall", "efficiency", "utilisation", "startup", "noop", "dag")
+    )
+    wall = rows[name + "wall"]["ours"]["median"]
+    # two jobs of 1 CPU s each: the OS counts at least their 2 s (and Snakemake's own CPU)
+    cpu = rows[name + "utilisation"]["ours"]["median"] * wall
+    assert 2.0 <= cpu <= (os.cpu_count() or 1) * wall
+    assert rows[name + "efficiency"]["ours"]["median"] * wall <= cpu
+    assert rows[name + "startup"]["ours"]["n"] == 2
+    assert rows[name + "noop"]["ours"]["n"] == 2 and rows[name + "dag"]["ours"]["n"] == 2

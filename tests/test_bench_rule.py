@@ -1,124 +1,123 @@
-"""The opt-in rule ``benchmark_kernels`` (scripts/bench/benchmark_kernels.py): which groups it
-measures, how it calls tools/bench/run.py, that it writes its three outputs only when every
-group measured, and that the workflow plans it only when asked (``--config bench=True``)."""
+"""The opt-in rule ``benchmark_kernels`` and the bench entry point (xai_repro.bench.run): which
+kernel groups a run's studies have, each group run in a process of its own on the run's
+merged config and results, the three outputs written only when every group measured, and
+the workflow planning the rule only when asked (``--config bench=True``)."""
 
 import json
-import sys
-import textwrap
+import os
 from pathlib import Path
 
 import pytest
 
-from benchmark_kernels import bench_command, check_results, kernel_groups, main
+import benchmark_kernels
 from workflow_state import planned_jobs
+from xai_repro.bench import run
 
 STUDIES = ["duffing", "cfrl", "highway", "diffig"]
 
-
-def test_kernel_groups_follow_the_studies_in_run_py_order():
-    assert kernel_groups(STUDIES) == ["duffing", "baseline", "cfrl", "highway", "diffig"]
-    assert kernel_groups(["diffig", "duffing"]) == ["duffing", "diffig"]
-    # the CFRL rows load the TensorFlow models: another backend has none to load
-    assert kernel_groups(STUDIES, cfrl_backend="pytorch") == ["duffing", "highway", "diffig"]
+# a group module for the tests: its rows say what config section, results and earlier
+# groups' output the child process saw; "fail" in the section's name makes it raise
+FAKE_GROUP = """
+from xai_repro.bench.report import make_curve, make_row
 
 
-def test_bench_command_reads_this_run_without_a_nested_workflow():
-    cmd = bench_command(
-        "tools/bench/run.py",
-        groups=["duffing", "diffig"],
-        out_dir="/o",
-        config_path="/c.yaml",
-        cores=2,
-        repeats=3,
-        quick=False,
-    )
-    assert cmd[0] == sys.executable
-    joined = " ".join(cmd)
-    assert "--groups duffing,diffig" in joined and "workflow" not in joined
-    assert "--artifacts ." in joined and "--out-dir /o" in joined and "--config /c.yaml" in joined
-    assert "--quick" not in cmd
-    quick = bench_command(
-        "r", groups=["x"], out_dir="o", config_path="c", cores=1, repeats=1, quick=True
-    )
-    assert quick[-1] == "--quick"
-
-
-def test_check_results_names_every_failed_group(tmp_path):
-    path = tmp_path / "results.json"
-    path.write_text(
-        json.dumps({"rows": [], "curves": [{}], "failures": {"cfrl": "boom", "diffig": "x"}})
-    )
-    with pytest.raises(RuntimeError, match="cfrl: boom; diffig: x"):
-        check_results(path)
-    path.write_text(json.dumps({"rows": [{}], "curves": [], "failures": {}}))
-    with pytest.raises(RuntimeError, match="no scaling curve"):
-        check_results(path)
-
-
-FAKE_RUN_PY = """\
-import argparse, json, pathlib, sys, yaml
-p = argparse.ArgumentParser()
-for name in ("--groups", "--artifacts", "--out-dir", "--config", "--cores", "--repeats"):
-    p.add_argument(name)
-p.add_argument("--quick", action="store_true")
-a = p.parse_args()
-out = pathlib.Path(a.out_dir)
-out.mkdir(parents=True)
-seen = {"groups": a.groups, "studies": sorted(yaml.safe_load(open(a.config)))}
-failures = {"diffig": "no model"} if "FAIL" in a.groups else {}
-(out / "results.json").write_text(json.dumps(
-    {"rows": [seen], "curves": [{"id": "c"}], "failures": failures}))
-(out / "results.md").write_text("table")
-(out / "scaling.png").write_bytes(b"png")
-sys.exit(3 if "EXIT" in a.groups else 0)
+def measure(cfg, results, repeats, quick, earlier):
+    if cfg.get("fail"):
+        raise ValueError("planted failure")
+    seen = f"seed {cfg['seed']} results {results} earlier {sorted(earlier)} quick {quick}"
+    row = make_row("fake." + str(cfg["seed"]), "a fake row", "s", {"label": "x", "values": [1.0]}, notes=seen)
+    curve = make_curve("fake.curve", "fake", "n", {1: [0.1] * repeats, 10: [1.0] * repeats})
+    return {"rows": [row], "curves": [curve], "shared_" + str(cfg["seed"]): 1}
 """
 
 
 @pytest.fixture
-def fake_run_py(tmp_path):
-    path = tmp_path / "run.py"
-    path.write_text(textwrap.dedent(FAKE_RUN_PY))
-    return path
+def fake_groups(tmp_path, monkeypatch):
+    """GROUPS of two fake groups (studies duffing and diffig), importable by the children."""
+    (tmp_path / "fake_bench_group.py").write_text(FAKE_GROUP)
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", path)
+    groups = (
+        ("first", "duffing", "fake_bench_group:measure"),
+        ("second", "diffig", "fake_bench_group:measure"),
+    )
+    monkeypatch.setattr(run, "GROUPS", groups)
+    return groups
 
 
 def outputs(tmp_path):
     return [tmp_path / "bench" / name for name in ("results.json", "results.md", "scaling.png")]
 
 
-def test_main_writes_the_three_outputs_with_the_runs_config(tmp_path, fake_run_py):
-    config = {"duffing": {"seed": 0}, "diffig": {"seed": 1}}
-    main(
+def test_groups_follow_the_studies_in_run_order():
+    assert run.groups_for(STUDIES) == ["duffing", "cfrl_baseline", "cfrl", "highway", "diffig"]
+    assert run.groups_for(["diffig", "duffing"]) == ["duffing", "diffig"]
+    assert run.groups_for(["a_new_study"]) == []
+
+
+def test_main_writes_the_three_outputs_from_children_on_the_runs_config(tmp_path, fake_groups):
+    config = {"duffing": {"seed": 3}, "diffig": {"seed": 4}}
+    results = tmp_path / "results"
+    benchmark_kernels.main(
         *outputs(tmp_path),
-        run_py=fake_run_py,
         config=config,
-        studies=["duffing", "diffig"],
-        cores=2,
-        repeats=1,
+        studies=["diffig", "duffing"],
+        results=str(results),
+        cores=1,
+        repeats=2,
         quick=True,
     )
-    results = json.loads(outputs(tmp_path)[0].read_text())
-    assert results["rows"] == [{"groups": "duffing,diffig", "studies": ["diffig", "duffing"]}]
-    assert outputs(tmp_path)[2].read_bytes() == b"png"
+    got = json.loads(outputs(tmp_path)[0].read_text())
+    notes = [row["notes"] for row in got["rows"]]
+    # in run order, each on its own section, the second seeing what the first handed on
+    assert notes == [
+        f"seed 3 results {results.resolve()} earlier [] quick True",
+        f"seed 4 results {results.resolve()} earlier ['shared_3'] quick True",
+    ]
+    assert got["failures"] == {} and len(got["curves"]) == 2
+    assert "`fake.3`" in outputs(tmp_path)[1].read_text()
+    assert outputs(tmp_path)[2].read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("how", ["failed group", "exit status"])
-def test_main_writes_nothing_when_a_group_fails(tmp_path, fake_run_py, monkeypatch, how):
-    import benchmark_kernels
-
-    group = "FAIL" if how == "failed group" else "EXIT"
-    monkeypatch.setattr(benchmark_kernels, "kernel_groups", lambda studies, backend: [group])
-    with pytest.raises(RuntimeError):
-        main(
+def test_main_writes_nothing_when_a_group_fails(tmp_path, fake_groups):
+    config = {"duffing": {"seed": 3}, "diffig": {"seed": 4, "fail": True}}
+    with pytest.raises(RuntimeError, match="second: exit 1: .*planted failure"):
+        benchmark_kernels.main(
             *outputs(tmp_path),
-            run_py=fake_run_py,
-            config={},
-            studies=["duffing"],
+            config=config,
+            studies=["duffing", "diffig"],
+            results=str(tmp_path),
             cores=1,
             repeats=1,
             quick=True,
         )
     assert not any(p.exists() for p in outputs(tmp_path))
-    assert not (tmp_path / "bench").exists() or not list((tmp_path / "bench").iterdir())
+
+
+def test_groups_that_need_models_fail_without_results(tmp_path, fake_groups, monkeypatch):
+    monkeypatch.setattr(
+        run,
+        "GROUPS",
+        (
+            ("duffing", "duffing", "fake_bench_group:measure"),
+            ("second", "diffig", "fake_bench_group:measure"),
+        ),
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text("duffing: {seed: 1}\ndiffig: {seed: 2}\n")
+    got = run.measure(
+        tmp_path / "out",
+        groups=["duffing", "second"],
+        config=config,
+        results=None,
+        cores=1,
+        repeats=1,
+        quick=True,
+    )
+    assert [row["id"] for row in got["rows"]] == ["fake.1"]
+    assert "no trained models" in got["failures"]["second"]
+    with pytest.raises(RuntimeError, match="second: no trained models"):
+        run.check_complete(got)
 
 
 def test_the_workflow_plans_the_kernel_benchmarks_only_when_asked(workflow_copy: Path):

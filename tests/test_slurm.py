@@ -8,12 +8,12 @@ Shown here:
 - no SLURM daemon or srun ever listens on anything but 127.0.0.1 (``ss -ltn`` polled
   every 0.1 s from before the start to the end of the run);
 - the results equal a local run's (workflow_state.completed_test_run): the same files
-  under results/, and every file bit for bit except those that record wall-clock time
-  (workflow_state.CLOCK_FILES); in each metrics.json every key is the same and every value
-  too, except timings (keys matching CLOCK_KEY); torch checkpoints (*.pt) tensor by tensor,
-  since their zip members carry the temporary file's random name. Measured here: with the Duffing and CFRL studies, 32 of
-  40 files were bit-identical, trained models and figures included; the other 8 differed
-  only in timings (and surrogate.keras, a zip archive, in its members' timestamps).
+  under results/, and every file equal except those that record wall-clock time
+  (workflow_state.CLOCK_FILES). A job may get other thread counts under SLURM than in the
+  local run (``spare_cores`` gives a local job one core fewer than ``--cores``), and float
+  sums then round differently: tensors, arrays, CSV and JSON numbers and metrics values are
+  compared within ACROSS_THREADS, figures within workflow_state.FIGURE_PIXEL_SHARE of their
+  pixels; in each metrics.json every key is the same, timings (CLOCK_KEY) excepted.
 
 Skipped only when the SLURM binaries are absent (.ci/run installs them with
 tools/slurm/install.sh). Starting the daemons needs root.
@@ -45,6 +45,8 @@ pytestmark = [
 
 STATE = Path(os.environ.get("XAI_SLURM_DIR", REPO / "slurm" / "run"))  # as tools/slurm/start.sh
 JOBCOMP = STATE / "logs" / "jobcomp.log"
+# float32 results of runs whose jobs had other thread counts (reduction order differs)
+ACROSS_THREADS = {"rtol": 1e-4, "atol": 1e-6}
 
 
 class ListenWatch(threading.Thread):
@@ -180,9 +182,10 @@ def test_test_config_through_slurm_equals_local_run(slurm_cluster, workflow_copy
     assert ours and not outside
 
     # results equal a local run's, except clock outputs (workflow_state.CLOCK_FILES)
-    diff = compare_runs(workflow_copy, completed_test_run())
+    diff = compare_runs(workflow_copy, completed_test_run(), tolerance=ACROSS_THREADS)
     print(f"bit-identical to the local run: {diff['identical']} of {diff['total']} files")
-    print(f"same tensors, different archive names: {diff['same_tensors']}")
+    print(f"tensors within {ACROSS_THREADS}: {diff['same_tensors']}")
+    print(f"arrays within it: {diff['same_arrays']}; other files: {diff['within_tolerance']}")
     assert not diff["only_in_one"], diff["only_in_one"]
     assert not diff["unexplained"], f"differ from the local run: {diff['unexplained']}"
     assert not diff["changed_metrics"], diff["changed_metrics"]

@@ -1,9 +1,11 @@
 """Shared helpers: atomic writes, JSON, checked torch loading, thread limits, logging."""
 
+import contextlib
 import json
 import logging
 import os
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -79,10 +81,49 @@ def test_torch_load_checked_refuses_code_and_garbage(tmp_path):
         torch_load_checked(tmp_path / "absent.pt")
 
 
-def test_limit_threads_and_seed(monkeypatch):
+@contextlib.contextmanager
+def kept_thread_counts():
+    """limit_threads acts on the whole process: restore the thread counts of torch, numba and
+    the BLAS/OpenMP pools as they were on entry."""
+    import torch
+    from threadpoolctl import ThreadpoolController
+
+    before = torch.get_num_threads()
+    pools = [(lib, lib.num_threads) for lib in ThreadpoolController().lib_controllers]
+    numba = sys.modules.get("numba")
+    numba_before = numba.get_num_threads() if numba else None
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+        for lib, n in pools:
+            lib.set_num_threads(n)
+        if numba is not None:
+            numba.set_num_threads(numba_before)
+
+
+@pytest.fixture
+def restore_threads(monkeypatch):
+    """Later tests see the thread counts and environment they had before this test."""
     torch = pytest.importorskip("torch")
-    for var in _THREAD_ENV_VARS:  # restored after the test: later subprocesses see the real machine
+    for var in _THREAD_ENV_VARS:  # later subprocesses see the real machine
         monkeypatch.setenv(var, os.environ.get(var, "0"))
+    with kept_thread_counts():
+        yield torch
+
+
+def test_kept_thread_counts_restores_torch():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    other = 2 if before == 1 else 1
+    with kept_thread_counts():
+        torch.set_num_threads(other)
+        assert torch.get_num_threads() == other
+    assert torch.get_num_threads() == before
+
+
+def test_limit_threads_and_seed(restore_threads):
+    torch = restore_threads
     limit_threads(1)
     assert torch.get_num_threads() == 1
     seed_everything(5)

@@ -1,1 +1,2 @@
-"""Side-by-side benchmarks of the four studies and the workflow (an aggregator, not a study)."""
+"""Benchmarks: the studies' kernels (one module per study, ``measure``) and the workflow
+itself, side by side with their baselines; ``python -m xai_repro.bench`` runs them all."""

@@ -1,26 +1,14 @@
 """Benchmark rows, the machine they ran on, and their rendering (markdown table, figure)."""
 
+import contextlib
 import os
 import platform
 from importlib import metadata
 
 from xai_repro.bench.stats import fit_exponent, ratio, summary, verdict
 
-PACKAGES = (
-    "numpy",
-    "scipy",
-    "numba",
-    "shap",
-    "tensorflow",
-    "keras",
-    "torch",
-    "alibi",
-    "captum",
-    "stable-baselines3",
-    "highway-env",
-    "gymnasium",
-    "snakemake",
-)
+PACKAGES = ("numpy", "scipy", "numba", "shap", "tensorflow", "keras", "torch", "alibi", "captum")
+PACKAGES += ("stable-baselines3", "highway-env", "gymnasium", "snakemake")
 
 
 def _side(side: dict) -> dict:
@@ -30,35 +18,22 @@ def _side(side: dict) -> dict:
     return {k: side[k] for k in ("label", "min", "median", "max", "n")}
 
 
-def make_row(
-    row_id: str,
-    what: str,
-    unit: str,
-    ours: dict,
-    baseline: dict | None = None,
-    *,
-    higher_is_better: bool = True,
-    goal: dict | None = None,
-    notes: str = "",
-    extra: dict | None = None,
-) -> dict:
-    """One benchmark row. ``ours``/``baseline``: {"label", "values": [per repeat]} or a summary.
+def make_row(row_id, what, unit, ours, baseline=None, *, higher_is_better=True, **kw) -> dict:
+    """One benchmark row. ``ours``/``baseline``: {"label", "values": [per repeat]} or a summary;
+    ``kw``: ``goal`` ({min: x} or {max: x}), ``notes``, ``extra`` (raw numbers).
 
     With a baseline the goal applies to the median ratio (ours over the baseline, "times
     better"); without one, to the median of ours.
     """
-    ours = _side(ours)
-    row = {"id": row_id, "what": what, "unit": unit, "ours": ours, "baseline": None}
-    row["higher_is_better"] = higher_is_better
-    value = ours["median"]
+    row = {"id": row_id, "what": what, "unit": unit, "ours": _side(ours), "baseline": None}
+    row.update(higher_is_better=higher_is_better, ratio=None, goal=kw.get("goal"))
+    value = row["ours"]["median"]
     if baseline is not None:
         row["baseline"] = _side(baseline)
-        row["ratio"] = ratio(ours, row["baseline"], higher_is_better=higher_is_better)
+        row["ratio"] = ratio(row["ours"], row["baseline"], higher_is_better=higher_is_better)
         value = row["ratio"]["median"]
-    else:
-        row["ratio"] = None
-    row.update(goal=goal, verdict=verdict(value, goal), notes=notes, extra=extra or {})
-    return row
+    row.update(verdict=verdict(value, row["goal"]), notes=kw.get("notes", ""))
+    return row | {"extra": kw.get("extra") or {}}
 
 
 def make_curve(curve_id: str, what: str, size_name: str, points: dict, note: str = "") -> dict:
@@ -66,42 +41,31 @@ def make_curve(curve_id: str, what: str, size_name: str, points: dict, note: str
     sizes = sorted(points)
     seconds = [summary(points[s]) for s in sizes]
     exponent = fit_exponent(sizes, [s["median"] for s in seconds]) if len(sizes) > 1 else None
-    return {
-        "id": curve_id,
-        "what": what,
-        "size_name": size_name,
-        "sizes": sizes,
-        "seconds": seconds,
-        "exponent": exponent,
-        "note": note,
-    }
+    curve = {"id": curve_id, "what": what, "size_name": size_name, "sizes": sizes}
+    return curve | {"seconds": seconds, "exponent": exponent, "note": note}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def machine() -> dict:
     """Cores, CPU model, memory, load and package versions of this machine."""
     model = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            model = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    mem_gib = None
-    if hasattr(os, "sysconf") and "SC_PHYS_PAGES" in os.sysconf_names:
-        mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as fh:
+        model = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {
         "cores": os.cpu_count(),
         "cpu_model": model,
-        "memory_gib": mem_gib,
+        "memory_gib": round(memory, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "packages": versions,
+        "load_average": list(os.getloadavg()),
+        "packages": {name: _version(name) for name in PACKAGES},
     }
 
 
@@ -168,34 +132,22 @@ def curves_table(curves: list[dict]) -> str:
 
 def render_markdown(results: dict) -> str:
     """benchmarks/results.md from the results dict (machine, rows, curves, failures)."""
-    m = results["machine"]
+    m, r = results["machine"], results
     versions = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
     parts = [
-        "# Benchmarks",
-        "",
-        f"Run {results['started']} – {results['finished']} UTC, repeats {results['repeats']}. "
+        f"# Benchmarks\n\nRun {r['started']} – {r['finished']} UTC, repeats {r['repeats']}. "
         f"Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gib']} GiB, Python "
-        f"{m['python']}; load average at start {results['load_start']}, at end "
-        f"{results['load_end']}.",
-        "",
-        f"Packages: {versions}.",
-        "",
-        results.get("caveat", ""),
-        "",
-        "## Rows",
-        "",
-        rows_table(results["rows"]),
-        "",
-        "## Scaling",
-        "",
-        curves_table(results["curves"]),
-        "",
+        f"{m['python']}; load average at start {r['load_start']}, at end {r['load_end']}.",
+        f"Packages: {versions}.\n\n{r['caveat']}",
+        f"## Rows\n\n{rows_table(r['rows'])}",
+        f"## Scaling\n\n{curves_table(r['curves'])}",
         "Figure: `scaling.png` (log-log, median seconds per call against size, min-max bars).",
     ]
-    if results.get("failures"):
-        parts += ["", "## Not measured", ""]
-        parts += [f"- `{k}`: {v}" for k, v in results["failures"].items()]
-    return "\n".join(parts) + "\n"
+    if r["failures"]:
+        parts += [
+            "## Not measured\n\n" + "\n".join(f"- `{k}`: {v}" for k, v in r["failures"].items())
+        ]
+    return "\n\n".join(parts) + "\n"
 
 
 def plot_scaling(curves: list[dict], path) -> None:
@@ -205,19 +157,17 @@ def plot_scaling(curves: list[dict], path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    n = max(1, len(curves))
-    cols = min(3, n)
-    rows = (n + cols - 1) // cols
+    cols = min(3, max(1, len(curves)))
+    rows = -(-max(1, len(curves)) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
     for ax, c in zip(axes.flat, curves, strict=False):
         med = [s["median"] for s in c["seconds"]]
-        lo = [s["median"] - s["min"] for s in c["seconds"]]
-        hi = [s["max"] - s["median"] for s in c["seconds"]]
-        ax.errorbar(c["sizes"], med, yerr=[lo, hi], marker="o", capsize=3)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(c["size_name"])
-        ax.set_ylabel("seconds")
+        bars = [
+            [s["median"] - s["min"] for s in c["seconds"]],
+            [s["max"] - s["median"] for s in c["seconds"]],
+        ]
+        ax.errorbar(c["sizes"], med, yerr=bars, marker="o", capsize=3)
+        ax.set(xscale="log", yscale="log", xlabel=c["size_name"], ylabel="seconds")
         b = "–" if c["exponent"] is None else f"{c['exponent']:.2f}"
         ax.set_title(f"{c['what']}\nb = {b}", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)

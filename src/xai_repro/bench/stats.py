@@ -1,6 +1,6 @@
 """Pure pieces of the benchmarks: repeat statistics, ratios, goals, growth exponents.
 
-No timing happens here; the measuring code in ``tools/bench/`` hands its numbers in.
+No timing happens here beyond ``timed``: the row modules hand their numbers in.
 """
 
 import math
@@ -49,16 +49,11 @@ def ratio(fast: dict, slow: dict, *, higher_is_better: bool) -> dict:
     For rates (higher is better) that is fast/slow; for costs (seconds) slow/fast. ``low``
     pairs the worst of ``fast`` with the best of ``slow``, ``high`` the reverse.
     """
-    if higher_is_better:
-        return {
-            "median": fast["median"] / slow["median"],
-            "low": fast["min"] / slow["max"],
-            "high": fast["max"] / slow["min"],
-        }
+    a, b = (fast, slow) if higher_is_better else (slow, fast)
     return {
-        "median": slow["median"] / fast["median"],
-        "low": slow["min"] / fast["max"],
-        "high": slow["max"] / fast["min"],
+        "median": a["median"] / b["median"],
+        "low": a["min"] / b["max"],
+        "high": a["max"] / b["min"],
     }
 
 
@@ -69,15 +64,13 @@ def verdict(value: float | None, goal: dict | None) -> str:
     if value is None or not math.isfinite(value):
         return "not measured"
     if "min" in goal:
-        target = goal["min"]
-        if value >= target:
-            return "met"
-        return f"missed: {value:.3g} < {target:.3g} ({value / target:.2f} of goal)"
+        t = goal["min"]
+        return "met" if value >= t else f"missed: {value:.3g} < {t:.3g} ({value / t:.2f} of goal)"
     if "max" in goal:
-        target = goal["max"]
-        if value <= target:
-            return "met"
-        return f"missed: {value:.3g} > {target:.3g} ({value / target:.2f}x the limit)"
+        t = goal["max"]
+        return (
+            "met" if value <= t else f"missed: {value:.3g} > {t:.3g} ({value / t:.2f}x the limit)"
+        )
     raise ValueError(f"goal needs 'min' or 'max', got {goal!r}")
 
 

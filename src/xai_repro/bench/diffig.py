@@ -1,29 +1,23 @@
-"""Differential-IG rows: seconds per differential IG pair, Moore machine extraction seconds
-per 1,000 environment steps, and extraction cost against the number of episodes.
-
-Reads the workflow's MMN (``--artifacts``/results/diffig/models/mmn.pt); the episode comes
-from the rule ``attribute_diffig``'s ``episode_observations``.
-"""
+"""Differential-IG rows: seconds per differential IG pair on the config's episode, Moore
+machine extraction seconds per 1,000 environment steps, and extraction cost against the
+number of episodes; on the workflow's MMN (``<results>/diffig/models/mmn.pt``)."""
 
 import dataclasses
 from pathlib import Path
 
 import gymnasium as gym
-from _common import load_config, parse_args, use_rule_scripts, write_group
 
 from xai_repro.bench.report import make_curve, make_row
 from xai_repro.bench.stats import seconds_per_item, timed
-from xai_repro.common import limit_threads, seed_everything
 from xai_repro.diffig.diff_ig import differential_ig
 from xai_repro.diffig.io import load_mmn
 from xai_repro.diffig.moore_machine import extract_moore_machine
-from xai_repro.diffig.rollouts import CARTPOLE
-
-use_rule_scripts("diffig")
-from attribute_diffig import episode_observations  # noqa: E402
+from xai_repro.diffig.rollouts import CARTPOLE, run_episode
 
 
 class _StepCounter(gym.Wrapper):
+    """Counts every env step in ``counter[0]``."""
+
     def __init__(self, env, counter: list):
         super().__init__(env)
         self.counter = counter
@@ -33,20 +27,16 @@ class _StepCounter(gym.Wrapper):
         return self.env.step(action)
 
 
-def counted_task(counter: list):
-    """CartPole with every env step counted in ``counter[0]``."""
-    return dataclasses.replace(
-        CARTPOLE, make_env=lambda: _StepCounter(CARTPOLE.make_env(), counter)
-    )
-
-
 def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
     dig = cfg["diff_ig"]
-    obs = episode_observations(mmn, None, dig["episode_seed"])
+    env = CARTPOLE.make_env()
+    try:
+        obs = run_episode(mmn, env, dig["episode_seed"], record=True)[1]["obs"]
+    finally:
+        env.close()
     n = len(obs)
     pairs = [(i, j) for i, j in dig["pairs"] if i < n and j < n] or [(n - 1, 0)]
     differential_ig(mmn, obs, *pairs[0], m=dig["m"], rule=dig["rule"])  # warm-up
-
     seconds = seconds_per_item(
         lambda p: differential_ig(mmn, obs, *p, m=dig["m"], rule=dig["rule"]),
         pairs,
@@ -62,20 +52,22 @@ def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
 
 def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
     counter = [0]
-    task = counted_task(counter)
+    task = dataclasses.replace(
+        CARTPOLE, make_env=lambda: _StepCounter(CARTPOLE.make_env(), counter)
+    )
     points, per_1000, steps_at = {}, [], {}
     for episodes in [1, 2, 4] if quick else [1, 2, 4, 8]:
-        seconds = []
+        points[episodes] = []
         for _ in range(repeats):
             counter[0] = 0
-            seconds += timed(
+            points[episodes] += timed(
                 lambda e=episodes: extract_moore_machine(
                     mmn, episodes=e, seed=cfg["seed"], task=task
                 ),
                 1,
             )
-            per_1000.append(seconds[-1] / counter[0] * 1000)
-        points[episodes], steps_at[episodes] = seconds, counter[0]
+            per_1000.append(points[episodes][-1] / counter[0] * 1000)
+        steps_at[episodes] = counter[0]
     row = make_row(
         "diffig.moore_machine_per_1000_steps",
         "Moore machine extraction, s per 1,000 env steps",
@@ -83,25 +75,15 @@ def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
         {"label": "extract_moore_machine (all curve runs)", "values": per_1000},
         notes="steps per run: " + ", ".join(f"{e} ep: {s}" for e, s in steps_at.items()),
     )
+    note = "env steps: " + ", ".join(str(s) for s in steps_at.values())
     curve = make_curve(
-        "diffig.moore_machine",
-        "Moore machine extraction",
-        "episodes",
-        points,
-        note="env steps: " + ", ".join(str(s) for s in steps_at.values()),
+        "diffig.moore_machine", "Moore machine extraction", "episodes", points, note=note
     )
     return row, curve
 
 
-def main() -> None:
-    args = parse_args(__doc__)
-    limit_threads(args.threads)
-    cfg = load_config(args.config)["diffig"]
-    seed_everything(cfg["seed"])
-    mmn = load_mmn(Path(args.artifacts) / "results/diffig/models/mmn.pt")
-    row, curve = machine_rows(mmn, cfg, args.repeats, args.quick)
-    write_group(args.out, [diff_ig_row(mmn, cfg, args.repeats), row], [curve])
-
-
-if __name__ == "__main__":
-    main()
+def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+    """The differential-IG group's rows and curve."""
+    mmn = load_mmn(Path(results) / "diffig/models/mmn.pt")
+    row, curve = machine_rows(mmn, cfg, repeats, quick)
+    return {"rows": [diff_ig_row(mmn, cfg, repeats), row], "curves": [curve]}

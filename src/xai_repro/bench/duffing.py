@@ -1,0 +1,159 @@
+"""Duffing rows: the vectorized true model against the notebook's per-row odeint loop (one
+thread and all threads, interleaved repeats, errors against solve_ivp DOP853 at 1e-11), and
+KernelSHAP / exact Shapley values on the true model against the notebook's KernelSHAP over
+the loop; scaling curves of ``duffing_flow`` and the loop. Needs no trained model."""
+
+import numpy as np
+
+from xai_repro.bench.report import make_curve, make_row
+from xai_repro.bench.stats import timed
+from xai_repro.duffing.explain import background_sample, exact_shapley, kernel_shap
+from xai_repro.duffing.ode import (
+    StandardScaler,
+    TrueModel,
+    duffing_flow,
+    odeint_loop_flow,
+    reference_flow,
+)
+
+
+def sample_rows(n: int, sampling: dict, seed: int) -> np.ndarray:
+    """``n`` seeded rows (x0, v0, t) from the config's sampling ranges."""
+    rng = np.random.default_rng(seed)
+    x0, v0 = (rng.uniform(*sampling[k], n) for k in ("x0_range", "v0_range"))
+    return np.column_stack([x0, v0, rng.uniform(0.0, sampling["t_max"], n)])
+
+
+def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
+    import numba
+
+    ode, tol, threads = cfg["ode"], cfg["true_model"], numba.get_num_threads()
+    n, n_loop = (20_000, 300) if quick else (100_000, 1_000)
+    X = sample_rows(n, cfg["sampling"], cfg["seed"])
+
+    def fast(A, n_threads=threads):
+        numba.set_num_threads(n_threads)
+        try:
+            return duffing_flow(A, ode, tol["rtol"], tol["atol"])
+        finally:
+            numba.set_num_threads(threads)
+
+    fast(X[:8])  # compile outside the timed runs
+    runs = {"1thread": (lambda: fast(X, 1), n), "threads": (lambda: fast(X), n)}
+    runs["loop"] = (lambda: odeint_loop_flow(X[:n_loop], ode), n_loop)
+    rates = {k: [] for k in runs}
+    for _ in range(repeats):  # interleaved: every variant sees the same load
+        for k, (run, rows) in runs.items():
+            rates[k] += [rows / s for s in timed(run, 1)]
+    ref = reference_flow(X[:n_loop], ode, tol=1e-11)
+    err = float(np.abs(fast(X[:n_loop]) - ref).max())
+    loop_err = float(np.abs(odeint_loop_flow(X[:n_loop], ode) - ref).max())
+    loop = {"label": f"odeint loop ({n_loop} rows)", "values": rates["loop"]}
+    rows = []
+    for key, label in (("1thread", "1 thread"), ("threads", f"{threads} threads")):
+        ours = {"label": f"numba DOP853, {label} ({n} rows)", "values": rates[key]}
+        what = f"true model, rows/s ({label} vs the loop)"
+        rows.append(
+            make_row(f"duffing.true_model_{key}", what, "rows/s", ours, loop, goal={"min": 100})
+        )
+    what = f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})"
+    ours, notes = (
+        {"label": "numba DOP853", "values": [err]},
+        f"odeint loop: {loop_err:.2e} on the same rows",
+    )
+    return rows + [
+        make_row(
+            "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
+        )
+    ]
+
+
+def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
+    """KernelSHAP of the same points over both true models (seeded, same background), and
+    the exact Shapley values against the notebook's KernelSHAP (3 features: KernelSHAP
+    enumerates every coalition, so both estimate the same values; the difference is noted)."""
+    tol, seed = cfg["true_model"], cfg["seed"]
+    train = sample_rows(2000, cfg["sampling"], seed)
+    scaler = StandardScaler.fit(train)
+    background = background_sample(scaler.transform(train), cfg["explain"]["background_size"], seed)
+    Z = scaler.transform(sample_rows(3 if quick else 9, cfg["sampling"], seed + 1))
+    model, asked = TrueModel(scaler, cfg["ode"], tol["rtol"], tol["atol"]).predict, [0]
+
+    def counted(A):  # the rows shap asks the model for
+        asked[0] += len(A)
+        return model(A)
+
+    def loop(A):
+        return odeint_loop_flow(scaler.inverse_transform(A), cfg["ode"])
+
+    runs = {
+        "fast": lambda: kernel_shap(counted, background, Z, seed=seed),
+        "loop": lambda: kernel_shap(loop, background, Z, seed=seed),
+        "exact": lambda: exact_shapley(model, background, Z),
+    }
+    kernel_shap(model, background, Z[:1], seed=seed)  # numba compile, shap import
+    out, per_point = {}, {k: [] for k in runs}
+    for _ in range(repeats):
+        for k, run in runs.items():
+            per_point[k] += [
+                s / len(Z) for s in timed(lambda k=k, run=run: out.update({k: run()}), 1)
+            ]
+    rows_per_point = asked[0] / (repeats * len(Z))
+    (model_s,) = timed(lambda: model(np.repeat(Z, int(np.ceil(rows_per_point)), 0)), 1)
+    diff = {k: float(np.abs(out[k] - out["loop"]).max()) for k in ("fast", "exact")}
+    notebook = {"label": "notebook KernelSHAP (odeint per row)", "values": per_point["loop"]}
+    sizes = f"s per point ({len(Z)} points, background {len(background)})"
+    fast_notes = (
+        f"max abs difference of the values {diff['fast']:.2e}; shap asks for {rows_per_point:.0f} "
+        f"rows per point, {model_s / len(Z):.3g} s of the numba model: the rest is shap's own "
+        "work, which caps the ratio"
+    )
+    exact_notes = f"max abs difference of the values {diff['exact']:.2e} (same points, background)"
+
+    def row(key, what, k, label, notes):
+        ours = {"label": label, "values": per_point[k]}
+        kw = dict(goal={"min": 100}, notes=notes, extra={"max_abs_difference": diff[k]})
+        what = f"{what}, {sizes}"
+        return make_row(key, what, "s/point", ours, notebook, higher_is_better=False, **kw)
+
+    what = "exact Shapley values (workflow) vs KernelSHAP (notebook) on the true model"
+    return [
+        row(
+            "duffing.kernel_shap_true_model",
+            "KernelSHAP on the true model",
+            "fast",
+            "workflow KernelSHAP (numba flow)",
+            fast_notes,
+        ),
+        row(
+            "duffing.exact_shapley_true_model",
+            what,
+            "exact",
+            "workflow exact explainer (numba flow)",
+            exact_notes,
+        ),
+    ]
+
+
+def curves(cfg: dict, repeats: int, quick: bool) -> list:
+    tol, ode = cfg["true_model"], cfg["ode"]
+    X = sample_rows(10**6, cfg["sampling"], cfg["seed"])
+    duffing_flow(X[:8], ode, tol["rtol"], tol["atol"])
+    sizes = (10**3, 10**4, 10**5, 10**6)
+    fast = {
+        n: timed(lambda n=n: duffing_flow(X[:n], ode, tol["rtol"], tol["atol"]), repeats)
+        for n in sizes
+    }
+    sizes = [10, 10**2, 10**3] if quick else [10, 10**2, 10**3, 10**4]
+    loop = {n: timed(lambda n=n: odeint_loop_flow(X[:n], ode), repeats) for n in sizes}
+    cap = f"capped at {max(sizes):.0e} rows (10^6 would take ~10 min per repeat)"
+    return [
+        make_curve("duffing.flow", "Duffing true model (numba)", "rows", fast),
+        make_curve("duffing.odeint_loop", "notebook odeint loop", "rows", loop, note=cap),
+    ]
+
+
+def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+    """The Duffing group's rows and curves."""
+    rows = true_model_rows(cfg, repeats, quick) + attribution_rows(cfg, repeats, quick)
+    return {"rows": rows, "curves": curves(cfg, repeats, quick)}

@@ -1,0 +1,125 @@
+"""Highway rows: DQN training env steps/s with n subprocess envs against 1 env (alternating
+repeats), env step cost with and without the exact fast paths, integrated gradients seconds
+per state on the workflow's trained network
+(``<results>/highway/models/trained.pt``), and training cost against n_envs."""
+
+import functools
+import time
+from pathlib import Path
+
+from xai_repro.bench.report import make_curve, make_row
+from xai_repro.bench.stats import seconds_per_item
+from xai_repro.highway.attribution import integrated_gradients
+from xai_repro.highway.env import make_env
+from xai_repro.highway.network import load_network
+from xai_repro.highway.training import build_model
+
+
+def steps_per_s(n_envs: int, *, steps: int, seed: int, net: dict, dqn: dict, order: str) -> float:
+    """Env steps per second of ``steps`` steps of DQN training (updates included)."""
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
+    kw = {"start_method": "fork"} if n_envs > 1 else None
+    env_fn = functools.partial(make_env, order=order)
+    env = make_vec_env(env_fn, n_envs=n_envs, seed=seed, vec_env_cls=cls, vec_env_kwargs=kw)
+    model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=steps)
+    start = time.perf_counter()
+    model.learn(steps)
+    rate = steps / (time.perf_counter() - start)
+    env.close()
+    return rate
+
+
+def training_rows(cfg: dict, repeats: int, quick: bool):
+    steps = 60 if quick else cfg["benchmark"]["steps"]
+    n_envs, order = cfg["benchmark"]["n_envs"], cfg.get("env", {}).get("order", "sorted")
+    # gradient updates must happen inside the timed window
+    dqn = dict(cfg["dqn"], learning_starts=min(cfg["dqn"]["learning_starts"], steps // 5))
+    rates = {1: [], n_envs: []}
+    for r in range(repeats):
+        for n in rates:
+            rate = steps_per_s(
+                n, steps=steps, seed=cfg["seed"] + r, net=cfg["network"], dqn=dqn, order=order
+            )
+            rates[n].append(rate)
+    row = make_row(
+        "highway.env_steps_per_s",
+        f"DQN training env steps/s ({steps} steps with updates)",
+        "env steps/s",
+        {"label": f"{n_envs} subprocess envs", "values": rates[n_envs]},
+        {"label": "1 env", "values": rates[1]},
+        notes="ratio = subprocess over single env",
+    )
+    points = {n: [100.0 / r for r in v] for n, v in rates.items()}
+    return row, make_curve(
+        "highway.n_envs", "highway training, s per 100 env steps", "n_envs", points
+    )
+
+
+def env_step_row(cfg: dict, repeats: int, quick: bool) -> dict:
+    """CPU ms per env step: highway-env as released (``make_env(fast=False)``) against the
+    exact fast paths ``make_env`` installs, on the same seeded episodes and random actions
+    (the trajectories are bit-identical), the order alternating per repeat."""
+    import numpy as np
+
+    episodes, order = 3 if quick else 10, cfg.get("env", {}).get("order", "sorted")
+
+    def ms_per_step(fast: bool, seed: int) -> float:
+        env, rng, steps = make_env(order=order, fast=fast), np.random.default_rng(seed), 0
+        start = time.process_time()
+        for episode in range(episodes):
+            env.reset(seed=seed + episode)
+            done = False
+            while not done:
+                _, _, terminated, truncated, _ = env.step(int(rng.integers(3)))
+                steps, done = steps + 1, terminated or truncated
+        env.close()
+        return 1e3 * (time.process_time() - start) / steps
+
+    ms = {True: [], False: []}
+    for r in range(repeats):
+        for fast in (r % 2 == 0, r % 2 == 1):
+            ms[fast].append(ms_per_step(fast, 100 + r))
+    make_env(fast=True).close()  # the fast paths back for the rows that follow
+    return make_row(
+        "highway.env_step_ms",
+        f"highway-env CPU ms per env step ({episodes} seeded episodes, random actions)",
+        "ms/step",
+        {"label": "fast_sim + fast_numpy (make_env)", "values": ms[True]},
+        {"label": "highway-env as released", "values": ms[False]},
+        higher_is_better=False,
+    )
+
+
+def ig_row(cfg: dict, results, repeats: int, quick: bool) -> dict:
+    import torch
+
+    net = load_network(Path(results) / "highway/models/trained.pt")
+    env = make_env(order=cfg.get("env", {}).get("order", "sorted"))
+    x = [
+        torch.as_tensor(env.reset(seed=s)[0], dtype=torch.float32)[None]
+        for s in range(4 if quick else 10)
+    ]
+    env.close()
+    steps = cfg["analysis"]["ig_steps"]
+    integrated_gradients(net, x[0], 0, n_steps=steps)  # captum import, warm-up
+    seconds = seconds_per_item(
+        lambda xi: integrated_gradients(net, xi, int(net(xi).argmax()), n_steps=steps),
+        x,
+        max(repeats, 3),
+    )
+    return make_row(
+        "highway.ig_seconds_per_state",
+        f"integrated gradients, s per state ({steps} steps)",
+        "s/state",
+        {"label": f"captum IG, {len(x)} states", "values": seconds},
+    )
+
+
+def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+    """The highway group's rows and curve."""
+    row, curve = training_rows(cfg, repeats, quick)
+    rows = [row, env_step_row(cfg, repeats, quick), ig_row(cfg, results, repeats, quick)]
+    return {"rows": rows, "curves": [curve]}
