@@ -62,8 +62,8 @@ lock:
 # config's rows (+~16 min on 2 idle cores); BENCH_REPEATS=n sets the repeats (default 3);
 # BENCH_QUICK=1 shrinks the kernel sizes (a validation run).
 bench: venv
-	$(BIN)/python tools/bench/run.py --cores $(CORES) --repeats $(or $(BENCH_REPEATS),3) \
-		$(if $(BENCH_DEFAULT),--default) $(if $(BENCH_QUICK),--quick)
+	$(BIN)/python -m xai_repro.bench --cores $(CORES) --repeats $(or $(BENCH_REPEATS),3) \
+		$(if $(BENCH_DEFAULT),--workflow config/test.yaml config/config.yaml) $(if $(BENCH_QUICK),--quick)
 
 clean:
 	rm -rf results logs benchmarks .snakemake report.html

@@ -17,7 +17,11 @@ include: "rules/cfrl.smk"
 include: "rules/diffig.smk"
 include: "rules/highway.smk"
 include: "rules/scorecard.smk"
-include: "rules/bench.smk"
+
+
+if config.get("bench", False):
+
+    include: "rules/bench.smk"
 
 
 rule all:

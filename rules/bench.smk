@@ -46,5 +46,4 @@ rule benchmark_kernels:
         "../scripts/bench/benchmark_kernels.py"
 
 
-if config.get("bench", False):
-    EXTRA_TARGETS.extend(rules.benchmark_kernels.output)
+EXTRA_TARGETS.extend(rules.benchmark_kernels.output)
