@@ -15,6 +15,20 @@ RANGES = {
     "t": [0.0, DUFFING["sampling"]["t_max"]],
 }
 
+# duffing.pretrained.checkpoint set: the notebook's own network (rule import_surrogate) and
+# its input moments replace the trained surrogate and the split's scaler downstream
+PRETRAINED = DUFFING["pretrained"]["checkpoint"]
+if PRETRAINED:
+    SURROGATE = "results/duffing/models/notebook_surrogate.keras"
+    SCALER = "results/duffing/models/notebook_scaler.json"
+else:
+    SURROGATE = "results/duffing/models/surrogate.keras"
+    SCALER = "results/duffing/data/scaler.json"
+ARCHITECTURE = {
+    k: DUFFING["surrogate"][k]
+    for k in ("width", "depth", "head_width", "head_activations")
+}
+
 STUDY_TARGETS["duffing"] = [
     "results/duffing/metrics.json",
     "results/duffing/figures/surrogate_summary.png",
@@ -110,11 +124,41 @@ rule train_surrogate:
         "../scripts/duffing/train_surrogate.py"
 
 
+if PRETRAINED:
+
+    rule import_surrogate:
+        input:
+            index=f"{PRETRAINED}.index",
+            data=f"{PRETRAINED}.data-00000-of-00001",
+            modules=modules("duffing.ode", "duffing.surrogate"),
+        output:
+            model=SURROGATE,
+            scaler=SCALER,
+        log:
+            "logs/duffing/import_surrogate.log",
+        benchmark:
+            "benchmarks/duffing/import_surrogate.tsv"
+        conda:
+            "../envs/duffing.yaml"
+        threads: 1
+        resources:
+            mem_mb=2048,
+            runtime=5,
+        params:
+            architecture=ARCHITECTURE,
+            scaler={
+                "mean": DUFFING["pretrained"]["scaler_mean"],
+                "scale": DUFFING["pretrained"]["scaler_scale"],
+            },
+        script:
+            "../scripts/duffing/import_surrogate.py"
+
+
 rule evaluate_surrogate:
     input:
         test=rules.split_duffing.output.test,
-        scaler=rules.split_duffing.output.scaler,
-        model=rules.train_surrogate.output.model,
+        scaler=SCALER,
+        model=SURROGATE,
         modules=modules("duffing.ode", "duffing.surrogate"),
     output:
         predictions="results/duffing/models/test_predictions.csv",
@@ -161,8 +205,8 @@ rule benchmark_true_model:
 
 rule select_points:
     input:
-        scaler=rules.split_duffing.output.scaler,
-        model=rules.train_surrogate.output.model,
+        scaler=SCALER,
+        model=SURROGATE,
         modules=modules("duffing.ode", "duffing.slices", "duffing.surrogate"),
     output:
         points="results/duffing/attributions/points.csv",
@@ -189,8 +233,8 @@ rule attribute_duffing:
     input:
         points=rules.select_points.output.points,
         train=rules.split_duffing.output.train,
-        scaler=rules.split_duffing.output.scaler,
-        model=rules.train_surrogate.output.model,
+        scaler=SCALER,
+        model=SURROGATE,
         modules=modules(
             "duffing.explain", "duffing.ode", "duffing.surrogate", "duffing.tables"
         ),
@@ -220,7 +264,7 @@ rule differentiate_true_model:
     input:
         points=rules.select_points.output.points,
         train=rules.split_duffing.output.train,
-        scaler=rules.split_duffing.output.scaler,
+        scaler=SCALER,
         modules=modules("duffing.explain", "duffing.ode", "duffing.tables"),
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
@@ -246,7 +290,8 @@ rule differentiate_true_model:
 
 rule plot_surrogate:
     input:
-        history=rules.train_surrogate.output.history,
+        # an imported network comes without its training history
+        history=[] if PRETRAINED else rules.train_surrogate.output.history,
         predictions=rules.evaluate_surrogate.output.predictions,
     output:
         figure=report(

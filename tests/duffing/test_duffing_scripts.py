@@ -20,6 +20,7 @@ SAMPLING = {
     "x0_range": [-2.0, 2.0],
     "v0_range": [-2.0, 2.0],
     "t_max": 5.0,
+    "t_grid": None,
     "test_fraction": 0.25,
 }
 TOL = {"rtol": 1e-9, "atol": 1e-9}
@@ -39,6 +40,24 @@ def test_simulate_writes_consistent_trajectories(samples):
     assert (per_traj == 1).all().all()
     X = frame[["x0", "v0", "t"]].to_numpy()
     np.testing.assert_allclose(frame[["xt", "vt"]].to_numpy(), duffing_flow(X), atol=1e-12)
+
+
+def test_simulate_on_the_original_grid_draws_grid_times_one_per_trajectory(tmp_path):
+    sampling = {**SAMPLING, "n_trajectories": 400, "points_per_trajectory": 1}
+    sampling |= {"v0_range": [-1.0, 1.0], "t_max": 50.0, "t_grid": 500}
+    path = tmp_path / "grid.csv"
+    simulate_duffing.main(path, seed=0, ode=SEED_ODE, sampling=sampling, tolerances=TOL)
+    frame = pd.read_csv(path)
+    assert len(frame) == frame["trajectory"].nunique() == 400
+    steps = frame["t"].to_numpy() / 0.1
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)  # on the 0.1 grid
+    assert frame["t"].min() >= 0 and frame["t"].max() <= 49.9 + 1e-12
+    assert frame["v0"].abs().max() <= 1 and frame["x0"].abs().max() > 1
+    np.testing.assert_allclose(
+        frame[["xt", "vt"]].to_numpy(),
+        duffing_flow(frame[["x0", "v0", "t"]].to_numpy(), SEED_ODE, **TOL),
+        atol=1e-12,
+    )
 
 
 def test_simulate_is_seeded(tmp_path, samples):
