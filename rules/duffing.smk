@@ -260,18 +260,21 @@ rule attribute_duffing:
         "../scripts/duffing/attribute_duffing.py"
 
 
-rule differentiate_true_model:
+rule differentiate_models:
     input:
         points=rules.select_points.output.points,
         train=rules.split_duffing.output.train,
         scaler=SCALER,
-        modules=modules("duffing.explain", "duffing.ode", "duffing.tables"),
+        model=SURROGATE,
+        modules=modules(
+            "duffing.explain", "duffing.ode", "duffing.surrogate", "duffing.tables"
+        ),
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
     log:
-        "logs/duffing/differentiate_true_model.log",
+        "logs/duffing/differentiate_models.log",
     benchmark:
-        "benchmarks/duffing/differentiate_true_model.tsv"
+        "benchmarks/duffing/differentiate_models.tsv"
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -285,7 +288,7 @@ rule differentiate_true_model:
         seed=DUFFING["seed"],
         size=DUFFING["explain"]["background_size"],
     script:
-        "../scripts/duffing/differentiate_true_model.py"
+        "../scripts/duffing/differentiate_models.py"
 
 
 rule plot_surrogate:
@@ -347,7 +350,7 @@ rule plot_attributions:
 rule plot_gradient_comparison:
     input:
         attributions=ATTRIBUTIONS,
-        gradients=rules.differentiate_true_model.output.gradients,
+        gradients=rules.differentiate_models.output.gradients,
         modules=modules("duffing.ode", "duffing.tables"),
     output:
         figure=report(
@@ -375,7 +378,7 @@ rule summarize_duffing:
         benchmark=rules.benchmark_true_model.output.benchmark,
         attributions=ATTRIBUTIONS,
         queries=QUERIES,
-        gradients=rules.differentiate_true_model.output.gradients,
+        gradients=rules.differentiate_models.output.gradients,
         modules=modules("duffing.ode", "duffing.tables"),
     output:
         metrics="results/duffing/metrics.json",
