@@ -29,4 +29,4 @@ def main(checkpoint, model_path, scaler_json, *, architecture: dict, scaler: dic
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
-    main(sm.input.checkpoint, sm.output.model, sm.output.scaler, **sm.params)
+    main(sm.input.index.removesuffix(".index"), sm.output.model, sm.output.scaler, **sm.params)
