@@ -15,6 +15,20 @@ RANGES = {
     "t": [0.0, DUFFING["sampling"]["t_max"]],
 }
 
+# duffing.pretrained.checkpoint set: the notebook's own network (rule import_surrogate) and
+# its input moments replace the trained surrogate and the split's scaler downstream
+PRETRAINED = DUFFING["pretrained"]["checkpoint"]
+if PRETRAINED:
+    SURROGATE = "results/duffing/models/notebook_surrogate.keras"
+    SCALER = "results/duffing/models/notebook_scaler.json"
+else:
+    SURROGATE = "results/duffing/models/surrogate.keras"
+    SCALER = "results/duffing/data/scaler.json"
+ARCHITECTURE = {
+    k: DUFFING["surrogate"][k]
+    for k in ("width", "depth", "head_width", "head_activations")
+}
+
 STUDY_TARGETS["duffing"] = [
     "results/duffing/metrics.json",
     "results/duffing/figures/surrogate_summary.png",
@@ -110,11 +124,41 @@ rule train_surrogate:
         "../scripts/duffing/train_surrogate.py"
 
 
+if PRETRAINED:
+
+    rule import_surrogate:
+        input:
+            index=f"{PRETRAINED}.index",
+            data=f"{PRETRAINED}.data-00000-of-00001",
+            modules=modules("duffing.ode", "duffing.surrogate"),
+        output:
+            model=SURROGATE,
+            scaler=SCALER,
+        log:
+            "logs/duffing/import_surrogate.log",
+        benchmark:
+            "benchmarks/duffing/import_surrogate.tsv"
+        conda:
+            "../envs/duffing.yaml"
+        threads: 1
+        resources:
+            mem_mb=2048,
+            runtime=5,
+        params:
+            architecture=ARCHITECTURE,
+            scaler={
+                "mean": DUFFING["pretrained"]["scaler_mean"],
+                "scale": DUFFING["pretrained"]["scaler_scale"],
+            },
+        script:
+            "../scripts/duffing/import_surrogate.py"
+
+
 rule evaluate_surrogate:
     input:
         test=rules.split_duffing.output.test,
-        scaler=rules.split_duffing.output.scaler,
-        model=rules.train_surrogate.output.model,
+        scaler=SCALER,
+        model=SURROGATE,
         modules=modules("duffing.ode", "duffing.surrogate"),
     output:
         predictions="results/duffing/models/test_predictions.csv",
@@ -161,8 +205,8 @@ rule benchmark_true_model:
 
 rule select_points:
     input:
-        scaler=rules.split_duffing.output.scaler,
-        model=rules.train_surrogate.output.model,
+        scaler=SCALER,
+        model=SURROGATE,
         modules=modules("duffing.ode", "duffing.slices", "duffing.surrogate"),
     output:
         points="results/duffing/attributions/points.csv",
@@ -189,8 +233,8 @@ rule attribute_duffing:
     input:
         points=rules.select_points.output.points,
         train=rules.split_duffing.output.train,
-        scaler=rules.split_duffing.output.scaler,
-        model=rules.train_surrogate.output.model,
+        scaler=SCALER,
+        model=SURROGATE,
         modules=modules(
             "duffing.explain", "duffing.ode", "duffing.surrogate", "duffing.tables"
         ),
@@ -216,18 +260,21 @@ rule attribute_duffing:
         "../scripts/duffing/attribute_duffing.py"
 
 
-rule differentiate_true_model:
+rule differentiate_models:
     input:
         points=rules.select_points.output.points,
         train=rules.split_duffing.output.train,
-        scaler=rules.split_duffing.output.scaler,
-        modules=modules("duffing.explain", "duffing.ode", "duffing.tables"),
+        scaler=SCALER,
+        model=SURROGATE,
+        modules=modules(
+            "duffing.explain", "duffing.ode", "duffing.surrogate", "duffing.tables"
+        ),
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
     log:
-        "logs/duffing/differentiate_true_model.log",
+        "logs/duffing/differentiate_models.log",
     benchmark:
-        "benchmarks/duffing/differentiate_true_model.tsv"
+        "benchmarks/duffing/differentiate_models.tsv"
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -241,12 +288,13 @@ rule differentiate_true_model:
         seed=DUFFING["seed"],
         size=DUFFING["explain"]["background_size"],
     script:
-        "../scripts/duffing/differentiate_true_model.py"
+        "../scripts/duffing/differentiate_models.py"
 
 
 rule plot_surrogate:
     input:
-        history=rules.train_surrogate.output.history,
+        # an imported network comes without its training history
+        history=[] if PRETRAINED else rules.train_surrogate.output.history,
         predictions=rules.evaluate_surrogate.output.predictions,
     output:
         figure=report(
@@ -302,7 +350,7 @@ rule plot_attributions:
 rule plot_gradient_comparison:
     input:
         attributions=ATTRIBUTIONS,
-        gradients=rules.differentiate_true_model.output.gradients,
+        gradients=rules.differentiate_models.output.gradients,
         modules=modules("duffing.ode", "duffing.tables"),
     output:
         figure=report(
@@ -330,7 +378,7 @@ rule summarize_duffing:
         benchmark=rules.benchmark_true_model.output.benchmark,
         attributions=ATTRIBUTIONS,
         queries=QUERIES,
-        gradients=rules.differentiate_true_model.output.gradients,
+        gradients=rules.differentiate_models.output.gradients,
         modules=modules("duffing.ode", "duffing.tables"),
     output:
         metrics="results/duffing/metrics.json",

@@ -43,7 +43,7 @@ FROM_SELECT_POINTS = (
     Counter(
         select_points=1,
         attribute_duffing=N_EXPLAINERS,
-        differentiate_true_model=1,
+        differentiate_models=1,
         plot_attributions=N_EXPLAINERS,
         plot_gradient_comparison=1,
         summarize_duffing=1,
@@ -137,8 +137,7 @@ def test_deleted_intermediate_reruns_only_its_dependents(finished):
     # once a dependent needs it again, exactly it and what depends on it rerun
     (finished / final).unlink()
     expected = (
-        Counter(differentiate_true_model=1, plot_gradient_comparison=1, summarize_duffing=1)
-        + SCORECARD
+        Counter(differentiate_models=1, plot_gradient_comparison=1, summarize_duffing=1) + SCORECARD
     )
     assert planned_jobs(finished) == expected
     proc = _run(finished)
@@ -162,7 +161,7 @@ def test_regenerated_identical_intermediate_reruns_nothing_downstream(finished):
     (finished / lost).unlink()
     proc = _run(finished, "--", lost)  # asked for by name: only its own job
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert executed_rules(proc.stdout) == Counter(differentiate_true_model=1)
+    assert executed_rules(proc.stdout) == Counter(differentiate_models=1)
     # newer, but the same bytes: Snakemake's mtime trigger checks the recorded checksum of
     # small inputs, so the dependents stay up to date
     assert planned_jobs(finished) == Counter()

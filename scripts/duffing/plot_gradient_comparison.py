@@ -4,8 +4,9 @@ Reads every ``attributions/<explainer>.csv`` and ``finite_differences.csv``; wri
 ``attribution_vs_gradient.png``. For a locally linear model, a Shapley value is close
 to gradient x (feature - background mean); each panel plots an explainer's
 contributions (surrogate and true model) against that first-order reference built from
-the true model's central differences, feature by feature on the slice where that
-feature varies. Points on the diagonal agree with it.
+the same model's central differences, feature by feature on the slice where that
+feature varies, over every explained point (filtered and unfiltered selections). Points
+on the diagonal agree with it.
 """
 
 import matplotlib
@@ -28,13 +29,16 @@ def figure(attributions: dict, gradients):
     for c, (explainer, frame) in enumerate(attributions.items()):
         for k, target in enumerate(TARGETS):
             ax = axs[k, c]
-            ref_rows = gradients[gradients["output"] == target]
             lim = 0.0
             for j, feature in enumerate(FEATURES):
-                ref = ref_rows[ref_rows["slice"] == feature].sort_values("point")
-                ref = ref[f"taylor_{feature}"].to_numpy()
-                lim = max(lim, np.abs(ref).max(initial=0.0))
                 for model, (label, marker) in MODELS.items():
+                    ref = gradients[
+                        (gradients["output"] == target)
+                        & (gradients["model"] == model)
+                        & (gradients["slice"] == feature)
+                    ].sort_values("point")
+                    ref = ref[f"taylor_{feature}"].to_numpy()
+                    lim = max(lim, np.abs(ref).max(initial=0.0))
                     sub = frame[
                         (frame["output"] == target)
                         & (frame["model"] == model)
@@ -58,7 +62,7 @@ def figure(attributions: dict, gradients):
             ax.set_yscale("symlog", linthresh=0.1)
             ax.set(
                 title=f"{explainer}, output {target}",
-                xlabel="FD gradient x (feature - background mean)",
+                xlabel="the model's FD gradient x (feature - background mean)",
                 ylabel="attribution of the slice's feature",
             )
     axs[0, 0].legend(fontsize="x-small")

@@ -1,7 +1,7 @@
 """Rule ``plot_surrogate``: the notebook's model summary figure.
 
-Reads ``history.csv`` and ``test_predictions.csv``; writes ``surrogate_summary.png``:
-loss curves, the relative-error histogram (top 5% of errors left out of the view, as
+Reads ``history.csv`` (none for an imported network) and ``test_predictions.csv``;
+writes ``surrogate_summary.png``: loss curves (or, for an imported network, the test MSE), the relative-error histogram (top 5% of errors left out of the view, as
 in the notebook), and the phase space (x, v) of true and predicted test states.
 """
 
@@ -19,10 +19,15 @@ PHASE_POINTS = 2000
 def figure(history, predictions):
     fig, axs = plt.subplots(2, 2, figsize=(12, 8))
     ax = axs[0, 0]
-    ax.plot(history["epoch"], history["loss"], label="loss")
-    ax.plot(history["epoch"], history["val_loss"], label="val_loss")
-    ax.set(xlabel="epoch", ylabel="MSE", title="Losses by epoch", yscale="log")
-    ax.legend()
+    if history is None:
+        err = predictions[["xt_pred", "vt_pred"]].to_numpy() - predictions[["xt", "vt"]].to_numpy()
+        ax.bar(["xt", "vt", "both"], [*np.mean(err**2, axis=0), np.mean(err**2)])
+        ax.set(ylabel="test MSE", title="Imported network (no training history): test MSE")
+    else:
+        ax.plot(history["epoch"], history["loss"], label="loss")
+        ax.plot(history["epoch"], history["val_loss"], label="val_loss")
+        ax.set(xlabel="epoch", ylabel="MSE", title="Losses by epoch", yscale="log")
+        ax.legend()
     ax = axs[0, 1]
     rel = predictions["relative_error"].to_numpy()
     shown = rel[rel <= np.quantile(rel, 0.95)]
@@ -49,7 +54,10 @@ def figure(history, predictions):
 
 
 def main(history_csv, predictions_csv, figure_png):
-    history = read_csv(history_csv, columns=["epoch", "loss", "val_loss"])
+    """``history_csv`` None: an imported network, whose training history is not known."""
+    history = None
+    if history_csv is not None:
+        history = read_csv(history_csv, columns=["epoch", "loss", "val_loss"])
     predictions = read_csv(
         predictions_csv, columns=["xt", "vt", "xt_pred", "vt_pred", "relative_error"]
     )
@@ -59,4 +67,4 @@ def main(history_csv, predictions_csv, figure_png):
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     setup_logging(sm.log[0])
-    main(sm.input.history, sm.input.predictions, sm.output.figure)
+    main(sm.input.history or None, sm.input.predictions, sm.output.figure)

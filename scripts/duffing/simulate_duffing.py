@@ -2,7 +2,9 @@
 
 Writes ``samples.csv`` with columns trajectory, x0, v0, t, xt, vt. Each trajectory is
 one initial state observed at ``points_per_trajectory`` uniform random times in
-[0, t_max], so neighbouring rows share a trajectory, as in the notebook's data.
+[0, t_max], so neighbouring rows share a trajectory, as in the notebook's data; with
+``t_grid`` n the times are drawn uniformly from linspace(0, t_max, n, endpoint=False), as
+the generator of the notebook's final surrogate drew them (one point per trajectory).
 """
 
 import logging
@@ -24,11 +26,21 @@ def sample_inputs(
     v0_range,
     t_max: float,
     rng: np.random.Generator,
+    t_grid: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (x0, v0, t), shape (n_trajectories * points_per_trajectory, 3), and trajectory ids."""
+    """Rows (x0, v0, t), shape (n_trajectories * points_per_trajectory, 3), and trajectory ids.
+
+    t is uniform on [0, t_max] (``t_grid`` None) or uniform on the ``t_grid`` points
+    linspace(0, t_max, t_grid, endpoint=False).
+    """
     x0 = rng.uniform(*x0_range, n_trajectories)
     v0 = rng.uniform(*v0_range, n_trajectories)
-    t = np.sort(rng.uniform(0.0, t_max, (n_trajectories, points_per_trajectory)), axis=1)
+    shape = (n_trajectories, points_per_trajectory)
+    if t_grid is None:
+        t = rng.uniform(0.0, t_max, shape)
+    else:
+        t = np.linspace(0.0, t_max, t_grid, endpoint=False)[rng.integers(0, t_grid, shape)]
+    t = np.sort(t, axis=1)
     ids = np.repeat(np.arange(n_trajectories), points_per_trajectory)
     X = np.column_stack([x0[ids], v0[ids], t.ravel()])
     return X, ids
@@ -43,6 +55,7 @@ def main(samples_csv, *, seed, ode, sampling, tolerances):
         sampling["v0_range"],
         sampling["t_max"],
         rng,
+        sampling["t_grid"],
     )
     start = time.perf_counter()
     Y = duffing_flow(X, ode, tolerances["rtol"], tolerances["atol"])

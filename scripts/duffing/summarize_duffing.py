@@ -13,11 +13,14 @@ from xai_repro.common import InputError, read_json, setup_logging, write_json
 from xai_repro.duffing.ode import FEATURES, TARGETS
 from xai_repro.duffing.tables import (
     MODELS,
+    SELECTIONS,
+    bootstrap_rank_correlation,
     cube,
     importance_dict,
     rank_correlation,
     read_attributions,
     read_gradients,
+    selected,
     slice_correlations,
 )
 
@@ -35,25 +38,69 @@ def benchmark_metrics(benchmark: dict) -> dict:
     }
 
 
+def agreement(attributions: dict, selection: str) -> dict:
+    """{explainer: {output: Spearman(surrogate's, true model's attributions)}} on a selection."""
+    out = {}
+    for e, frame in attributions.items():
+        c = {m: cube(selected(frame, selection), "attr", m) for m in MODELS}
+        out[e] = {
+            t: rank_correlation(c["ml"][:, k], c["true"][:, k]) for k, t in enumerate(TARGETS)
+        }
+    return out
+
+
+def gradient_agreement(gradients, selection: str) -> dict:
+    """{output: {feature: Spearman with interval of the surrogate's and the true model's
+    first-order references (gradient x deviation) over slice f}}."""
+    rows = selected(gradients, selection)
+    out = {}
+    for target in TARGETS:
+        out[target] = {}
+        for feature in FEATURES:
+            sub = rows[(rows["output"] == target) & (rows["slice"] == feature)]
+            ml, true = (
+                sub[sub["model"] == m].sort_values("point")[f"taylor_{feature}"].to_numpy()
+                for m in MODELS
+            )
+            out[target][feature] = bootstrap_rank_correlation(ml, true)
+    return out
+
+
 def summarize(
     surrogate: dict, benchmark: dict, attributions: dict, gradients, queries: dict
 ) -> dict:
     cubes = {e: {m: cube(f, "attr", m) for m in MODELS} for e, f in attributions.items()}
-    points = next(iter(attributions.values()))
+    points_all = next(iter(attributions.values()))
+    points = selected(points_all, "filtered")
     metrics = {
         "surrogate_test_mse": surrogate["test_mse"],
         "surrogate_relative_error_median": surrogate["relative_error_median"],
-        "attribution_rank_correlation": {
-            e: {t: rank_correlation(c["ml"][:, k], c["true"][:, k]) for k, t in enumerate(TARGETS)}
-            for e, c in cubes.items()
-        },
+        "surrogate_relative_state_error_median": surrogate["relative_state_error_median"],
+        "surrogate_relative_state_error_p95": surrogate["relative_state_error_p95"],
+        "surrogate_test_rows": surrogate["test_rows"],
+        "attribution_rank_correlation": agreement(attributions, "filtered"),
+        "attribution_rank_correlation_unfiltered": agreement(attributions, "unfiltered"),
         "gradient_rank_correlation": {
-            e: {m: slice_correlations(f, gradients, m) for m in MODELS}
+            e: {m: slice_correlations(f, gradients, m, selection="filtered") for m in MODELS}
             for e, f in attributions.items()
         },
-        "aggregate_importance": {e: importance_dict(f) for e, f in attributions.items()},
+        "gradient_rank_correlation_unfiltered": {
+            e: {m: slice_correlations(f, gradients, m, selection="unfiltered") for m in MODELS}
+            for e, f in attributions.items()
+        },
+        "surrogate_attribution_vs_true_gradient": {
+            e: {s: slice_correlations(f, gradients, "ml", "true", selection=s) for s in SELECTIONS}
+            for e, f in attributions.items()
+        },
+        "surrogate_gradient_vs_true_gradient": {
+            s: gradient_agreement(gradients, s) for s in SELECTIONS
+        },
+        "aggregate_importance": {
+            e: importance_dict(selected(f, "filtered")) for e, f in attributions.items()
+        },
         "aggregate_importance_own_slice": {
-            e: importance_dict(f, own_slice=True) for e, f in attributions.items()
+            e: importance_dict(selected(f, "filtered"), own_slice=True)
+            for e, f in attributions.items()
         },
         "queries_outside_training_range": {
             e: {m: q[m]["outside"] for m in MODELS} for e, q in queries.items()
@@ -63,6 +110,9 @@ def summarize(
         },
         **benchmark_metrics(benchmark),
         "points_explained": int(next(iter(cubes.values()))["ml"].shape[0]),
+        "points_per_selection": {
+            s: int(selected(points_all, s)["point"].nunique()) for s in SELECTIONS
+        },
         "slice_range": {
             f: [
                 float(points.loc[points["slice"] == f, "value"].min()),

@@ -40,11 +40,29 @@ def test_selection_keeps_only_good_rows_and_spans_them():
     t_rows = np.flatnonzero(grid["slice"] == "t")
     y_pred[t_rows[-5:]] += 1.0  # the surrogate fails on the last quarter of the t slice
     points = select_slice_points(grid, y_true, y_pred, 0.1, 4)
-    t = points[points["slice"] == "t"]
+    t = points[(points["slice"] == "t") & (points["filtered"] == 1)]
     assert len(t) == 4 and t["value"].min() == 0.0
     assert t["value"].max() == pytest.approx(7.5)  # last well-predicted grid value
-    np.testing.assert_allclose(points[points["slice"] == "x0"]["value"], [-2.0, -0.6, 0.6, 2.0])
+    assert (t["well_predicted"] == 1).all()
+    x0 = points[points["slice"] == "x0"]
+    np.testing.assert_allclose(x0["value"], [-2.0, -0.6, 0.6, 2.0])
+    assert (x0["filtered"] == 1).all() and (x0["unfiltered"] == 1).all()
     assert {"xt", "vt", "xt_pred", "vt_pred"} <= set(points.columns)
+
+
+def test_the_unfiltered_selection_spans_the_whole_slice_beside_the_filtered_one():
+    grid = slice_grid(SCALER, RANGES, 21)
+    y_true = np.ones((len(grid), 2))
+    y_pred = y_true.copy()
+    t_rows = np.flatnonzero(grid["slice"] == "t")
+    y_pred[t_rows[-5:]] += 1.0
+    points = select_slice_points(grid, y_true, y_pred, 0.1, 4)
+    t = points[points["slice"] == "t"]
+    np.testing.assert_allclose(t.loc[t["unfiltered"] == 1, "value"], [0.0, 3.5, 6.5, 10.0])
+    np.testing.assert_allclose(t.loc[t["filtered"] == 1, "value"], [0.0, 2.5, 5.0, 7.5])
+    # the union, in grid order; 0.0 is in both; 10.0 is badly predicted
+    np.testing.assert_allclose(t["value"], [0.0, 2.5, 3.5, 5.0, 6.5, 7.5, 10.0])
+    np.testing.assert_array_equal(t["well_predicted"], [1, 1, 1, 1, 1, 1, 0])
 
 
 def test_a_slice_without_good_rows_is_named():

@@ -73,7 +73,8 @@ def exact_shapley(predict: Predict, background, Z, chunk_rows: int = 200_000) ->
         )
     coalitions = (np.arange(2**d)[:, None] >> np.arange(d)) & 1 == 1  # bit i: feature i in S
     full = np.asarray(predict(Z), dtype=float).reshape(n, -1)
-    v = np.empty((n, len(coalitions), full.shape[1]))  # v_x(S): point, coalition, output
+    # NaN, not np.empty: a coalition value left unset shows instead of reusing freed memory
+    v = np.full((n, len(coalitions), full.shape[1]), np.nan)  # v_x(S): point, coalition, output
     v[:, 0] = np.asarray(predict(background), dtype=float).reshape(len(background), -1).mean(0)
     v[:, -1] = full
     inner = coalitions[1:-1]

@@ -9,7 +9,7 @@ with numba and parallel over rows. The notebook called ``odeint`` once per row
 per-row ``solve_ivp`` at tight tolerances that both are checked against.
 
 Used by the rules simulate_duffing, benchmark_true_model, attribute_duffing and
-differentiate_true_model.
+differentiate_models.
 """
 
 from collections.abc import Mapping

@@ -8,7 +8,9 @@ t slice shrank to a few rows of one orbit. Here the slice rows are generated: an
 grid over the feature's range, the other features at their training mean (scaled 0),
 labelled by the true model; the notebook's good-prediction filter then keeps the rows
 the surrogate predicts within ``error_tol``, and the explained points are spread evenly
-over the kept ones.
+over the kept ones ("filtered"). Since that filter keeps the points where the surrogate is
+right, agreement measured on them is biased upward; an even spread over the whole grid
+("unfiltered") is explained beside them, and every point carries both flags.
 
 Used by the rule select_points.
 """
@@ -60,21 +62,32 @@ def spread(n_rows: int, k: int) -> np.ndarray:
 def select_slice_points(
     grid: pd.DataFrame, y_true, y_pred, error_tol: float, points_per_slice: int
 ) -> pd.DataFrame:
-    """Keep well-predicted grid rows, then ``points_per_slice`` per slice spread over them.
+    """Per slice, ``points_per_slice`` well-predicted rows and as many over the whole grid.
 
     ``grid`` is slice_grid's table; ``y_true``/``y_pred`` (n, 2) its true and predicted
-    states. Returns the chosen rows with the states as columns xt, vt, xt_pred, vt_pred.
-    A slice with no well-predicted row raises ValueError naming it.
+    states. Returns the union of both selections, in grid order, with the flags
+    well_predicted, filtered (spread evenly over the well-predicted rows, the notebook's
+    choice) and unfiltered (spread evenly over the whole slice), 0 or 1, and the states as
+    columns xt, vt, xt_pred, vt_pred. A slice with no well-predicted row raises ValueError
+    naming it.
     """
     frame = grid.reset_index(drop=True).copy()
+    good = well_predicted(y_pred, y_true, error_tol)
+    frame.insert(2, "well_predicted", good.astype(int))
     for k, target in enumerate(TARGETS):
         frame[target] = np.asarray(y_true)[:, k]
         frame[f"{target}_pred"] = np.asarray(y_pred)[:, k]
-    good = well_predicted(y_pred, y_true, error_tol)
     parts = []
     for feature in FEATURES:
-        rows = np.flatnonzero(good & (frame["slice"] == feature).to_numpy())
+        in_slice = np.flatnonzero((frame["slice"] == feature).to_numpy())
+        rows = in_slice[good[in_slice]]
         if len(rows) == 0:
             raise ValueError(f"slice {feature}: no grid point is predicted within {error_tol}")
-        parts.append(frame.iloc[rows[spread(len(rows), points_per_slice)]])
+        filtered = rows[spread(len(rows), points_per_slice)]
+        unfiltered = in_slice[spread(len(in_slice), points_per_slice)]
+        chosen = np.union1d(filtered, unfiltered)
+        part = frame.iloc[chosen].copy()
+        part.insert(3, "filtered", np.isin(chosen, filtered).astype(int))
+        part.insert(4, "unfiltered", np.isin(chosen, unfiltered).astype(int))
+        parts.append(part)
     return pd.concat(parts, ignore_index=True)

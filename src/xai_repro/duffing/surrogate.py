@@ -2,7 +2,7 @@
 
 Seed architecture: Flatten, 8 x Dense(200, relu), Dense(32) with relu, relu, sigmoid,
 tanh, Dense(2); Adam(learning_rate=1e-3, beta_1=0.7) on MSE.
-Used by the rules train_surrogate, evaluate_surrogate and attribute_duffing.
+Used by the rules train_surrogate, import_surrogate, evaluate_surrogate and attribute_duffing.
 """
 
 from collections.abc import Sequence
@@ -52,6 +52,79 @@ def load_surrogate(path):
         raise InputError(f"{path}: not a Keras model file ({type(err).__name__}: {err})") from err
     if len(model.inputs) != 1 or model.inputs[0].shape[-1] != 3 or model.outputs[0].shape[-1] != 2:
         raise InputError(f"{path}: expected a model mapping 3 features to 2 outputs")
+    return model
+
+
+def _checkpoint_key(layer: int, name: str) -> str:
+    return f"layer_with_weights-{layer}/{name}/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def expected_shapes(
+    n_inputs: int = 3,
+    n_outputs: int = 2,
+    *,
+    width: int = 200,
+    depth: int = 8,
+    head_width: int = 32,
+    head_activations: Sequence[str] = ("relu", "relu", "sigmoid", "tanh"),
+) -> list[tuple[tuple[int, int], tuple[int]]]:
+    """(kernel shape, bias shape) of every Dense layer of build_surrogate's MLP, in order."""
+    sizes = [n_inputs] + [width] * depth + [head_width] * len(head_activations) + [n_outputs]
+    return [((a, b), (b,)) for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+def read_checkpoint_weights(prefix, **architecture) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (kernel, bias) of every Dense layer from a Keras TF2 weights checkpoint.
+
+    ``prefix`` is the checkpoint's prefix (``…/trainingmac_lotscp1.ckpt``, beside its
+    ``.index`` and ``.data-*`` files), as Keras 2's ``ModelCheckpoint(save_weights_only=True)``
+    wrote it: variables ``layer_with_weights-<i>/{kernel,bias}``. ``architecture`` is
+    build_surrogate's keywords; every variable must exist with the shape that architecture
+    gives, and no further layer may follow, else InputError names the file and the variable.
+    """
+    import tensorflow as tf
+
+    prefix = Path(prefix)
+    if not Path(f"{prefix}.index").is_file():
+        raise InputError(f"{prefix}.index: checkpoint index not found")
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+    except Exception as err:  # tf raises DataLossError, NotFoundError, ...
+        raise InputError(f"{prefix}: not a TF2 checkpoint ({type(err).__name__}: {err})") from err
+    shapes = reader.get_variable_to_shape_map()
+    layers = []
+    for i, expected in enumerate(expected_shapes(**architecture)):
+        pair = []
+        for name, shape in zip(("kernel", "bias"), expected):
+            key = _checkpoint_key(i, name)
+            if key not in shapes:
+                raise InputError(
+                    f"{prefix}: variable {key} is missing (the architecture has "
+                    f"{len(expected_shapes(**architecture))} Dense layers)"
+                )
+            if tuple(shapes[key]) != shape:
+                raise InputError(
+                    f"{prefix}: variable {key} has shape {tuple(shapes[key])}, "
+                    f"the architecture expects {shape}"
+                )
+            pair.append(np.asarray(reader.get_tensor(key)))
+        layers.append(tuple(pair))
+    extra = _checkpoint_key(len(layers), "kernel")
+    if extra in shapes:
+        raise InputError(
+            f"{prefix}: variable {extra} follows the architecture's last Dense layer "
+            f"(the checkpoint holds more layers than the {len(layers)} expected)"
+        )
+    return layers
+
+
+def import_checkpoint(prefix, **architecture):
+    """A build_surrogate model carrying the weights of a TF2 checkpoint (read_checkpoint_weights)."""
+    weights = read_checkpoint_weights(prefix, **architecture)
+    model = build_surrogate(**architecture)
+    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    for layer, (kernel, bias) in zip(dense, weights, strict=True):
+        layer.set_weights([kernel, bias])
     return model
 
 

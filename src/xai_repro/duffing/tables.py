@@ -1,13 +1,16 @@
 """The Duffing study's long tables of attributions and gradients: one writer, one reader.
 
 A long table has one row per (point, output): the point's slice, the raw value of the
-slice's varying feature and the point's scaled features x0, v0, t, then one column per feature for each quantity
+slice's varying feature, its selection flags (``well_predicted``: the surrogate predicts it
+within error_tol; ``filtered``: one of the notebook-style selection among the well-predicted
+grid points; ``unfiltered``: one of the even spread over the whole slice grid) and the
+point's scaled features x0, v0, t, then one column per feature for each quantity
 (``attr_<feature>``, ``grad_<feature>``, ``taylor_<feature>``).
 ``attributions/<explainer>.csv`` adds the model ("ml" or "true");
-``finite_differences.csv`` holds the true model's gradients and the first-order
-reference gradient x (feature - background mean) built from them.
+``finite_differences.csv`` holds each model's gradients and the first-order
+reference gradient x (feature - background mean) built from them, also by model.
 
-Used by the rules attribute_duffing, differentiate_true_model, plot_* and summarize_duffing.
+Used by the rules attribute_duffing, differentiate_models, plot_* and summarize_duffing.
 """
 
 from collections.abc import Iterable, Mapping
@@ -15,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 from xai_repro.common import read_csv
 from xai_repro.duffing.ode import FEATURES, TARGETS
 
 MODELS = ("ml", "true")
-POINT_COLUMNS = ("slice", "value", *FEATURES)
+SELECTIONS = ("filtered", "unfiltered")
+POINT_COLUMNS = ("slice", "value", "well_predicted", *SELECTIONS, *FEATURES)
 
 
 def columns(prefix: str) -> list[str]:
@@ -85,12 +89,21 @@ def read_attributions(paths: Iterable) -> dict[str, pd.DataFrame]:
 
 
 def read_gradients(path) -> pd.DataFrame:
-    """``finite_differences.csv``: gradients and the Taylor reference per (point, output)."""
+    """``finite_differences.csv``: gradients and the Taylor reference per (point, model, output)."""
     return read_csv(
         path,
-        columns=["point", "output", *POINT_COLUMNS, *GRAD, *TAYLOR],
-        text=("slice", "output"),
+        columns=["point", "model", "output", *POINT_COLUMNS, *GRAD, *TAYLOR],
+        text=("slice", "model", "output"),
     )
+
+
+def selected(frame: pd.DataFrame, selection: str | None) -> pd.DataFrame:
+    """The rows of one selection of points ("filtered" or "unfiltered"); None keeps all."""
+    if selection is None:
+        return frame
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection must be one of {SELECTIONS}, not {selection!r}")
+    return frame[frame[selection].astype(bool)]
 
 
 def aggregate_importance(frame: pd.DataFrame, own_slice: bool = False) -> pd.DataFrame:
@@ -136,19 +149,61 @@ def gradient_times_deviation(gradients: np.ndarray, Z, reference) -> np.ndarray:
     return gradients * (Z - np.asarray(reference, dtype=float))[:, None, :]
 
 
-def slice_correlations(frame: pd.DataFrame, gradients: pd.DataFrame, model: str) -> dict:
-    """{output: {feature: Spearman(attr_f, taylor_f) over the points of slice f}}.
+def bootstrap_rank_correlation(a, b, *, resamples: int = 2000, seed: int = 0) -> dict:
+    """Spearman rho of paired samples with a 95 % percentile bootstrap interval.
 
-    Only the slice where f varies is used: on the other slices f sits at its training
-    mean, so its reference is near 0 by construction and would only add ties.
+    Returns {"rho", "low", "high", "n"}; the pairs are resampled with replacement
+    ``resamples`` times (resamples with a constant side are skipped). NaN where rho is.
     """
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    rho = rank_correlation(a, b)
+    low = high = float("nan")
+    if not np.isnan(rho):
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, len(a), (resamples, len(a)))
+        # Spearman = Pearson of the ranks (ties averaged), one resample per row
+        ra, rb = rankdata(a[idx], axis=1), rankdata(b[idx], axis=1)
+        ra -= ra.mean(axis=1, keepdims=True)
+        rb -= rb.mean(axis=1, keepdims=True)
+        denom = np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1))
+        keep = denom > 0
+        draws = (ra * rb).sum(axis=1)[keep] / denom[keep]
+        if len(draws):
+            low, high = (float(q) for q in np.quantile(draws, [0.025, 0.975]))
+    return {"rho": rho, "low": low, "high": high, "n": len(a)}
+
+
+def slice_correlations(
+    frame: pd.DataFrame,
+    gradients: pd.DataFrame,
+    model: str,
+    reference_model: str | None = None,
+    selection: str | None = "filtered",
+    seed: int = 0,
+) -> dict:
+    """{output: {feature: bootstrap_rank_correlation(attr_f, taylor_f)} over slice f's points}.
+
+    ``model``'s attributions against ``reference_model``'s (default: the same model's)
+    first-order reference, on the points of ``selection``. Only the slice where f varies
+    is used: on the other slices f sits at its training mean, so its reference is near 0
+    by construction and would only add ties.
+    """
+    reference_model = reference_model or model
+    frame, gradients = selected(frame, selection), selected(gradients, selection)
     out = {}
     for target in TARGETS:
         att = frame[(frame["model"] == model) & (frame["output"] == target)]
-        ref = gradients[gradients["output"] == target]
+        ref = gradients[(gradients["model"] == reference_model) & (gradients["output"] == target)]
         out[target] = {}
         for feature in FEATURES:
-            a = att[att["slice"] == feature].sort_values("point")[f"attr_{feature}"]
-            r = ref[ref["slice"] == feature].sort_values("point")[f"taylor_{feature}"]
-            out[target][feature] = rank_correlation(a.to_numpy(), r.to_numpy())
+            a = att[att["slice"] == feature].sort_values("point")
+            r = ref[ref["slice"] == feature].sort_values("point")
+            if not np.array_equal(a["point"].to_numpy(), r["point"].to_numpy()):
+                raise ValueError(
+                    f"slice {feature}: attributions and gradients hold different points"
+                )
+            out[target][feature] = bootstrap_rank_correlation(
+                a[f"attr_{feature}"].to_numpy(), r[f"taylor_{feature}"].to_numpy(), seed=seed
+            )
     return out
