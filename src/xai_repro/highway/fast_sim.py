@@ -1,31 +1,22 @@
 """Exact fast path for highway-env's intersection-v0 hot spots, a patch of highway-env 1.12.1.
 
-This module monkeypatches highway-env. ``install()`` replaces four functions process-wide
-(idempotent; ``uninstall()`` restores the originals) and only on the release it was written
-for (``HIGHWAY_ENV_VERSION``): on any other version it patches nothing, logs why and returns
-False. ``xai_repro.highway.env.make_env(fast=...)`` is the one caller and logs what it did.
+A monkeypatch of highway-env, process-wide, only on the release it was written for (else it
+patches nothing and logs why); ``xai_repro.highway.env.set_fast_path`` installs it, logged.
 
-- ``RoadNetwork.get_closest_lane_index``: candidate lanes are found from approximate
-  distances to all ``StraightLane`` and ``CircularLane`` lanes at once (per-network lane
-  arrays, built lazily, dropped by ``RoadNetwork.add_lane``, the fourth patch); the candidates
-  are then ranked with highway-env's own ``distance_with_heading``.
-- ``KinematicObservation.observe``: a float64 array instead of pandas DataFrames, with the
-  vehicles' own properties; unknown features, objects that are not plain ``Vehicle`` rows or a
-  missing ``features_range`` use the original code.
-- ``RegulatedRoad.enforce_road_rules``: each vehicle's constant-speed prediction is computed
-  once per call instead of once per pair (the prediction is pure: yielding only changes
-  target speeds and colours); the distance pre-check is decided on approximate norms and
-  verified with highway-env's own ``np.linalg.norm`` wherever it is close to the threshold.
+- ``RoadNetwork.get_closest_lane_index``: candidates from approximate distances to all
+  ``StraightLane``/``CircularLane`` lanes at once (lane arrays per network, dropped by the
+  patched ``RoadNetwork.add_lane``), ranked by highway-env's own ``distance_with_heading``.
+- ``KinematicObservation.observe``: a float64 array instead of pandas DataFrames, from the
+  vehicles' own properties (anything unusual takes the original code).
+- ``RegulatedRoad.enforce_road_rules``: each vehicle's constant-speed prediction once per call
+  instead of once per pair (it is pure); the distance pre-check on approximate norms, verified
+  with highway-env's own ``np.linalg.norm`` wherever it is near the threshold.
 
-Exactness on every CPU: wherever the original's result goes through a BLAS-dependent kernel
-(numpy's 2-vector ``np.dot`` and ``np.linalg.norm``: with fused multiply-add, OpenBLAS and the
-scalar formula ``a0*b0 + a1*b1`` differ in the last bit), the patch makes no decision on its own
-arithmetic. The vectorised values only select candidates, with a margin many orders of
-magnitude above their rounding error (``_margin``); every value that reaches a decision or a
-result is computed by the original call. The observation only reorganises the original values
-(elementwise ufuncs, which round the same on arrays and on pandas columns). Hence identical
-trajectories whatever the BLAS; tests/highway/test_fast_sim.py compares seeded trajectories bit
-for bit against the released functions.
+Exact on every CPU: the original's 2-vector ``np.dot`` and ``np.linalg.norm`` go through BLAS,
+whose kernel may fuse multiply-adds, so the patch never decides on its own arithmetic: its
+vectorised values only select candidates, within a margin far above their rounding error
+(``_margin``), and every value that reaches a decision comes from the original call.
+tests/highway/test_fast_sim.py compares trajectories bit for bit under both kinds of kernel.
 """
 
 import logging
@@ -37,26 +28,19 @@ from highway_env.envs.common.observation import KinematicObservation
 from highway_env.road.lane import CircularLane, StraightLane
 from highway_env.road.regulation import RegulatedRoad
 from highway_env.road.road import RoadNetwork
+from highway_env.vehicle.controller import ControlledVehicle, MDPVehicle
 from highway_env.vehicle.kinematics import Vehicle
 
 log = logging.getLogger(__name__)
 
-# The release whose internals the patches copy (requirements.lock pins it).
-HIGHWAY_ENV_VERSION = "1.12.1"
-_ORIGINALS = {
-    (RoadNetwork, "get_closest_lane_index"): RoadNetwork.get_closest_lane_index,
-    (RoadNetwork, "add_lane"): RoadNetwork.add_lane,
-    (KinematicObservation, "observe"): KinematicObservation.observe,
-    (RegulatedRoad, "enforce_road_rules"): RegulatedRoad.enforce_road_rules,
-}
+HIGHWAY_ENV_VERSION = "1.12.1"  # the release whose internals the patches copy (the lock's)
 _CACHE = "_fast_sim_lanes"
 _CONFLICT_TIMES = np.arange(0.25, 3, 0.25)  # is_conflict_possible's defaults (step, horizon)
-_TWO_PI = 2 * np.pi
 
 
 def _wrap(x):
     """highway_env.utils.wrap_to_pi, on arrays."""
-    return ((x + np.pi) % _TWO_PI) - np.pi
+    return ((x + np.pi) % (2 * np.pi)) - np.pi
 
 
 def _is_vec2(position):
@@ -97,30 +81,21 @@ def _lanes(network):
 
 
 def _margin(*magnitudes):
-    """A bound, far above rounding, on the difference between a vectorised value and
-    highway-env's own for inputs of these magnitudes (metres, radians).
-
-    The values differ by a few units in the last place of the largest intermediate (at most
-    ~1e-15 relative per operation, a few operations); 1e-9 relative leaves a factor of ~1e5.
-    """
+    """A bound on |vectorised - highway-env's value| for inputs of these magnitudes: a few
+    ulps of the largest intermediate differ (~1e-15 relative), 1e-9 leaves a factor ~1e5."""
     return 1e-9 * (1.0 + sum(abs(m) for m in magnitudes))
 
 
 def lane_distances(network, position, heading):
-    """Lane indexes and approximately their distance_with_heading(position, heading).
-
-    Approximate: the BLAS-free formulas differ from highway-env's ``np.dot`` and
-    ``np.linalg.norm`` in the last bits on some CPUs (fused multiply-add); within ``_margin``.
-    Lanes of other types get their exact distance.
-    """
-    indexes, st_k, st, ci_k, ci, other, _scale = _lanes(network)
+    """Lane indexes and their distance_with_heading(position, heading), within ``_margin``
+    (BLAS-free formulas; exact for lanes of other types)."""
+    indexes, st_k, st, ci_k, ci, other, _ = _lanes(network)
     x, y = position.tolist()
     dist = np.empty(len(indexes))
     if st_k.size:  # StraightLane.local_coordinates, heading_at = lane.heading
         sx, sy, dx, dy, lx, ly, hd, ln = st
         ex, ey = x - sx, y - sy
-        s = (ex * dx + ey * dy) + 0.0
-        r = (ex * lx + ey * ly) + 0.0
+        s, r = ex * dx + ey * dy, ex * lx + ey * ly
         angle = np.abs(_wrap(heading - hd))
         dist[st_k] = np.abs(r) + np.maximum(s - ln, 0.0) + np.maximum(0.0 - s, 0.0) + angle
     if ci_k.size:  # CircularLane.local_coordinates and heading_at
@@ -128,7 +103,7 @@ def lane_distances(network, position, heading):
         ex, ey = x - cx, y - cy
         phi = phase + _wrap(np.arctan2(ey, ex) - phase)
         s = sign * (phi - phase) * radius
-        r = sign * (radius - np.sqrt((ex * ex + ey * ey) + 0.0))
+        r = sign * (radius - np.sqrt(ex * ex + ey * ey))
         psi = (sign * s / radius + phase) + quarter
         angle = np.abs(_wrap(heading - psi))
         dist[ci_k] = np.abs(r) + np.maximum(s - ln, 0.0) + np.maximum(0.0 - s, 0.0) + angle
@@ -288,8 +263,6 @@ def _enforce_road_rules(self):
 
 
 def _yields(vehicle):
-    from highway_env.vehicle.controller import ControlledVehicle, MDPVehicle
-
     return isinstance(vehicle, ControlledVehicle) and not isinstance(vehicle, MDPVehicle)
 
 
@@ -299,8 +272,7 @@ _PATCHES = {
     (KinematicObservation, "observe"): _observe,
     (RegulatedRoad, "enforce_road_rules"): _enforce_road_rules,
 }
-
-
+_ORIGINALS = {(cls, name): getattr(cls, name) for cls, name in _PATCHES}  # at import: released
 PATCHED = tuple(f"{cls.__name__}.{name}" for cls, name in _PATCHES)
 
 
@@ -314,11 +286,8 @@ def install(version=None):
     version (``version``, default the imported one) is not ``HIGHWAY_ENV_VERSION``."""
     version = highway_env.__version__ if version is None else version
     if version != HIGHWAY_ENV_VERSION:
-        log.warning(
-            "highway-env fast path not installed: written for highway-env %s, found %s",
-            HIGHWAY_ENV_VERSION,
-            version,
-        )
+        msg = "highway-env fast path not installed: written for highway-env %s, found %s"
+        log.warning(msg, HIGHWAY_ENV_VERSION, version)
         return False
     for (cls, name), function in _PATCHES.items():
         setattr(cls, name, function)
