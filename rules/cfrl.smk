@@ -22,10 +22,28 @@ STUDY_TARGETS["cfrl"] = [
     ),
 ]
 CFRL_SHARDS = range(CFRL["baseline"]["shards"])
+# MNIST's files as inputs (rule fetch downloads those under resources/): the npz, or the IDX
+# files the split reads (the test half only when the run splits MNIST's test set)
+CFRL_MNIST_SPLITS = ["t10k"] if CFRL["mnist"]["from_test_set"] else ["train", "t10k"]
+CFRL_MNIST = (
+    []
+    if CFRL["dataset"] != "mnist"
+    else (
+        [CFRL["mnist"]["path"]]
+        if CFRL["mnist"]["format"] == "npz"
+        else expand(
+            "{path}/{split}-{kind}-ubyte.gz",
+            path=CFRL["mnist"]["path"],
+            split=CFRL_MNIST_SPLITS,
+            kind=["images-idx3", "labels-idx1"],
+        )
+    )
+)
 
 
 rule prepare_cfrl_data:
     input:
+        mnist=CFRL_MNIST,
         modules=modules("cfrl.data", "cfrl.metrics"),
     output:
         dataset="results/cfrl/data/dataset.npz",

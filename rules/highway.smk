@@ -93,7 +93,7 @@ rule train_highway:
         total_steps=HIGHWAY["train"]["total_steps"],
         n_envs=HIGHWAY["train"]["n_envs"],
         checkpoint_every=HIGHWAY["train"]["checkpoint_every"],
-        checkpoint_dir="results/highway/checkpoints",
+        checkpoint_dir=run_path("results/highway/checkpoints"),
         order=HIGHWAY["env"]["order"],
     script:
         "../scripts/highway/train_highway.py"
