@@ -27,7 +27,8 @@ rule benchmark_kernels:
         figure=report(
             "results/bench/scaling.png",
             caption="../report/bench/scaling.rst",
-            category="bench",
+            category=RUN,
+            subcategory="bench",
         ),
     log:
         "logs/bench/benchmark_kernels.log",

@@ -242,7 +242,8 @@ rule plot_cfrl_training:
         figure=report(
             "results/cfrl/figures/training_curves.png",
             caption="../report/cfrl/training_curves.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
     log:
         "logs/cfrl/plot_cfrl_training.log",
@@ -265,17 +266,20 @@ rule plot_counterfactuals:
         pairs=report(
             "results/cfrl/figures/counterfactuals.png",
             caption="../report/cfrl/counterfactuals.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
         grid=report(
             "results/cfrl/figures/target_grid.png",
             caption="../report/cfrl/target_grid.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
         differences=report(
             "results/cfrl/figures/difference_maps.png",
             caption="../report/cfrl/difference_maps.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
     log:
         "logs/cfrl/plot_counterfactuals.log",
@@ -303,7 +307,8 @@ rule plot_cfrl_reconstructions:
         figure=report(
             "results/cfrl/figures/reconstructions.png",
             caption="../report/cfrl/reconstructions.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
     log:
         "logs/cfrl/plot_cfrl_reconstructions.log",

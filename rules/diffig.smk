@@ -314,12 +314,14 @@ rule plot_diff_ig:
         pairs=report(
             expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),
             caption="../report/diffig/diff_ig_pair.rst",
-            category="diffig",
+            category=RUN,
+            subcategory="diffig",
         ),
         matrix=report(
             "results/diffig/figures/diff_ig_matrix.png",
             caption="../report/diffig/diff_ig_matrix.rst",
-            category="diffig",
+            category=RUN,
+            subcategory="diffig",
         ),
     log:
         "logs/diffig/plot_diff_ig.log",
@@ -342,12 +344,14 @@ rule plot_moore_machine:
         raw=report(
             "results/diffig/figures/moore_machine_raw.png",
             caption="../report/diffig/moore_machine.rst",
-            category="diffig",
+            category=RUN,
+            subcategory="diffig",
         ),
         minimized=report(
             "results/diffig/figures/moore_machine_minimized.png",
             caption="../report/diffig/moore_machine.rst",
-            category="diffig",
+            category=RUN,
+            subcategory="diffig",
         ),
     log:
         "logs/diffig/plot_moore_machine.log",

@@ -252,7 +252,8 @@ rule plot_surrogate:
         figure=report(
             "results/duffing/figures/surrogate_summary.png",
             caption="../report/duffing/surrogate_summary.rst",
-            category="duffing",
+            category=RUN,
+            subcategory="duffing",
         ),
     log:
         "logs/duffing/plot_surrogate.log",
@@ -276,14 +277,14 @@ rule plot_attributions:
         contributions=report(
             "results/duffing/figures/contributions_{explainer}.png",
             caption="../report/duffing/contributions.rst",
-            category="duffing",
-            subcategory="{explainer}",
+            category=RUN,
+            subcategory="duffing: {explainer}",
         ),
         aggregate=report(
             "results/duffing/figures/aggregate_{explainer}.png",
             caption="../report/duffing/aggregate.rst",
-            category="duffing",
-            subcategory="{explainer}",
+            category=RUN,
+            subcategory="duffing: {explainer}",
         ),
     log:
         "logs/duffing/plot_attributions/{explainer}.log",
@@ -308,7 +309,8 @@ rule plot_gradient_comparison:
         figure=report(
             "results/duffing/figures/attribution_vs_gradient.png",
             caption="../report/duffing/attribution_vs_gradient.rst",
-            category="duffing",
+            category=RUN,
+            subcategory="duffing",
         ),
     log:
         "logs/duffing/plot_gradient_comparison.log",

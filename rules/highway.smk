@@ -29,7 +29,8 @@ HIGHWAY_FIGURE_OUTPUTS = {
     name: report(
         f"results/highway/figures/{name}.png",
         caption=f"../report/highway/{name}.rst",
-        category="highway",
+        category=RUN,
+        subcategory="highway",
     )
     for names in [*HIGHWAY_ANALYSES.values(), HIGHWAY_ROLLOUT_FIGURES]
     for name in names
@@ -415,7 +416,8 @@ rule plot_rollout_highway:
         gif=report(
             "results/highway/figures/rollout.gif",
             caption="../report/highway/rollout_gif.rst",
-            category="highway",
+            category=RUN,
+            subcategory="highway",
         ),
     log:
         "logs/highway/plot_rollout_highway.log",

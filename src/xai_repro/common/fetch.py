@@ -104,5 +104,5 @@ def fetch(
         return
     raise FetchError(
         f"cannot fetch {url} -> {dest} after {attempts} attempts: {last}. Offline? Set "
-        f"{MIRROR_ENV} to a folder or base URL holding {dest.name} (docs/downloads.md)"
+        f"{MIRROR_ENV} to a folder or base URL holding {dest.name} (docs/runs.md)"
     )
