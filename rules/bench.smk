@@ -31,9 +31,9 @@ rule benchmark_kernels:
             subcategory="bench",
         ),
     log:
-        "logs/bench/benchmark_kernels.log",
+        logs("bench/benchmark_kernels"),
     benchmark:
-        "benchmarks/bench/benchmark_kernels.tsv"
+        benchmarks("bench/benchmark_kernels")
     conda:
         "../envs/bench.yaml"
     # both cores of a 2-core machine: the rows time 1- and 2-thread variants, and nothing else

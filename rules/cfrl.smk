@@ -48,9 +48,9 @@ rule prepare_cfrl_data:
     output:
         dataset="results/cfrl/data/dataset.npz",
     log:
-        "logs/cfrl/prepare_cfrl_data.log",
+        logs("cfrl/prepare_cfrl_data"),
     benchmark:
-        "benchmarks/cfrl/prepare_cfrl_data.tsv"
+        benchmarks("cfrl/prepare_cfrl_data")
     priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
@@ -75,9 +75,9 @@ rule train_cfrl_classifier:
         weights="results/cfrl/models/classifier.npz",
         metrics="results/cfrl/models/classifier.json",
     log:
-        "logs/cfrl/train_cfrl_classifier.log",
+        logs("cfrl/train_cfrl_classifier"),
     benchmark:
-        "benchmarks/cfrl/train_cfrl_classifier.tsv"
+        benchmarks("cfrl/train_cfrl_classifier")
     priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
@@ -100,9 +100,9 @@ rule train_cfrl_autoencoder:
         weights=f"results/cfrl/models/autoencoder.{CFRL_EXT}",
         metrics="results/cfrl/models/autoencoder.json",
     log:
-        "logs/cfrl/train_cfrl_autoencoder.log",
+        logs("cfrl/train_cfrl_autoencoder"),
     benchmark:
-        "benchmarks/cfrl/train_cfrl_autoencoder.tsv"
+        benchmarks("cfrl/train_cfrl_autoencoder")
     priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
@@ -129,9 +129,9 @@ rule fit_cfrl:
         log_csv="results/cfrl/training_log.csv",
         fit="results/cfrl/models/fit.json",
     log:
-        "logs/cfrl/fit_cfrl.log",
+        logs("cfrl/fit_cfrl"),
     benchmark:
-        "benchmarks/cfrl/fit_cfrl.tsv"
+        benchmarks("cfrl/fit_cfrl")
     priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
@@ -159,9 +159,9 @@ rule explain_cfrl:
         counterfactuals="results/cfrl/counterfactuals/cfrl.npz",
         timing="results/cfrl/counterfactuals/cfrl_timing.json",
     log:
-        "logs/cfrl/explain_cfrl.log",
+        logs("cfrl/explain_cfrl"),
     benchmark:
-        "benchmarks/cfrl/explain_cfrl.tsv"
+        benchmarks("cfrl/explain_cfrl")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -188,9 +188,9 @@ rule train_cfrl_scorers:
         scorers="results/cfrl/models/scorers.pt",
         metrics="results/cfrl/models/scorers.json",
     log:
-        "logs/cfrl/train_cfrl_scorers.log",
+        logs("cfrl/train_cfrl_scorers"),
     benchmark:
-        "benchmarks/cfrl/train_cfrl_scorers.tsv"
+        benchmarks("cfrl/train_cfrl_scorers")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -213,9 +213,9 @@ rule search_baseline_counterfactuals:
         baseline="results/cfrl/counterfactuals/baseline_{shard}.npz",
         timing="results/cfrl/counterfactuals/baseline_{shard}_timing.json",
     log:
-        "logs/cfrl/search_baseline_counterfactuals_{shard}.log",
+        logs("cfrl/search_baseline_counterfactuals_{shard}"),
     benchmark:
-        "benchmarks/cfrl/search_baseline_counterfactuals_{shard}.tsv"
+        benchmarks("cfrl/search_baseline_counterfactuals_{shard}")
     wildcard_constraints:
         shard=r"\d+",
     priority: LONG_JOB
@@ -246,9 +246,9 @@ rule plot_cfrl_training:
             subcategory="cfrl",
         ),
     log:
-        "logs/cfrl/plot_cfrl_training.log",
+        logs("cfrl/plot_cfrl_training"),
     benchmark:
-        "benchmarks/cfrl/plot_cfrl_training.tsv"
+        benchmarks("cfrl/plot_cfrl_training")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -282,9 +282,9 @@ rule plot_counterfactuals:
             subcategory="cfrl",
         ),
     log:
-        "logs/cfrl/plot_counterfactuals.log",
+        logs("cfrl/plot_counterfactuals"),
     benchmark:
-        "benchmarks/cfrl/plot_counterfactuals.tsv"
+        benchmarks("cfrl/plot_counterfactuals")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -311,9 +311,9 @@ rule plot_cfrl_reconstructions:
             subcategory="cfrl",
         ),
     log:
-        "logs/cfrl/plot_cfrl_reconstructions.log",
+        logs("cfrl/plot_cfrl_reconstructions"),
     benchmark:
-        "benchmarks/cfrl/plot_cfrl_reconstructions.tsv"
+        benchmarks("cfrl/plot_cfrl_reconstructions")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -347,9 +347,9 @@ rule summarize_cfrl:
     output:
         metrics="results/cfrl/metrics.json",
     log:
-        "logs/cfrl/summarize_cfrl.log",
+        logs("cfrl/summarize_cfrl"),
     benchmark:
-        "benchmarks/cfrl/summarize_cfrl.tsv"
+        benchmarks("cfrl/summarize_cfrl")
     conda:
         "../envs/cfrl.yaml"
     threads: 1

@@ -12,8 +12,10 @@ from xai_repro.common import read_yaml
 from xai_repro.common.fetch import load_downloads
 from xai_repro.common.runs import (
     RUN_FOLDERS,
+    benchmarks,
     in_run,
     invocation_runs,
+    logs,
     module_inputs,
     read_sheet,
 )
@@ -45,9 +47,9 @@ rule fetch:
     output:
         "resources/{download}",
     log:
-        "logs/fetch/{download}.log",
+        logs("fetch/{download}"),
     benchmark:
-        "benchmarks/fetch/{download}.tsv"
+        benchmarks("fetch/{download}")
     retries: 2
     conda:
         "../envs/common.yaml"

@@ -10,7 +10,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from xai_repro.common.runs import in_run, module_inputs
+from xai_repro.common.runs import benchmarks, in_run, logs, module_inputs
 
 validate(config, "../config/schema/config.schema.yaml")
 

@@ -26,9 +26,9 @@ rule build_scorecard:
         md="results/scorecard.md",
         rst="results/scorecard.rst",
     log:
-        "logs/build_scorecard.log",
+        logs("build_scorecard"),
     benchmark:
-        "benchmarks/build_scorecard.tsv"
+        benchmarks("build_scorecard")
     conda:
         "../envs/scorecard.yaml"
     threads: 1

@@ -143,3 +143,13 @@ def module_inputs(basedir, *names) -> list[str]:
     return [
         os.path.relpath(f"{basedir}/src/xai_repro/{name.replace('.', '/')}.py") for name in names
     ]
+
+
+def logs(name: str) -> str:
+    """A rule's log, ``logs/<name>.log``; ``name`` is "<study>/<rule>" (wildcards allowed)."""
+    return f"logs/{name}.log"
+
+
+def benchmarks(name: str) -> str:
+    """A rule's benchmark record, ``benchmarks/<name>.tsv``, named as :func:`logs`."""
+    return f"benchmarks/{name}.tsv"
