@@ -33,7 +33,7 @@ def _checker():
 def _figures(work):
     return sorted(
         str(p.relative_to(work))
-        for p in (work / "results").glob("*/figures/**/*")
+        for p in (work / "results").glob("*/*/figures/**/*")
         if p.suffix in FIGURE_SUFFIXES
     )
 
@@ -76,3 +76,17 @@ def test_report_check_fails_on_an_emptied_or_missing_figure(report, tmp_path):
     assert any(p.startswith(f"{victim}: image does not load") for p in summary["problems"])
     assert "results/duffing/figures/absent.png: not in the report" in summary["problems"]
     assert len(summary["problems"]) == 2, summary["problems"]
+
+
+def test_a_docutils_message_is_a_problem():
+    check = importlib.util.module_from_spec(
+        importlib.util.spec_from_file_location(
+            "check_report", REPO / "tools" / "chromium" / "check_report.py"
+        )
+    )
+    check.__spec__.loader.exec_module(check)
+    from docutils.core import publish_parts
+
+    html = publish_parts("a |attribution| b", writer="html")["html_body"]
+    assert check.docutils_messages(html), html
+    assert check.docutils_messages(publish_parts("a b", writer="html")["html_body"]) == []

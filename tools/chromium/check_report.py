@@ -10,7 +10,9 @@ updates off and a fresh profile. Checks, after the report's scripts ran:
   (``table.scorecard``, from report/workflow.rst) with at least one body row;
 - every image result of the report, shown the way a click on it shows it, loads an image
   of non-zero natural size, and has a caption;
-- every path given with ``--expect`` is an entry of the report.
+- every path given with ``--expect`` is an entry of the report;
+- no docutils error or warning (a "System Message", e.g. an undefined substitution from a
+  caption that puts a quantity between vertical bars) anywhere in the report's page or data.
 
 Prints a JSON summary; exits 1 when a check fails (the summary says which).
 """
@@ -157,6 +159,16 @@ def wait_for(browser: Browser, session: str, expression: str, timeout: float = 6
     return None
 
 
+def docutils_messages(html: str) -> list[str]:
+    """The docutils system messages (errors, warnings) rendered into the report's text."""
+    found = []
+    for marker in ("System Message:", "system-message"):
+        start = html.find(marker)
+        if start >= 0:
+            found.append(f"docutils message in the report: {html[start : start + 160]!r}")
+    return found
+
+
 def check_report(report: Path, screenshot: Path | None, expect=()) -> dict:
     """Open ``report`` and run the checks; return the summary (``ok`` says if all passed)."""
     browser = Browser()
@@ -164,6 +176,7 @@ def check_report(report: Path, screenshot: Path | None, expect=()) -> dict:
         session = browser.open(Path(report).resolve().as_uri())
         loaded = wait_for(browser, session, "typeof app !== 'undefined' && !!app.state")
         summary = {"report": str(report), "app_loaded": bool(loaded), "problems": []}
+        summary["problems"] += docutils_messages(Path(report).read_text(errors="replace"))
         if not loaded:
             summary["problems"].append("the report's app did not start")
             summary["ok"] = False
