@@ -26,9 +26,9 @@ rule build_scorecard:
         md="results/scorecard.md",
         rst="results/scorecard.rst",
     log:
-        logs("build_scorecard"),
+        logs("scorecard/build_scorecard"),
     benchmark:
-        benchmarks("build_scorecard")
+        benchmarks("scorecard/build_scorecard")
     conda:
         "../envs/scorecard.yaml"
     threads: 1
