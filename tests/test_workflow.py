@@ -34,6 +34,9 @@ def test_dry_run_of_the_whole_sheet(workflow_copy):
         for study in _studies(entry["overlay"]):
             assert f"results/{run}/{study}/metrics.json" in proc.stdout, (run, study)
     assert "results/scorecard.json" in proc.stdout
+    # the external files are fetched as jobs of the DAG (the paper run's full MNIST too)
+    for download in ("mnist/mnist.npz", "mnist/t10k-images-idx3-ubyte.gz", "mmn/pong_gru_32.p"):
+        assert f"output: resources/{download}" in proc.stdout, download
 
 
 @pytest.mark.parametrize("configfile", CONFIGS)
