@@ -4,13 +4,15 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
-CONFIG ?= config/config.yaml
+# RUN: a run of config/runs.yaml (make snapshot, make verify, make headline)
+RUN ?= default
 # every Python file of the project: the package, rule scripts, tests and tools
 PY_PATHS := src scripts tests tools
 export SDL_VIDEODRIVER := offscreen
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: all venv reproduce report test test-fast lint format lock bench clean
+.PHONY: all venv reproduce reproduce-all report test test-fast lint format lock bench clean \
+	verify snapshot headline cost
 
 all: reproduce
 
@@ -27,11 +29,33 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 venv: $(BIN)/.installed
 
+# The default run of config/runs.yaml (results/default/, results/scorecard.md).
 reproduce: venv
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+	$(BIN)/snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG))
+
+# Every laptop-sized run of config/runs.yaml side by side, and one scorecard over them.
+reproduce-all: venv
+	$(BIN)/snakemake --cores $(CORES) --config runs=laptop
 
 report: venv
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report report.html
+	$(BIN)/snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG)) --report report.html
+
+# Compare each finished run that has a snapshot (expected/<run>.json) with it, row by row
+# within expected/tolerances.yaml, and print the table; RUN=<run> checks one run.
+verify: venv
+	$(BIN)/python -m xai_repro.scorecard.snapshot verify $(if $(filter command line,$(origin RUN)),--run $(RUN))
+
+# Write expected/$(RUN).json from a finished run's rows of results/scorecard.json.
+snapshot: venv
+	$(BIN)/python -m xai_repro.scorecard.snapshot snapshot --run $(RUN)
+
+# The README's headline table, from expected/$(RUN).json (default: the default run).
+headline: venv
+	$(BIN)/python -m xai_repro.scorecard.snapshot headline --run $(RUN)
+
+# Each run's cost from its rules' resources (core-hours, peak memory, longest job).
+cost: venv
+	$(BIN)/python -m xai_repro.common.cost --runs $(or $(RUNS),all)
 
 lint: venv
 	$(BIN)/ruff check $(PY_PATHS)
@@ -67,3 +91,7 @@ bench: venv
 
 clean:
 	rm -rf results logs benchmarks .snakemake report.html
+
+# Also the downloads (resources/): they are fetched again from config/downloads.yaml.
+clean-all: clean
+	rm -rf resources

@@ -1,5 +1,7 @@
 # xai-repro: four explainable-AI studies reproduced end to end.
-# This file is a table of contents: configuration, validation, the studies' rules.
+# This file is a table of contents: the run sheet, each run's studies, downloads, scorecard.
+import glob
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -12,19 +14,35 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/duffing.smk"
-include: "rules/cfrl.smk"
-include: "rules/diffig.smk"
-include: "rules/highway.smk"
+
+
+# each run: the studies' rules (rules/run.smk) at its config, named <run>__<rule>
+for _name, _run_config in RUNS.items():
+    workflow.module(
+        name=f"run_{_name}",
+        snakefile="rules/run.smk",
+        config=_run_config,
+        replace_prefix={f"{top}/": f"{top}/{_name}/" for top in RUN_FOLDERS},
+    )
+    workflow.userule(
+        rules=["*"],
+        from_module=f"run_{_name}",
+        exclude_rules=[],
+        name_modifier=f"{_name}__*",
+        lineno=1,
+    )(lambda: None)
+
+
 include: "rules/scorecard.smk"
-
-
-if config.get("bench", False):
-
-    include: "rules/bench.smk"
 
 
 rule all:
     default_target: True
     input:
-        all_targets(),
+        # each run module's namespace (run_<name>) lists its final outputs
+        [
+            in_run(path, name)
+            for name in RUNS
+            for path in globals()[f"run_{name}"].all_targets()
+        ],
+        rules.build_scorecard.output,

@@ -22,12 +22,13 @@ rule benchmark_kernels:
         figure=report(
             "results/bench/scaling.png",
             caption="../report/bench/scaling.rst",
-            category="bench",
+            category=RUN,
+            subcategory="bench",
         ),
     log:
-        "logs/bench/benchmark_kernels.log",
+        logs("bench/benchmark_kernels"),
     benchmark:
-        "benchmarks/bench/benchmark_kernels.tsv"
+        benchmarks("bench/benchmark_kernels")
     conda:
         "../envs/bench.yaml"
     # both cores of a 2-core machine: the rows time 1- and 2-thread variants
@@ -39,7 +40,7 @@ rule benchmark_kernels:
         # the studies' sections only: bench's own keys would rerun the measurement for nothing
         config={key: config[key] for key in STUDIES},
         studies=STUDIES,
-        results="results",
+        results=run_path("results"),
         repeats=config.get("bench_repeats", 3),
         quick=config.get("bench_quick", False),
     script:

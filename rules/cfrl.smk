@@ -22,17 +22,35 @@ STUDY_TARGETS["cfrl"] = [
     ),
 ]
 CFRL_SHARDS = range(CFRL["baseline"]["shards"])
+# MNIST's files as inputs (rule fetch downloads those under resources/): the npz, or the IDX
+# files the split reads (the test half only when the run splits MNIST's test set)
+CFRL_MNIST_SPLITS = ["t10k"] if CFRL["mnist"]["from_test_set"] else ["train", "t10k"]
+CFRL_MNIST = (
+    []
+    if CFRL["dataset"] != "mnist"
+    else (
+        [CFRL["mnist"]["path"]]
+        if CFRL["mnist"]["format"] == "npz"
+        else expand(
+            "{path}/{split}-{kind}-ubyte.gz",
+            path=CFRL["mnist"]["path"],
+            split=CFRL_MNIST_SPLITS,
+            kind=["images-idx3", "labels-idx1"],
+        )
+    )
+)
 
 
 rule prepare_cfrl_data:
     input:
+        mnist=CFRL_MNIST,
         modules=modules("cfrl.data", "cfrl.metrics"),
     output:
         dataset="results/cfrl/data/dataset.npz",
     log:
-        "logs/cfrl/prepare_cfrl_data.log",
+        logs("cfrl/prepare_cfrl_data"),
     benchmark:
-        "benchmarks/cfrl/prepare_cfrl_data.tsv"
+        benchmarks("cfrl/prepare_cfrl_data")
     priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
@@ -57,9 +75,9 @@ rule train_cfrl_classifier:
         weights="results/cfrl/models/classifier.npz",
         metrics="results/cfrl/models/classifier.json",
     log:
-        "logs/cfrl/train_cfrl_classifier.log",
+        logs("cfrl/train_cfrl_classifier"),
     benchmark:
-        "benchmarks/cfrl/train_cfrl_classifier.tsv"
+        benchmarks("cfrl/train_cfrl_classifier")
     priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
@@ -82,9 +100,9 @@ rule train_cfrl_autoencoder:
         weights=f"results/cfrl/models/autoencoder.{CFRL_EXT}",
         metrics="results/cfrl/models/autoencoder.json",
     log:
-        "logs/cfrl/train_cfrl_autoencoder.log",
+        logs("cfrl/train_cfrl_autoencoder"),
     benchmark:
-        "benchmarks/cfrl/train_cfrl_autoencoder.tsv"
+        benchmarks("cfrl/train_cfrl_autoencoder")
     priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
@@ -111,9 +129,9 @@ rule fit_cfrl:
         log_csv="results/cfrl/training_log.csv",
         fit="results/cfrl/models/fit.json",
     log:
-        "logs/cfrl/fit_cfrl.log",
+        logs("cfrl/fit_cfrl"),
     benchmark:
-        "benchmarks/cfrl/fit_cfrl.tsv"
+        benchmarks("cfrl/fit_cfrl")
     priority: LONG_JOB
     conda:
         "../envs/cfrl.yaml"
@@ -141,9 +159,9 @@ rule explain_cfrl:
         counterfactuals="results/cfrl/counterfactuals/cfrl.npz",
         timing="results/cfrl/counterfactuals/cfrl_timing.json",
     log:
-        "logs/cfrl/explain_cfrl.log",
+        logs("cfrl/explain_cfrl"),
     benchmark:
-        "benchmarks/cfrl/explain_cfrl.tsv"
+        benchmarks("cfrl/explain_cfrl")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -170,9 +188,9 @@ rule train_cfrl_scorers:
         scorers="results/cfrl/models/scorers.pt",
         metrics="results/cfrl/models/scorers.json",
     log:
-        "logs/cfrl/train_cfrl_scorers.log",
+        logs("cfrl/train_cfrl_scorers"),
     benchmark:
-        "benchmarks/cfrl/train_cfrl_scorers.tsv"
+        benchmarks("cfrl/train_cfrl_scorers")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -195,9 +213,9 @@ rule search_baseline_counterfactuals:
         baseline="results/cfrl/counterfactuals/baseline_{shard}.npz",
         timing="results/cfrl/counterfactuals/baseline_{shard}_timing.json",
     log:
-        "logs/cfrl/search_baseline_counterfactuals_{shard}.log",
+        logs("cfrl/search_baseline_counterfactuals_{shard}"),
     benchmark:
-        "benchmarks/cfrl/search_baseline_counterfactuals_{shard}.tsv"
+        benchmarks("cfrl/search_baseline_counterfactuals_{shard}")
     wildcard_constraints:
         shard=r"\d+",
     priority: LONG_JOB
@@ -224,12 +242,13 @@ rule plot_cfrl_training:
         figure=report(
             "results/cfrl/figures/training_curves.png",
             caption="../report/cfrl/training_curves.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
     log:
-        "logs/cfrl/plot_cfrl_training.log",
+        logs("cfrl/plot_cfrl_training"),
     benchmark:
-        "benchmarks/cfrl/plot_cfrl_training.tsv"
+        benchmarks("cfrl/plot_cfrl_training")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -247,22 +266,25 @@ rule plot_counterfactuals:
         pairs=report(
             "results/cfrl/figures/counterfactuals.png",
             caption="../report/cfrl/counterfactuals.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
         grid=report(
             "results/cfrl/figures/target_grid.png",
             caption="../report/cfrl/target_grid.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
         differences=report(
             "results/cfrl/figures/difference_maps.png",
             caption="../report/cfrl/difference_maps.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
     log:
-        "logs/cfrl/plot_counterfactuals.log",
+        logs("cfrl/plot_counterfactuals"),
     benchmark:
-        "benchmarks/cfrl/plot_counterfactuals.tsv"
+        benchmarks("cfrl/plot_counterfactuals")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -285,12 +307,13 @@ rule plot_cfrl_reconstructions:
         figure=report(
             "results/cfrl/figures/reconstructions.png",
             caption="../report/cfrl/reconstructions.rst",
-            category="cfrl",
+            category=RUN,
+            subcategory="cfrl",
         ),
     log:
-        "logs/cfrl/plot_cfrl_reconstructions.log",
+        logs("cfrl/plot_cfrl_reconstructions"),
     benchmark:
-        "benchmarks/cfrl/plot_cfrl_reconstructions.tsv"
+        benchmarks("cfrl/plot_cfrl_reconstructions")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
@@ -324,9 +347,9 @@ rule summarize_cfrl:
     output:
         metrics="results/cfrl/metrics.json",
     log:
-        "logs/cfrl/summarize_cfrl.log",
+        logs("cfrl/summarize_cfrl"),
     benchmark:
-        "benchmarks/cfrl/summarize_cfrl.tsv"
+        benchmarks("cfrl/summarize_cfrl")
     conda:
         "../envs/cfrl.yaml"
     threads: 1

@@ -45,9 +45,9 @@ if DIFFIG["pretrained"]["gru"]:
         output:
             gru=DIFFIG_GRU,
         log:
-            "logs/diffig/import_gru.log",
+            logs("diffig/import_gru"),
         benchmark:
-            "benchmarks/diffig/import_gru.tsv"
+            benchmarks("diffig/import_gru")
         conda:
             "../envs/diffig.yaml"
         threads: 1
@@ -70,9 +70,9 @@ else:
             gru="results/diffig/models/gru.pt",
             history="results/diffig/models/gru_history.csv",
         log:
-            "logs/diffig/train_gru_policy.log",
+            logs("diffig/train_gru_policy"),
         benchmark:
-            "benchmarks/diffig/train_gru_policy.tsv"
+            benchmarks("diffig/train_gru_policy")
         priority: LONG_JOB
         conda:
             "../envs/diffig.yaml"
@@ -100,9 +100,9 @@ rule collect_bottleneck_data:
     output:
         data="results/diffig/data/bottleneck.npz",
     log:
-        "logs/diffig/collect_bottleneck_data.log",
+        logs("diffig/collect_bottleneck_data"),
     benchmark:
-        "benchmarks/diffig/collect_bottleneck_data.tsv"
+        benchmarks("diffig/collect_bottleneck_data")
     priority: LONG_JOB
     conda:
         "../envs/diffig.yaml"
@@ -134,9 +134,9 @@ rule train_qbn:
         qbn="results/diffig/models/{kind}_qbn.pt",
         history="results/diffig/models/{kind}_qbn_history.csv",
     log:
-        "logs/diffig/train_qbn/{kind}.log",
+        logs("diffig/train_qbn/{kind}"),
     benchmark:
-        "benchmarks/diffig/train_qbn/{kind}.tsv"
+        benchmarks("diffig/train_qbn/{kind}")
     priority: LONG_JOB
     conda:
         "../envs/diffig.yaml"
@@ -167,9 +167,9 @@ if DIFFIG["pretrained"]["model"]:
         output:
             mmn="results/diffig/models/mmn.pt",
         log:
-            "logs/diffig/import_mmn.log",
+            logs("diffig/import_mmn"),
         benchmark:
-            "benchmarks/diffig/import_mmn.tsv"
+            benchmarks("diffig/import_mmn")
         conda:
             "../envs/diffig.yaml"
         threads: 1
@@ -200,9 +200,9 @@ else:
             mmn="results/diffig/models/mmn.pt",
             history="results/diffig/models/mmn_history.csv",
         log:
-            "logs/diffig/finetune_mmn.log",
+            logs("diffig/finetune_mmn"),
         benchmark:
-            "benchmarks/diffig/finetune_mmn.tsv"
+            benchmarks("diffig/finetune_mmn")
         conda:
             "../envs/diffig.yaml"
         threads: 1
@@ -230,9 +230,9 @@ rule evaluate_mmn:
     output:
         returns="results/diffig/returns.json",
     log:
-        "logs/diffig/evaluate_mmn.log",
+        logs("diffig/evaluate_mmn"),
     benchmark:
-        "benchmarks/diffig/evaluate_mmn.tsv"
+        benchmarks("diffig/evaluate_mmn")
     conda:
         "../envs/diffig.yaml"
     threads: 1
@@ -263,9 +263,9 @@ rule extract_moore_machine:
         raw="results/diffig/transitions_raw.csv",
         minimized="results/diffig/transitions_minimized.csv",
     log:
-        "logs/diffig/extract_moore_machine.log",
+        logs("diffig/extract_moore_machine"),
     benchmark:
-        "benchmarks/diffig/extract_moore_machine.tsv"
+        benchmarks("diffig/extract_moore_machine")
     conda:
         "../envs/diffig.yaml"
     threads: 1
@@ -290,9 +290,9 @@ rule attribute_diffig:
     output:
         diff_ig="results/diffig/diff_ig.json",
     log:
-        "logs/diffig/attribute_diffig.log",
+        logs("diffig/attribute_diffig"),
     benchmark:
-        "benchmarks/diffig/attribute_diffig.tsv"
+        benchmarks("diffig/attribute_diffig")
     conda:
         "../envs/diffig.yaml"
     threads: 1
@@ -314,17 +314,19 @@ rule plot_diff_ig:
         pairs=report(
             expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),
             caption="../report/diffig/diff_ig_pair.rst",
-            category="diffig",
+            category=RUN,
+            subcategory="diffig",
         ),
         matrix=report(
             "results/diffig/figures/diff_ig_matrix.png",
             caption="../report/diffig/diff_ig_matrix.rst",
-            category="diffig",
+            category=RUN,
+            subcategory="diffig",
         ),
     log:
-        "logs/diffig/plot_diff_ig.log",
+        logs("diffig/plot_diff_ig"),
     benchmark:
-        "benchmarks/diffig/plot_diff_ig.tsv"
+        benchmarks("diffig/plot_diff_ig")
     conda:
         "../envs/diffig.yaml"
     threads: 1
@@ -342,17 +344,19 @@ rule plot_moore_machine:
         raw=report(
             "results/diffig/figures/moore_machine_raw.png",
             caption="../report/diffig/moore_machine.rst",
-            category="diffig",
+            category=RUN,
+            subcategory="diffig",
         ),
         minimized=report(
             "results/diffig/figures/moore_machine_minimized.png",
             caption="../report/diffig/moore_machine.rst",
-            category="diffig",
+            category=RUN,
+            subcategory="diffig",
         ),
     log:
-        "logs/diffig/plot_moore_machine.log",
+        logs("diffig/plot_moore_machine"),
     benchmark:
-        "benchmarks/diffig/plot_moore_machine.tsv"
+        benchmarks("diffig/plot_moore_machine")
     conda:
         "../envs/diffig.yaml"
     threads: 1
@@ -371,9 +375,9 @@ rule summarize_diffig:
     output:
         metrics="results/diffig/metrics.json",
     log:
-        "logs/diffig/summarize_diffig.log",
+        logs("diffig/summarize_diffig"),
     benchmark:
-        "benchmarks/diffig/summarize_diffig.tsv"
+        benchmarks("diffig/summarize_diffig")
     conda:
         "../envs/diffig.yaml"
     threads: 1
@@ -403,9 +407,9 @@ if ATARI["model"]:
             metrics="results/diffig/atari/metrics.json",
             figures=ATARI_FIGURES,
         log:
-            "logs/diffig/analyze_atari_mmn.log",
+            logs("diffig/analyze_atari_mmn"),
         benchmark:
-            "benchmarks/diffig/analyze_atari_mmn.tsv"
+            benchmarks("diffig/analyze_atari_mmn")
         conda:
             "../envs/diffig.yaml"
         threads: 1

@@ -51,9 +51,9 @@ rule simulate_duffing:
     output:
         samples="results/duffing/data/samples.csv",
     log:
-        "logs/duffing/simulate_duffing.log",
+        logs("duffing/simulate_duffing"),
     benchmark:
-        "benchmarks/duffing/simulate_duffing.tsv"
+        benchmarks("duffing/simulate_duffing")
     priority: LONG_JOB
     conda:
         "../envs/duffing.yaml"
@@ -79,9 +79,9 @@ rule split_duffing:
         test="results/duffing/data/test.csv",
         scaler="results/duffing/data/scaler.json",
     log:
-        "logs/duffing/split_duffing.log",
+        logs("duffing/split_duffing"),
     benchmark:
-        "benchmarks/duffing/split_duffing.tsv"
+        benchmarks("duffing/split_duffing")
     priority: LONG_JOB
     conda:
         "../envs/duffing.yaml"
@@ -105,9 +105,9 @@ rule train_surrogate:
         model="results/duffing/models/surrogate.keras",
         history="results/duffing/models/history.csv",
     log:
-        "logs/duffing/train_surrogate.log",
+        logs("duffing/train_surrogate"),
     benchmark:
-        "benchmarks/duffing/train_surrogate.tsv"
+        benchmarks("duffing/train_surrogate")
     priority: LONG_JOB
     conda:
         "../envs/duffing.yaml"
@@ -135,9 +135,9 @@ if PRETRAINED:
             model=SURROGATE,
             scaler=SCALER,
         log:
-            "logs/duffing/import_surrogate.log",
+            logs("duffing/import_surrogate"),
         benchmark:
-            "benchmarks/duffing/import_surrogate.tsv"
+            benchmarks("duffing/import_surrogate")
         conda:
             "../envs/duffing.yaml"
         threads: 1
@@ -164,9 +164,9 @@ rule evaluate_surrogate:
         predictions="results/duffing/models/test_predictions.csv",
         metrics="results/duffing/models/surrogate_metrics.json",
     log:
-        "logs/duffing/evaluate_surrogate.log",
+        logs("duffing/evaluate_surrogate"),
     benchmark:
-        "benchmarks/duffing/evaluate_surrogate.tsv"
+        benchmarks("duffing/evaluate_surrogate")
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -185,9 +185,9 @@ rule benchmark_true_model:
     output:
         benchmark="results/duffing/true_model_benchmark.json",
     log:
-        "logs/duffing/benchmark_true_model.log",
+        logs("duffing/benchmark_true_model"),
     benchmark:
-        "benchmarks/duffing/benchmark_true_model.tsv"
+        benchmarks("duffing/benchmark_true_model")
     conda:
         "../envs/duffing.yaml"
     threads: 2
@@ -211,9 +211,9 @@ rule select_points:
     output:
         points="results/duffing/attributions/points.csv",
     log:
-        "logs/duffing/select_points.log",
+        logs("duffing/select_points"),
     benchmark:
-        "benchmarks/duffing/select_points.tsv"
+        benchmarks("duffing/select_points")
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -242,9 +242,9 @@ rule attribute_duffing:
         attributions="results/duffing/attributions/{explainer}.csv",
         queries="results/duffing/attributions/{explainer}_queries.json",
     log:
-        "logs/duffing/attribute_duffing/{explainer}.log",
+        logs("duffing/attribute_duffing/{explainer}"),
     benchmark:
-        "benchmarks/duffing/attribute_duffing/{explainer}.tsv"
+        benchmarks("duffing/attribute_duffing/{explainer}")
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -272,9 +272,9 @@ rule differentiate_models:
     output:
         gradients="results/duffing/attributions/finite_differences.csv",
     log:
-        "logs/duffing/differentiate_models.log",
+        logs("duffing/differentiate_models"),
     benchmark:
-        "benchmarks/duffing/differentiate_models.tsv"
+        benchmarks("duffing/differentiate_models")
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -300,12 +300,13 @@ rule plot_surrogate:
         figure=report(
             "results/duffing/figures/surrogate_summary.png",
             caption="../report/duffing/surrogate_summary.rst",
-            category="duffing",
+            category=RUN,
+            subcategory="duffing",
         ),
     log:
-        "logs/duffing/plot_surrogate.log",
+        logs("duffing/plot_surrogate"),
     benchmark:
-        "benchmarks/duffing/plot_surrogate.tsv"
+        benchmarks("duffing/plot_surrogate")
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -324,19 +325,19 @@ rule plot_attributions:
         contributions=report(
             "results/duffing/figures/contributions_{explainer}.png",
             caption="../report/duffing/contributions.rst",
-            category="duffing",
-            subcategory="{explainer}",
+            category=RUN,
+            subcategory="duffing: {explainer}",
         ),
         aggregate=report(
             "results/duffing/figures/aggregate_{explainer}.png",
             caption="../report/duffing/aggregate.rst",
-            category="duffing",
-            subcategory="{explainer}",
+            category=RUN,
+            subcategory="duffing: {explainer}",
         ),
     log:
-        "logs/duffing/plot_attributions/{explainer}.log",
+        logs("duffing/plot_attributions/{explainer}"),
     benchmark:
-        "benchmarks/duffing/plot_attributions/{explainer}.tsv"
+        benchmarks("duffing/plot_attributions/{explainer}")
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -356,12 +357,13 @@ rule plot_gradient_comparison:
         figure=report(
             "results/duffing/figures/attribution_vs_gradient.png",
             caption="../report/duffing/attribution_vs_gradient.rst",
-            category="duffing",
+            category=RUN,
+            subcategory="duffing",
         ),
     log:
-        "logs/duffing/plot_gradient_comparison.log",
+        logs("duffing/plot_gradient_comparison"),
     benchmark:
-        "benchmarks/duffing/plot_gradient_comparison.tsv"
+        benchmarks("duffing/plot_gradient_comparison")
     conda:
         "../envs/duffing.yaml"
     threads: 1
@@ -383,9 +385,9 @@ rule summarize_duffing:
     output:
         metrics="results/duffing/metrics.json",
     log:
-        "logs/duffing/summarize_duffing.log",
+        logs("duffing/summarize_duffing"),
     benchmark:
-        "benchmarks/duffing/summarize_duffing.tsv"
+        benchmarks("duffing/summarize_duffing")
     conda:
         "../envs/duffing.yaml"
     threads: 1

@@ -29,7 +29,8 @@ HIGHWAY_FIGURE_OUTPUTS = {
     name: report(
         f"results/highway/figures/{name}.png",
         caption=f"../report/highway/{name}.rst",
-        category="highway",
+        category=RUN,
+        subcategory="highway",
     )
     for names in [*HIGHWAY_ANALYSES.values(), HIGHWAY_ROLLOUT_FIGURES]
     for name in names
@@ -73,9 +74,9 @@ rule train_highway:
         trained="results/highway/models/trained.pt",
         stats="results/highway/models/train_stats.json",
     log:
-        "logs/highway/train_highway.log",
+        logs("highway/train_highway"),
     benchmark:
-        "benchmarks/highway/train_highway.tsv"
+        benchmarks("highway/train_highway")
     # the long pole of the default run: start it before the other studies' jobs
     priority: 50
     conda:
@@ -93,7 +94,7 @@ rule train_highway:
         total_steps=HIGHWAY["train"]["total_steps"],
         n_envs=HIGHWAY["train"]["n_envs"],
         checkpoint_every=HIGHWAY["train"]["checkpoint_every"],
-        checkpoint_dir="results/highway/checkpoints",
+        checkpoint_dir=run_path("results/highway/checkpoints"),
         order=HIGHWAY["env"]["order"],
     script:
         "../scripts/highway/train_highway.py"
@@ -109,9 +110,9 @@ rule evaluate_highway:
     output:
         evaluation="results/highway/evaluation.json",
     log:
-        "logs/highway/evaluate_highway.log",
+        logs("highway/evaluate_highway"),
     benchmark:
-        "benchmarks/highway/evaluate_highway.tsv"
+        benchmarks("highway/evaluate_highway")
     # after train_highway, the two longest jobs (this and ablate_highway, ~55 s each) start side
     # by side once the rollouts (priority 45) are done; the short analyses and other studies fill in
     priority: 40
@@ -141,9 +142,9 @@ rule benchmark_highway_training:
     output:
         benchmark="results/highway/benchmark.json",
     log:
-        "logs/highway/benchmark_highway_training.log",
+        logs("highway/benchmark_highway_training"),
     benchmark:
-        "benchmarks/highway/benchmark_highway_training.tsv"
+        benchmarks("highway/benchmark_highway_training")
     conda:
         "../envs/highway.yaml"
     threads: HIGHWAY["benchmark"]["n_envs"]
@@ -171,9 +172,9 @@ rule rollout_highway:
     output:
         rollout="results/highway/rollouts/{policy}.npz",
     log:
-        "logs/highway/rollout_highway/{policy}.log",
+        logs("highway/rollout_highway/{policy}"),
     benchmark:
-        "benchmarks/highway/rollout_highway/{policy}.tsv"
+        benchmarks("highway/rollout_highway/{policy}")
     # first after train_highway: every analysis reads the rollouts
     priority: 45
     conda:
@@ -199,9 +200,9 @@ rule explain_ig_highway:
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["explain_ig_highway"],
     log:
-        "logs/highway/explain_ig_highway.log",
+        logs("highway/explain_ig_highway"),
     benchmark:
-        "benchmarks/highway/explain_ig_highway.tsv"
+        benchmarks("highway/explain_ig_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -225,9 +226,9 @@ rule explain_conductance_highway:
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["explain_conductance_highway"],
     log:
-        "logs/highway/explain_conductance_highway.log",
+        logs("highway/explain_conductance_highway"),
     benchmark:
-        "benchmarks/highway/explain_conductance_highway.tsv"
+        benchmarks("highway/explain_conductance_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -251,9 +252,9 @@ rule explain_shap_highway:
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["explain_shap_highway"],
     log:
-        "logs/highway/explain_shap_highway.log",
+        logs("highway/explain_shap_highway"),
     benchmark:
-        "benchmarks/highway/explain_shap_highway.tsv"
+        benchmarks("highway/explain_shap_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -277,9 +278,9 @@ rule inspect_circuits_highway:
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["inspect_circuits_highway"],
     log:
-        "logs/highway/inspect_circuits_highway.log",
+        logs("highway/inspect_circuits_highway"),
     benchmark:
-        "benchmarks/highway/inspect_circuits_highway.tsv"
+        benchmarks("highway/inspect_circuits_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -302,9 +303,9 @@ rule inspect_weights_highway:
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["inspect_weights_highway"],
     log:
-        "logs/highway/inspect_weights_highway.log",
+        logs("highway/inspect_weights_highway"),
     benchmark:
-        "benchmarks/highway/inspect_weights_highway.tsv"
+        benchmarks("highway/inspect_weights_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -333,9 +334,9 @@ rule ablate_highway:
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["ablate_highway"],
     log:
-        "logs/highway/ablate_highway.log",
+        logs("highway/ablate_highway"),
     benchmark:
-        "benchmarks/highway/ablate_highway.tsv"
+        benchmarks("highway/ablate_highway")
     # with evaluate_highway, the longest job after the training (see there)
     priority: 40
     conda:
@@ -362,9 +363,9 @@ rule perturb_highway:
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["perturb_highway"],
     log:
-        "logs/highway/perturb_highway.log",
+        logs("highway/perturb_highway"),
     benchmark:
-        "benchmarks/highway/perturb_highway.tsv"
+        benchmarks("highway/perturb_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -389,9 +390,9 @@ rule apply_logit_lens_highway:
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["apply_logit_lens_highway"],
     log:
-        "logs/highway/apply_logit_lens_highway.log",
+        logs("highway/apply_logit_lens_highway"),
     benchmark:
-        "benchmarks/highway/apply_logit_lens_highway.tsv"
+        benchmarks("highway/apply_logit_lens_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -415,12 +416,13 @@ rule plot_rollout_highway:
         gif=report(
             "results/highway/figures/rollout.gif",
             caption="../report/highway/rollout_gif.rst",
-            category="highway",
+            category=RUN,
+            subcategory="highway",
         ),
     log:
-        "logs/highway/plot_rollout_highway.log",
+        logs("highway/plot_rollout_highway"),
     benchmark:
-        "benchmarks/highway/plot_rollout_highway.tsv"
+        benchmarks("highway/plot_rollout_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1
@@ -447,9 +449,9 @@ rule summarize_highway:
     output:
         metrics="results/highway/metrics.json",
     log:
-        "logs/highway/summarize_highway.log",
+        logs("highway/summarize_highway"),
     benchmark:
-        "benchmarks/highway/summarize_highway.tsv"
+        benchmarks("highway/summarize_highway")
     conda:
         "../envs/highway.yaml"
     threads: 1

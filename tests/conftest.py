@@ -28,6 +28,9 @@ WORKFLOW_PARTS = (
     "tools",  # rule benchmark_kernels runs tools/bench/run.py
 )
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+# the original authors' files (MNIST, pretrained networks), as a mirror of
+# config/downloads.yaml: rule fetch reads them from here instead of the public URLs
+FIXTURES = REPO.parent / "shared" / "fixtures"
 
 
 def copy_workflow(dest: Path) -> Path:
@@ -45,20 +48,26 @@ def copy_workflow(dest: Path) -> Path:
 def workflow_env(workdir: Path) -> dict:
     """The environment for running the workflow copied to ``workdir``: its own ``src/``
     comes before the editable install of the repository's (PYTHONPATH precedes .pth paths),
-    so a test that edits the copy's science runs the edited code."""
+    so a test that edits the copy's science runs the edited code; downloads come from the
+    fixtures (XAI_REPRO_MIRROR) unless the caller's environment names another mirror."""
     pythonpath = os.pathsep.join(
         p for p in (str(Path(workdir).resolve() / "src"), os.environ.get("PYTHONPATH")) if p
     )
-    return dict(
+    env = dict(
         os.environ, SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=pythonpath
     )
+    env.setdefault("XAI_REPRO_MIRROR", str(FIXTURES))
+    return env
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800, prefix=()):
+def run_snakemake(
+    workdir: Path, *args: str, check: bool = True, timeout: float = 1800, prefix=(), env=None
+):
     """Run snakemake in ``workdir``; return the CompletedProcess (stdout+stderr merged).
 
-    ``prefix`` wraps the command (e.g. ``("unshare", "-n")``: no network)."""
-    env = workflow_env(workdir)
+    ``prefix`` wraps the command (e.g. ``("unshare", "-n")``: no network); ``env`` adds
+    variables to the workflow's environment."""
+    env = {**workflow_env(workdir), **(env or {})}
     proc = subprocess.run(
         [*prefix, SNAKEMAKE, *args],
         cwd=workdir,

@@ -79,9 +79,9 @@ def _scorecard_fails(work, expected):
 
 @pytest.mark.slow
 def test_workflow_refuses_a_truncated_metrics_file(finished):
-    path = finished / "results" / "diffig" / "metrics.json"
+    path = finished / "results" / "test" / "diffig" / "metrics.json"
     path.write_text(path.read_text()[:-10])
-    _scorecard_fails(finished, "results/diffig/metrics.json: not valid JSON")
+    _scorecard_fails(finished, "results/test/diffig/metrics.json: not valid JSON")
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ from workflow_state import CLOCK_KEY, flatten, same_tensors
 pytestmark = pytest.mark.slow
 
 FAULT_STEPS, CHECKPOINT_EVERY = 160, 40
-TARGETS = ("results/highway/models/trained.pt", "results/highway/evaluation.json")
+TARGETS = ("results/faults/highway/models/trained.pt", "results/faults/highway/evaluation.json")
 CONFIG = "config/faults.yaml"
 
 
@@ -45,7 +45,7 @@ def _run(work, *args, **kwargs):
 
 
 def _checkpoints(work):
-    return sorted((work / "results" / "highway" / "checkpoints").glob("dqn_*_steps.zip"))
+    return sorted((work / "results" / "faults" / "highway" / "checkpoints").glob("dqn_*_steps.zip"))
 
 
 def _complete_checkpoint(work):
@@ -96,7 +96,7 @@ def runs(tmp_path_factory):
     _run(clean, *TARGETS)
     killed = _fault_workflow(root / "killed")
     left = _kill_during_training(killed)
-    models = killed / "results" / "highway" / "models"
+    models = killed / "results" / "faults" / "highway" / "models"
     assert not (models / "trained.pt").exists(), "training output written before the kill"
     assert not list(models.glob(".*")), "a half-written temporary survived"  # atomic_output
     print(f"killed with checkpoints {[p.name for p in left]}")
@@ -108,7 +108,7 @@ def runs(tmp_path_factory):
 
 
 def _stats(work):
-    return json.loads((work / "results/highway/models/train_stats.json").read_text())
+    return json.loads((work / "results/faults/highway/models/train_stats.json").read_text())
 
 
 def test_killed_run_resumes_from_its_checkpoint_and_completes(runs):
@@ -117,7 +117,7 @@ def test_killed_run_resumes_from_its_checkpoint_and_completes(runs):
     stats = _stats(killed)
     assert stats["resumed_from"] >= CHECKPOINT_EVERY and _stats(clean)["resumed_from"] == 0
     assert stats["resumed_from"] + stats["steps_this_run"] == FAULT_STEPS
-    rel = "results/highway/models/untrained.pt"
+    rel = "results/faults/highway/models/untrained.pt"
     assert same_tensors(killed / rel, clean / rel)
     assert (killed / TARGETS[1]).is_file()
 
@@ -131,7 +131,7 @@ def test_resumed_results_equal_an_uninterrupted_run(runs):
         for w in (killed, clean)
     )
     assert a == b
-    rel = "results/highway/models/trained.pt"
+    rel = "results/faults/highway/models/trained.pt"
     assert same_tensors(killed / rel, clean / rel), f"{rel} differs from the uninterrupted run"
     assert json.loads((killed / TARGETS[1]).read_text()) == json.loads(
         (clean / TARGETS[1]).read_text()

@@ -127,8 +127,8 @@ def test_script_change_reruns_its_rule_and_downstream(finished):
 
 
 def test_deleted_intermediate_reruns_only_its_dependents(finished):
-    lost = "results/duffing/attributions/finite_differences.csv"
-    final = "results/duffing/metrics.json"
+    lost = "results/test/duffing/attributions/finite_differences.csv"
+    final = "results/test/duffing/metrics.json"
     before = snapshot(finished)
     (finished / lost).unlink()
     # Snakemake's rule: a missing intermediate whose dependents are up to date is not needed
@@ -148,7 +148,7 @@ def test_deleted_intermediate_reruns_only_its_dependents(finished):
     assert rewritten == {
         lost,
         final,
-        "results/duffing/figures/attribution_vs_gradient.png",
+        "results/test/duffing/figures/attribution_vs_gradient.png",
         *SCORECARD_FILES,
     }
     # the recomputed intermediate is the same bytes (the job is deterministic)
@@ -157,7 +157,7 @@ def test_deleted_intermediate_reruns_only_its_dependents(finished):
 
 
 def test_regenerated_identical_intermediate_reruns_nothing_downstream(finished):
-    lost = "results/duffing/attributions/finite_differences.csv"
+    lost = "results/test/duffing/attributions/finite_differences.csv"
     (finished / lost).unlink()
     proc = _run(finished, "--", lost)  # asked for by name: only its own job
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -172,12 +172,12 @@ def _incomplete_markers(workdir):
 
 
 def test_killed_job_is_rerun_and_never_taken_as_output(finished):
-    target = "results/duffing/models/surrogate.keras"
+    target = "results/test/duffing/models/surrogate.keras"
     before = snapshot(finished)
     env = workflow_env(finished)
     proc = subprocess.Popen(
         [SNAKEMAKE, "--cores", "2", "--configfile", TEST_CONFIG]
-        + ["--forcerun", "train_surrogate", "--", target],
+        + ["--forcerun", "test__train_surrogate", "--", target],
         cwd=finished,
         env=env,
         stdout=subprocess.PIPE,

@@ -33,7 +33,7 @@ def _checker():
 def _figures(work):
     return sorted(
         str(p.relative_to(work))
-        for p in (work / "results").glob("*/figures/**/*")
+        for p in (work / "results").glob("*/*/figures/**/*")
         if p.suffix in FIGURE_SUFFIXES
     )
 

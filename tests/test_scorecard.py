@@ -309,14 +309,15 @@ def _script():
 
 
 def test_main_writes_json_markdown_and_rst(tmp_path):
-    (tmp_path / "cfrl").mkdir()
-    metrics = tmp_path / "cfrl" / "metrics.json"
+    (tmp_path / "mnist" / "cfrl").mkdir(parents=True)
+    metrics = tmp_path / "mnist" / "cfrl" / "metrics.json"
     metrics.write_text(json.dumps({"classifier": {"accuracy": 0.985}}))
     ref = _write(tmp_path, "cfrl", [_row()])
     out = [tmp_path / f"scorecard.{ext}" for ext in ("json", "md", "rst")]
-    _script().main([metrics], [ref], SCHEMA, *out, run="mnist", studies=["cfrl"], known=KNOWN)
+    runs = {"mnist": ["cfrl"]}
+    _script().main([metrics], [ref], SCHEMA, *out, runs=runs, sheet={}, known=KNOWN)
     card = json.loads(out[0].read_text())
-    assert card["rows"][0]["verdict"] == "reproduced" and card["config"] == "mnist"
+    assert card["rows"][0]["verdict"] == "reproduced" and card["rows"][0]["run"] == "mnist"
     assert "reproduced" in out[1].read_text() and "list-table" in out[2].read_text()
 
 
@@ -324,7 +325,7 @@ def test_main_writes_nothing_on_bad_references(tmp_path):
     ref = _write(tmp_path, "cfrl", [_row(tolerance={"absolute": 0.1})])
     out = [tmp_path / f"scorecard.{ext}" for ext in ("json", "md", "rst")]
     with pytest.raises(InputError, match="absolute"):
-        _script().main([], [ref], SCHEMA, *out, run="mnist", studies=[], known=KNOWN)
+        _script().main([], [ref], SCHEMA, *out, runs={}, sheet={}, known=KNOWN)
     assert not any(p.exists() for p in out) and list(tmp_path.iterdir()) == [ref]
 
 

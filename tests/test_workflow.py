@@ -1,4 +1,5 @@
-"""The workflow as a whole: config validation, dry-runs of every config, the test config end to end."""
+"""The workflow as a whole: config validation, dry-runs of every run of the sheet and of
+every config file, the test config end to end."""
 
 import json
 import shutil
@@ -9,15 +10,43 @@ import yaml
 from conftest import REPO, run_snakemake
 from workflow_state import completed_test_run
 
-CONFIGS = ["config/config.yaml", "config/test.yaml", "config/paper.yaml"]
+SHEET = yaml.safe_load((REPO / "config/runs.yaml").read_text())
+# every run config: the sheet's overlays and any other config file (config/test.yaml)
+CONFIGS = sorted(
+    str(p.relative_to(REPO))
+    for p in (REPO / "config").glob("*.yaml")
+    if p.name not in ("runs.yaml", "downloads.yaml")
+)
+
+
+def _studies(configfile):
+    """A config file's studies, as the run merges them (over config/config.yaml)."""
+    for path in (REPO / configfile, REPO / "config/config.yaml"):
+        studies = yaml.safe_load(path.read_text()).get("studies")
+        if studies:
+            return studies
+
+
+def test_dry_run_of_the_whole_sheet(workflow_copy):
+    """Every run of config/runs.yaml in one invocation, each under results/<run>/."""
+    proc = run_snakemake(workflow_copy, "--dry-run", "--config", "runs=all")
+    for run, entry in SHEET.items():
+        for study in _studies(entry["overlay"]):
+            assert f"results/{run}/{study}/metrics.json" in proc.stdout, (run, study)
+    assert "results/scorecard.json" in proc.stdout
+    # the external files are fetched as jobs of the DAG (the paper run's full MNIST too)
+    for download in ("mnist/mnist.npz", "mnist/t10k-images-idx3-ubyte.gz", "mmn/pong_gru_32.p"):
+        assert f"output: resources/{download}" in proc.stdout, download
 
 
 @pytest.mark.parametrize("configfile", CONFIGS)
 def test_dry_run(workflow_copy, configfile):
+    """Each config file as a --configfile run, named by the sheet or by the file's stem."""
     proc = run_snakemake(workflow_copy, "--dry-run", "--configfile", configfile)
-    config = yaml.safe_load((REPO / configfile).read_text())
-    for study in config["studies"]:
-        assert f"results/{study}/metrics.json" in proc.stdout, study
+    by_overlay = {entry["overlay"]: run for run, entry in SHEET.items()}
+    run = by_overlay.get(configfile, configfile.removeprefix("config/").removesuffix(".yaml"))
+    for study in _studies(configfile):
+        assert f"results/{run}/{study}/metrics.json" in proc.stdout, study
 
 
 def _write_config(workdir, mutate):
@@ -71,12 +100,12 @@ def test_test_config_end_to_end():
     work = completed_test_run()
     config = yaml.safe_load((REPO / "config/test.yaml").read_text())
     for study in config["studies"]:
-        metrics = json.loads((work / "results" / study / "metrics.json").read_text())
+        metrics = json.loads((work / "results" / "test" / study / "metrics.json").read_text())
         assert metrics, study
-        figures = list((work / "results" / study / "figures").glob("*"))
+        figures = list((work / "results" / "test" / study / "figures").glob("*"))
         assert figures and all(f.stat().st_size > 1000 for f in figures), study
     card = json.loads((work / "results" / "scorecard.json").read_text())
-    assert card["config"] == "test" and card["studies"] == config["studies"]
+    assert card["runs"]["test"] == {"size": "ad hoc", "built": True, "studies": config["studies"]}
     assert (work / "results" / "scorecard.md").read_text().startswith("# Reproduction scorecard")
     again = run_snakemake(work, "--cores", "2", "--configfile", "config/test.yaml", "--dry-run")
     assert "Nothing to be done" in again.stdout

@@ -29,13 +29,23 @@ from pathlib import Path
 from conftest import copy_workflow, run_snakemake
 
 TEST_CONFIG = "config/test.yaml"
-_RULE_HEADER = re.compile(r"^(?:local)?rule (\w+):\s*$", re.MULTILINE)
+# a run's rules are named <run>__<rule> (rules/runs.smk); the workflow's own have no run
+_RULE_HEADER = re.compile(r"^(?:local)?rule (?:(\w+?)__)?(\w+):\s*$", re.MULTILINE)
+
+
+def executed_jobs(output: str) -> Counter:
+    """(run, rule) -> number of jobs in a (dry-)run's output (run "" for the workflow's own
+    rules, e.g. build_scorecard), from its "rule X:" headers (not ``all``)."""
+    jobs = Counter(_RULE_HEADER.findall(output))
+    jobs.pop(("", "all"), None)
+    return jobs
 
 
 def executed_rules(output: str) -> Counter:
-    """Rule -> number of jobs in a (dry-)run's output, from its "rule X:" headers (not ``all``)."""
-    jobs = Counter(_RULE_HEADER.findall(output))
-    jobs.pop("all", None)
+    """Rule -> number of jobs in a (dry-)run's output, whatever their run (not ``all``)."""
+    jobs = Counter()
+    for (_, rule), n in executed_jobs(output).items():
+        jobs[rule] += n
     return jobs
 
 
@@ -226,6 +236,12 @@ def flatten(tree, prefix=""):
     return {prefix[:-1]: tree}
 
 
+def _in_run(path: str) -> str:
+    """results/<run>/<study>/... -> <study>/... (results/<file> stays <file>)."""
+    parts = path.split("/", 2)
+    return parts[2] if len(parts) == 3 else parts[-1]
+
+
 def compare_runs(mine: Path, theirs: Path, tolerance: dict | None = None) -> dict:
     """Compare two finished runs' results/ (same config): which files are bit-identical,
     which differ only as clock outputs or as torch archives of equal tensors, and which
@@ -238,7 +254,7 @@ def compare_runs(mine: Path, theirs: Path, tolerance: dict | None = None) -> dic
     """
     a, b = snapshot(mine), snapshot(theirs)
     differ = sorted(p for p in set(a) & set(b) if a[p][2] != b[p][2])
-    clock = [p for p in differ if any(fnmatch(p.removeprefix("results/"), g) for g in CLOCK_FILES)]
+    clock = [p for p in differ if any(fnmatch(_in_run(p), g) for g in CLOCK_FILES)]
     tensors = [
         p for p in differ if p.endswith(".pt") and same_tensors(mine / p, theirs / p, tolerance)
     ]

@@ -1,31 +1,31 @@
-"""Rule ``build_scorecard``: every headline number beside the original's, with a verdict.
+"""Rule ``build_scorecard``: every headline number of every run beside the original's.
 
-Reads each configured study's ``results/<study>/metrics.json`` and the reference files
+Reads each built run's ``results/<run>/<study>/metrics.json`` and the reference files
 ``config/references/<study>.yaml`` (validated by ``config/schema/references.schema.yaml``);
-writes ``results/scorecard.json`` (rows with their kind, verdict counts overall and per kind,
-the headline lines), ``results/scorecard.md`` and
-``results/scorecard.rst`` (the table the report's landing page includes). The format and the
-verdicts are documented in docs/scorecard.md.
+writes ``results/scorecard.json`` (rows with their run, verdict counts per study and run),
+``results/scorecard.md`` and ``results/scorecard.rst`` (the report's landing page includes
+it). The format and the verdicts are documented in docs/scorecard.md.
 """
 
 import logging
 from pathlib import Path
 
 from xai_repro.common import atomic_output, read_json, setup_logging, write_json
-from xai_repro.scorecard import build_scorecard, load_references, to_markdown, to_rst
+from xai_repro.scorecard import load_references
+from xai_repro.scorecard.runs import build_run_scorecard, to_markdown, to_rst
 
 log = logging.getLogger(__name__)
 
 
-def main(metrics_paths, reference_paths, schema, out_json, out_md, out_rst, *, run, studies, known):
-    """``metrics_paths``: results/<study>/metrics.json of the run's studies (any order)."""
+def main(metrics_paths, reference_paths, schema, out_json, out_md, out_rst, *, runs, sheet, known):
+    """``metrics_paths``: results/<run>/<study>/metrics.json of the built runs (any order);
+    ``runs``: built run -> its studies; ``sheet``: run of config/runs.yaml -> its size."""
     references = load_references(reference_paths, schema)
-    metrics = {Path(p).parent.name: (read_json(p), str(p)) for p in metrics_paths}
-    missing = [s for s in studies if s not in metrics]
-    if missing:
-        raise ValueError(f"no metrics.json given for the run's studies {missing}")
-    card = build_scorecard(references, metrics, run, studies, known)
-    log.info("config %s: %s", run, "; ".join(card["headline"]))
+    metrics = {}
+    for path in map(Path, metrics_paths):
+        metrics[(path.parent.parent.name, path.parent.name)] = (read_json(path), str(path))
+    card = build_run_scorecard(references, metrics, runs, sheet, known)
+    log.info("scorecard: %s", card["totals"])
     write_json(out_json, card)
     for path, text in ((out_md, to_markdown(card)), (out_rst, to_rst(card))):
         with atomic_output(path) as tmp:

@@ -279,7 +279,7 @@ def test_workflow_analyses_an_imported_mmn(workflow_copy):
     (workflow_copy / "config" / "imported.yaml").write_text(yaml.safe_dump(config))
     proc = run_snakemake(workflow_copy, "--cores", "2", "--configfile", "config/imported.yaml")
     assert "train_gru_policy" not in proc.stdout and "import_mmn" in proc.stdout
-    metrics = json.loads((workflow_copy / "results/diffig/metrics.json").read_text())
+    metrics = json.loads((workflow_copy / "results/imported/diffig/metrics.json").read_text())
     assert metrics["diff_ig"][0]["input"] == 10 and metrics["diff_ig"][0]["baseline"] == 30
     assert set(metrics["returns"]) == {"gru", "gru_hxqbn", "gru_obsqbn", "mmn", "moore_machine"}
     # a broken pretrained file: a clear error naming it, and no model written
@@ -291,7 +291,7 @@ def test_workflow_analyses_an_imported_mmn(workflow_copy):
         "--configfile",
         "config/imported.yaml",
         "--forcerun",
-        "import_mmn",
+        "imported__import_mmn",
         check=False,
     )
     assert proc.returncode != 0 and "inputs/mmn.p" in proc.stdout

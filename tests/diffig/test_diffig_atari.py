@@ -158,12 +158,12 @@ def test_workflow_analyses_an_imported_pong_mmn(workflow_copy, pong_mmn_file):
     (workflow_copy / "config" / "atari.yaml").write_text(yaml.safe_dump(config))
     run_snakemake(
         workflow_copy,
-        "results/diffig/atari/metrics.json",
+        "results/atari/diffig/atari/metrics.json",
         "--cores",
         "2",
         "--configfile",
         "config/atari.yaml",
     )
-    metrics = json.loads((workflow_copy / "results/diffig/atari/metrics.json").read_text())
+    metrics = json.loads((workflow_copy / "results/atari/diffig/atari/metrics.json").read_text())
     assert metrics["episode"]["steps"] == config["diffig"]["atari"]["max_steps"]
-    assert (workflow_copy / "results/diffig/atari/figures/diff_ig_10_20.png").exists()
+    assert (workflow_copy / "results/atari/diffig/atari/figures/diff_ig_10_20.png").exists()

@@ -1,0 +1,138 @@
+"""Snapshots and `make verify` (xai_repro.scorecard.snapshot), and `make cost`
+(xai_repro.common.cost): rows compared within their tolerance, the differences tabled, the
+README's headline table generated, the test config checked against expected/test.json."""
+
+import json
+
+import pytest
+
+from conftest import REPO
+from xai_repro.common import InputError, read_yaml
+from xai_repro.common.cost import parse_jobs, summarize
+from xai_repro.scorecard.snapshot import compare, differs, headline, main, snapshot_rows
+
+TOLERANCES = [
+    {"ids": ["a.*"], "abs": 0.1, "why": "trained"},
+    {"ids": ["b.exact"], "abs": 0.0, "why": "fixed"},
+]
+
+
+def _card(value_a=1.0, value_b=2.0, verdict="reproduced"):
+    rows = [
+        {
+            "run": "r",
+            "id": rid,
+            "study": rid[0],
+            "claim": f"claim {rid}",
+            "metric": "m",
+            "value": value,
+            "spread": None,
+            "reference": 1.0,
+            "tolerance": "± 1",
+            "verdict": verdict,
+            "source": "s",
+        }
+        for rid, value in (("a.x", value_a), ("b.exact", value_b))
+    ]
+    return {"runs": {"r": {"built": True, "size": "laptop", "studies": ["a"]}}, "rows": rows}
+
+
+def test_within_tolerance_passes_and_beyond_fails():
+    snap = snapshot_rows(_card(), "r")
+    assert all(r["ok"] for r in compare(_card(value_a=1.09), snap, TOLERANCES))
+    bad = {
+        r["id"]: r["ok"] for r in compare(_card(value_a=1.2, value_b=2.0 + 1e-12), snap, TOLERANCES)
+    }
+    assert bad == {"a.x": False, "b.exact": False}
+
+
+def test_a_changed_verdict_or_a_vanished_value_fails():
+    snap = snapshot_rows(_card(), "r")
+    assert not all(r["ok"] for r in compare(_card(verdict="deviates"), snap, TOLERANCES))
+    assert differs(1.0, None, {"abs": 1.0}) == float("inf")
+    assert differs([1.0, 2.0], [1.0], {"abs": 1.0}) == float("inf")
+    assert differs(None, None, {}) is None
+
+
+def test_unbuilt_run_cannot_be_snapshotted():
+    card = _card()
+    card["runs"]["r"]["built"] = False
+    with pytest.raises(InputError, match="run r is not built"):
+        snapshot_rows(card, "r")
+
+
+def test_cli_writes_verifies_and_prints_differences(tmp_path, capsys):
+    (tmp_path / "expected").mkdir()
+    (tmp_path / "expected" / "tolerances.yaml").write_text(json.dumps({"tolerances": TOLERANCES}))
+    scorecard = tmp_path / "scorecard.json"
+    scorecard.write_text(json.dumps(_card()))
+    common = ["--scorecard", str(scorecard), "--expected", str(tmp_path / "expected")]
+    assert main(["snapshot", "--run", "r", *common]) == 0
+    assert main(["verify", *common]) == 0
+    scorecard.write_text(json.dumps(_card(value_a=5.0)))
+    capsys.readouterr()
+    assert main(["verify", *common]) == 1
+    out = capsys.readouterr().out
+    assert "1 of 2 rows within tolerance" in out and "| r | a.x | 1 | 5 |" in out and "NO" in out
+    assert main(["headline", "--run", "r", "--expected", str(tmp_path / "expected")]) == 0
+    assert "| a | claim a.x | 1 | 1 | reproduced |" in capsys.readouterr().out
+
+
+def test_headline_skips_rows_not_run():
+    snap = snapshot_rows(_card(verdict="not run at this scale"), "r")
+    assert "claim" not in headline(snap).split("|---|")[-1]
+
+
+def test_every_tolerance_entry_is_well_formed():
+    entries = read_yaml(REPO / "expected" / "tolerances.yaml")["tolerances"]
+    for entry in entries:
+        assert set(entry) <= {"ids", "abs", "rel", "why"} and entry["ids"] and entry["why"]
+        assert entry.get("abs", 0) >= 0 and entry.get("rel", 0) >= 0
+
+
+DRY_RUN = """
+rule mnist__fit_cfrl:
+    input: a
+    output: b
+    jobid: 3
+    threads: 2
+    resources: tmpdir=/tmp, mem_mb=8192, mem=8.6 GB, runtime=240
+
+rule fetch:
+    output: resources/mnist/mnist.npz
+    resources: tmpdir=/tmp, mem_mb=256, runtime=30
+
+rule mnist__summarize_cfrl:
+    threads: 1
+    resources: tmpdir=/tmp, mem_mb=1024, runtime=5
+
+rule all:
+    input: x
+"""
+
+
+def test_cost_from_a_dry_run():
+    jobs = parse_jobs(DRY_RUN)
+    assert [(j["run"], j["rule"]) for j in jobs] == [
+        ("mnist", "fit_cfrl"),
+        ("", "fetch"),
+        ("mnist", "summarize_cfrl"),
+    ]
+    summary = summarize(jobs)
+    assert summary["mnist"]["core_hours"] == pytest.approx((2 * 240 + 5) / 60)
+    assert summary["mnist"]["peak_mem_gb"] == 8.0
+    assert summary["mnist"]["longest_job"] == ("fit_cfrl", 240)
+    assert summary["(workflow)"]["jobs"] == 1
+
+
+@pytest.mark.slow
+def test_test_config_matches_its_snapshot():
+    """CI's check of expected/test.json: the session's test-config run, row by row."""
+    from workflow_state import completed_test_run
+
+    work = completed_test_run()
+    card = json.loads((work / "results" / "scorecard.json").read_text())
+    snap = json.loads((REPO / "expected" / "test.json").read_text())
+    tolerances = read_yaml(REPO / "expected" / "tolerances.yaml")["tolerances"]
+    records = compare(card, snap, tolerances)
+    assert records and all(r["ok"] for r in records), records
