@@ -242,7 +242,7 @@ rule time_counterfactuals:
         "../envs/cfrl.yaml"
     threads: 1
     resources:
-        mem_mb=2048 * CFRL_MEM,
+        mem_mb=3072 * CFRL_MEM,
         runtime=60,
     params:
         seed=CFRL["seed"],
