@@ -63,6 +63,7 @@ rule prepare_cfrl_data:
         seed=CFRL["seed"],
         digits=CFRL["digits"],
         mnist=CFRL["mnist"],
+        validation_fraction=CFRL["validation"]["fraction"],
     script:
         "../scripts/cfrl/prepare_cfrl_data.py"
 
@@ -70,7 +71,7 @@ rule prepare_cfrl_data:
 rule train_cfrl_classifier:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
-        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models", "cfrl.training"),
     output:
         weights="results/cfrl/models/classifier.npz",
         metrics="results/cfrl/models/classifier.json",
@@ -95,7 +96,7 @@ rule train_cfrl_classifier:
 rule train_cfrl_autoencoder:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
-        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
+        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models", "cfrl.training"),
     output:
         weights=f"results/cfrl/models/autoencoder.{CFRL_EXT}",
         metrics="results/cfrl/models/autoencoder.json",
@@ -144,6 +145,7 @@ rule fit_cfrl:
         image_size=CFRL_IMAGE_SIZE,
         autoencoder=CFRL["autoencoder"],
         cfrl=CFRL["cfrl"],
+        validation={k: CFRL["validation"][k] for k in ("n_instances", "every")},
     script:
         "../scripts/cfrl/fit_cfrl.py"
 
@@ -208,7 +210,7 @@ rule search_baseline_counterfactuals:
     input:
         dataset=rules.prepare_cfrl_data.output.dataset,
         classifier=rules.train_cfrl_classifier.output.weights,
-        modules=modules("cfrl.data", "cfrl.metrics", "cfrl.models"),
+        modules=modules("cfrl.baseline", "cfrl.data", "cfrl.metrics", "cfrl.models"),
     output:
         baseline="results/cfrl/counterfactuals/baseline_{shard}.npz",
         timing="results/cfrl/counterfactuals/baseline_{shard}_timing.json",
@@ -234,10 +236,48 @@ rule search_baseline_counterfactuals:
         "../scripts/cfrl/search_baseline_counterfactuals.py"
 
 
+rule time_counterfactuals:
+    input:
+        dataset=rules.prepare_cfrl_data.output.dataset,
+        classifier=rules.train_cfrl_classifier.output.weights,
+        autoencoder=rules.train_cfrl_autoencoder.output.weights,
+        actor=rules.fit_cfrl.output.actor,
+        modules=modules(
+            "cfrl.baseline",
+            "cfrl.data",
+            "cfrl.explainer",
+            "cfrl.metrics",
+            "cfrl.models",
+            "cfrl.timing",
+        ),
+    output:
+        timing="results/cfrl/counterfactuals/timing.json",
+    log:
+        "logs/cfrl/time_counterfactuals.log",
+    benchmark:
+        "benchmarks/cfrl/time_counterfactuals.tsv"
+    conda:
+        "../envs/cfrl.yaml"
+    threads: 1
+    resources:
+        mem_mb=3072 * CFRL_MEM,
+        runtime=60,
+    params:
+        seed=CFRL["seed"],
+        image_size=CFRL_IMAGE_SIZE,
+        autoencoder=CFRL["autoencoder"],
+        cfrl=CFRL["cfrl"],
+        explain={k: CFRL["explain"][k] for k in ("n_instances", "batch_size")},
+        baseline=CFRL["baseline"],
+        speed=CFRL["speed"],
+    script:
+        "../scripts/cfrl/time_counterfactuals.py"
+
+
 rule plot_cfrl_training:
     input:
         log_csv=rules.fit_cfrl.output.log_csv,
-        modules=modules("cfrl.explainer", "cfrl.models"),
+        modules=modules("cfrl.explainer", "cfrl.metrics", "cfrl.models"),
     output:
         figure=report(
             "results/cfrl/figures/training_curves.png",
@@ -336,10 +376,11 @@ rule summarize_cfrl:
         classifier=rules.train_cfrl_classifier.output.weights,
         classifier_metrics=rules.train_cfrl_classifier.output.metrics,
         autoencoder=rules.train_cfrl_autoencoder.output.weights,
+        autoencoder_metrics=rules.train_cfrl_autoencoder.output.metrics,
         scorers=rules.train_cfrl_scorers.output.scorers,
         fit=rules.fit_cfrl.output.fit,
         counterfactuals=rules.explain_cfrl.output.counterfactuals,
-        cfrl_timing=rules.explain_cfrl.output.timing,
+        timing=rules.time_counterfactuals.output.timing,
         baseline=expand(
             rules.search_baseline_counterfactuals.output.baseline, shard=CFRL_SHARDS
         ),
@@ -362,7 +403,7 @@ rule summarize_cfrl:
         backend=CFRL["cfrl"]["backend"],
         autoencoder=CFRL["autoencoder"],
         scoring=CFRL["scoring"],
-        baseline_tol=CFRL["baseline"]["tol"],
+        acceptance={k: CFRL["baseline"][k] for k in ("target_proba", "tol")},
         l0_tolerance=CFRL["explain"]["l0_tolerance"],
     script:
         "../scripts/cfrl/summarize_cfrl.py"

@@ -9,34 +9,15 @@ x_cf, cf_pred) and ``cfrl_timing.json`` (seconds per batch and per counterfactua
 """
 
 import logging
-import time
 
 import numpy as np
 
 from xai_repro.cfrl.data import explained_indices, load_dataset
-from xai_repro.cfrl.explainer import load_cfrl
-from xai_repro.cfrl.metrics import expand_targets, timing_stats
+from xai_repro.cfrl.explainer import explain_all_targets, load_cfrl
+from xai_repro.cfrl.metrics import timing_stats
 from xai_repro.common import limit_threads, setup_logging, write_json, write_npz
 
 log = logging.getLogger(__name__)
-
-
-def explain_all_targets(explainer, x, *, batch_size: int, repeats: int):
-    """CFRL counterfactuals of every image in x toward every class, timed ``repeats`` times.
-
-    Returns (instance index, targets, x_cf, seconds per repeat, seconds of the warm-up call).
-    """
-    x_rep, index, targets = expand_targets(x)
-    start = time.perf_counter()
-    explanation = explainer.explain(x_rep, Y_t=targets, batch_size=batch_size)
-    warmup = time.perf_counter() - start
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        explanation = explainer.explain(x_rep, Y_t=targets, batch_size=batch_size)
-        seconds.append(time.perf_counter() - start)
-    x_cf = np.asarray(explanation.data["cf"]["X"], dtype=np.float32).reshape(x_rep.shape)
-    return index, targets, x_cf, np.asarray(seconds), warmup
 
 
 def main(

@@ -22,7 +22,7 @@ from xai_repro.common import limit_threads, save_figure, setup_logging  # noqa: 
 log = logging.getLogger(__name__)
 
 
-def plot_reconstructions(x, x_rec):
+def _plot_reconstructions(x, x_rec):
     """Originals (top row, 'x') over reconstructions (bottom row, 'x_hat', L1 in the title)."""
     n = len(x)
     fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.6), squeeze=False)
@@ -50,7 +50,7 @@ def main(
         autoencoder_path, backend=backend, image_size=image_size, autoencoder=autoencoder
     )
     x_rec = reconstruct(encoder, decoder, x, backend=backend)
-    save_figure(plot_reconstructions(x, x_rec), figure)
+    save_figure(_plot_reconstructions(x, x_rec), figure)
     log.info("wrote %s (%d images)", figure, len(x))
 
 

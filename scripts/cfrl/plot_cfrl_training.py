@@ -18,7 +18,7 @@ from xai_repro.common import InputError, limit_threads, read_csv, save_figure, s
 log = logging.getLogger(__name__)
 
 
-def plot_training(frame):
+def _plot_training(frame):
     """Reward (training validity) against fit seconds (left), losses against step (right)."""
     fig, (ax_r, ax_l) = plt.subplots(1, 2, figsize=(11, 4))
     ax_r.plot(frame["seconds"], frame["reward"], color="C0")
@@ -43,7 +43,7 @@ def main(log_csv, figure_path):
     frame = read_csv(log_csv, columns=LOG_COLUMNS[:3])
     if frame.empty:
         raise InputError(f"{log_csv}: no rows (train_steps shorter than log_every?)")
-    save_figure(plot_training(frame), figure_path)
+    save_figure(_plot_training(frame), figure_path)
 
 
 if __name__ == "__main__":

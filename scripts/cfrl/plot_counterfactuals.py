@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 KEYS = ("x", "y_pred", "instance", "target", "x_cf", "cf_pred")
 
 
-def read_counterfactuals(path):
+def _read_counterfactuals(path):
     """The arrays of cfrl.npz, checked for the keys and the instance-major layout."""
     out = read_npz(path, KEYS)
     if len(out["x_cf"]) != 10 * len(out["x"]):
@@ -44,7 +44,7 @@ def _show(ax, image, title, *, cmap="gray", vmin=0.0, vmax=1.0, color="black", b
     ax.set_yticks([])
 
 
-def plot_pairs(cf, target: int, n_examples: int):
+def _plot_pairs(cf, target: int, n_examples: int):
     """The seed's grid: originals (top) and counterfactuals toward ``target`` (bottom)."""
     n = min(n_examples, len(cf["x"]))
     fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 4.0), squeeze=False)
@@ -68,7 +68,7 @@ def plot_pairs(cf, target: int, n_examples: int):
     return fig
 
 
-def plot_target_grid(cf, n_examples: int, *, differences: bool = False):
+def _plot_target_grid(cf, n_examples: int, *, differences: bool = False):
     """Per example (row): the original, then its counterfactual (or x_cf - x) per target."""
     n = min(n_examples, len(cf["x"]))
     fig, axes = plt.subplots(n, 11, figsize=(13, 1.35 * n + 0.6), squeeze=False)
@@ -94,10 +94,10 @@ def plot_target_grid(cf, n_examples: int, *, differences: bool = False):
 
 
 def main(cf_npz, pairs_png, grid_png, diff_png, *, plot_target, n_examples):
-    cf = read_counterfactuals(cf_npz)
-    save_figure(plot_pairs(cf, plot_target, n_examples), pairs_png)
-    save_figure(plot_target_grid(cf, n_examples), grid_png)
-    save_figure(plot_target_grid(cf, n_examples, differences=True), diff_png)
+    cf = _read_counterfactuals(cf_npz)
+    save_figure(_plot_pairs(cf, plot_target, n_examples), pairs_png)
+    save_figure(_plot_target_grid(cf, n_examples), grid_png)
+    save_figure(_plot_target_grid(cf, n_examples, differences=True), diff_png)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """The counterfactual study's pure functions and data readers (fast: no alibi, no training)."""
 
 import gzip
+import math
 
 import numpy as np
 import pytest
 
 import prepare_cfrl_data
+from conftest import REPO
 from xai_repro.cfrl.data import (
     IDX_FILES,
     load_dataset,
@@ -26,6 +28,8 @@ from xai_repro.cfrl.metrics import (
 from xai_repro.common import InputError
 
 DIGITS = {"test_fraction": 0.2}
+PREPARE = {"seed": 0, "digits": DIGITS, "validation_fraction": 0.25}
+MNIST_FIXTURE = REPO.parent / "shared" / "fixtures" / "mnist"
 
 
 # --- metrics ---------------------------------------------------------------------------
@@ -130,7 +134,8 @@ def test_idx_and_npz_give_the_same_images(tmp_path):
 
 
 def test_prepare_writes_the_mnist_dataset(tmp_path):
-    raw = _tiny_mnist()
+    raw = _tiny_mnist(n_train=40)
+    raw["y_train"] = (np.arange(40) % 10).astype(np.uint8)  # 4 per class: 1 to validation
     directory = _write_idx_dir(tmp_path / "idx", raw)
     out = tmp_path / "dataset.npz"
     mnist = {
@@ -139,19 +144,25 @@ def test_prepare_writes_the_mnist_dataset(tmp_path):
         "allow_download": False,
         "from_test_set": None,
     }
-    prepare_cfrl_data.main(out, dataset="mnist", seed=0, digits=DIGITS, mnist=mnist)
+    prepare_cfrl_data.main(out, dataset="mnist", mnist=mnist, **PREPARE)
     data = load_dataset(out)
-    np.testing.assert_array_equal(data["y_train"], raw["y_train"])
+    assert np.bincount(data["y_val"]).tolist() == [1] * 10
+    joined = np.concatenate([data["x_train"], data["x_val"]])[..., 0] * 255
+    order = np.lexsort(joined.reshape(40, -1).T)
+    raw_order = np.lexsort(raw["x_train"].reshape(40, -1).T)
+    np.testing.assert_allclose(joined[order], raw["x_train"][raw_order], atol=1e-3)
+    np.testing.assert_array_equal(data["y_test"], raw["y_test"])
 
 
 def test_prepare_digits_is_seeded_and_stratified(tmp_path):
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
     for path in (a, b):
-        prepare_cfrl_data.main(path, dataset="digits", seed=0, digits=DIGITS, mnist={})
+        prepare_cfrl_data.main(path, dataset="digits", mnist={}, **PREPARE)
     da, db = load_dataset(a), load_dataset(b)
     np.testing.assert_array_equal(da["x_test"], db["x_test"])
     assert da["x_train"].shape[1:] == (8, 8, 1)
-    assert len(da["y_train"]) + len(da["y_test"]) == 1797
+    assert len(da["y_train"]) + len(da["y_val"]) + len(da["y_test"]) == 1797
+    assert len(da["y_val"]) == math.ceil(0.25 * (1797 - len(da["y_test"])))  # sklearn rounds up
     counts = np.bincount(da["y_test"], minlength=10)
     assert counts.min() >= 35 and counts.max() <= 37
     assert 0.0 <= da["x_train"].min() and da["x_train"].max() <= 1.0
@@ -221,7 +232,7 @@ def test_bad_mnist_input_names_the_file_and_writes_nothing(tmp_path, kind):
     mnist.update(allow_download=False, from_test_set=None)
     out = tmp_path / "out" / "dataset.npz"
     with pytest.raises(InputError, match=expected.replace(".", r"\.")):
-        prepare_cfrl_data.main(out, dataset="mnist", seed=0, digits=DIGITS, mnist=mnist)
+        prepare_cfrl_data.main(out, dataset="mnist", mnist=mnist, **PREPARE)
     assert not out.exists()
     assert not out.parent.exists() or not any(out.parent.iterdir())
 
@@ -246,7 +257,7 @@ def test_load_dataset_refuses_out_of_range_images(tmp_path):
     path = tmp_path / "d.npz"
     x = np.full((2, 8, 8, 1), 2.0, dtype=np.float32)
     y = np.zeros(2, dtype=np.int64)
-    np.savez(path, x_train=x, y_train=y, x_test=x, y_test=y)
+    np.savez(path, x_train=x, y_train=y, x_val=x, y_val=y, x_test=x, y_test=y)
     with pytest.raises(InputError, match="outside"):
         load_dataset(path)
 
@@ -255,7 +266,7 @@ def test_explaining_more_images_than_the_test_set_names_the_key(tmp_path):
     import explain_cfrl
 
     path = tmp_path / "dataset.npz"
-    prepare_cfrl_data.main(path, dataset="digits", seed=0, digits=DIGITS, mnist={})
+    prepare_cfrl_data.main(path, dataset="digits", mnist={}, **PREPARE)
     with pytest.raises(InputError, match="cfrl.explain.n_instances"):
         explain_cfrl.main(
             path,
@@ -271,3 +282,25 @@ def test_explaining_more_images_than_the_test_set_names_the_key(tmp_path):
             explain={"n_instances": 10_000, "batch_size": 100, "repeats": 1},
         )
     assert not (tmp_path / "cf.npz").exists()
+
+
+def test_reader_on_the_real_mnist_t10k_files():
+    """The reader on MNIST's own t10k files, against a decoding written here from the format
+    (16-byte image header, 8-byte label header, unsigned bytes)."""
+    with gzip.open(MNIST_FIXTURE / IDX_FILES["x_test"]) as fh:
+        images = np.frombuffer(fh.read(), dtype=np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(MNIST_FIXTURE / IDX_FILES["y_test"]) as fh:
+        labels = np.frombuffer(fh.read(), dtype=np.uint8, offset=8)
+    counts = np.bincount(labels, minlength=10)
+    # the test set's published class sizes (LeCun, Cortes & Burges, MNIST page)
+    assert counts.tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+    raw = read_idx(MNIST_FIXTURE / IDX_FILES["x_test"], expected_ndim=3)
+    assert raw.shape == (10000, 28, 28) and raw.dtype == np.uint8
+    np.testing.assert_array_equal(raw, images)
+    data = load_mnist_idx(MNIST_FIXTURE, splits=("test",))
+    assert set(data) == {"x_test", "y_test"}
+    assert data["x_test"].shape == (10000, 28, 28, 1) and data["x_test"].dtype == np.float32
+    np.testing.assert_array_equal(np.rint(data["x_test"][..., 0] * 255).astype(np.uint8), images)
+    np.testing.assert_array_equal(np.bincount(data["y_test"], minlength=10), counts)
+    np.testing.assert_array_equal(data["y_test"], labels)

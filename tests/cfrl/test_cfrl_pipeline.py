@@ -20,6 +20,7 @@ import plot_cfrl_training
 import plot_counterfactuals
 import prepare_cfrl_data
 import summarize_cfrl
+import time_counterfactuals
 import train_cfrl_autoencoder
 import train_cfrl_classifier
 import train_cfrl_scorers
@@ -43,6 +44,7 @@ CFRL = {
     "log_every": 10,
 }
 EXPLAIN = {"n_instances": 4, "batch_size": 100, "repeats": 2}
+VALIDATION = {"n_instances": 3, "every": 20}
 BASELINE = {
     "n_instances": 2,
     "targets_per_image": 2,
@@ -71,7 +73,8 @@ METRIC_KEYS = {
     "cfrl_own_class",
     "paired",
     "autoencoder_floor",
-    "baseline_tol",
+    "acceptance",
+    "validation",
     "speed",
 }
 
@@ -81,7 +84,12 @@ def trained(tmp_path_factory):
     """Dataset and classifier shared by the tests of this module."""
     d = tmp_path_factory.mktemp("cfrl")
     prepare_cfrl_data.main(
-        d / "dataset.npz", dataset="digits", seed=0, digits={"test_fraction": 0.2}, mnist={}
+        d / "dataset.npz",
+        dataset="digits",
+        seed=0,
+        digits={"test_fraction": 0.2},
+        mnist={},
+        validation_fraction=0.1,
     )
     train_cfrl_classifier.main(
         d / "dataset.npz",
@@ -121,7 +129,7 @@ def _run_backend(d, backend):
     )
     settings = _settings(backend)
     models = (d / "dataset.npz", d / "classifier.npz", out["ae"], out["actor"])
-    fit_cfrl.main(*models, out["log.csv"], out["fit.json"], **settings)
+    fit_cfrl.main(*models, out["log.csv"], out["fit.json"], validation=VALIDATION, **settings)
     explain_cfrl.main(*models, out["cf.npz"], out["cf.json"], explain=EXPLAIN, **settings)
     return out
 
@@ -140,6 +148,11 @@ def test_fit_and_explain_every_target(trained, backend):
         assert cf["x_cf"].min() >= 0 and cf["x_cf"].max() <= 1
     timing = json.loads(out["cf.json"].read_text())
     assert timing["n_counterfactuals"] == 40 and timing["seconds_per_counterfactual"]["n"] == 2
+    fit = json.loads(out["fit.json"].read_text())
+    # validity on 3 validation images x 9 other classes at step 20 and after the last step
+    assert [row["step"] for row in fit["validation"]] == [20, 39]
+    assert all(row["n"] == 27 and 0 <= row["validity"] <= 1 for row in fit["validation"])
+    assert 0 < fit["cpu_seconds"] and fit["validation_cpu_seconds"] > 0
 
 
 def test_explanations_do_not_depend_on_the_batch_size(trained):
@@ -171,8 +184,8 @@ def test_bad_actor_checkpoint_is_refused_and_nothing_written(trained):
 def _baseline_shard(d, shard, baseline=BASELINE, n_explained=EXPLAIN["n_instances"]):
     """One baseline shard in its own process (TF1 graph mode), as under Snakemake."""
     code = (
-        "import search_baseline_counterfactuals as s;"
-        f"s.main({str(d / 'dataset.npz')!r}, {str(d / 'classifier.npz')!r}, "
+        "import search_baseline_counterfactuals;"
+        f"search_baseline_counterfactuals.main({str(d / 'dataset.npz')!r}, {str(d / 'classifier.npz')!r}, "
         f"{str(d / f'baseline_{shard}.npz')!r}, {str(d / f'baseline_{shard}.json')!r}, "
         f"seed=0, image_size=8, n_explained={n_explained}, baseline={baseline!r}, "
         f"shard={shard!r})"
@@ -214,12 +227,24 @@ def test_baseline_plots_and_metrics(trained):
     for name in ("training.png", "pairs.png", "grid.png", "diff.png", "rec.png"):
         assert (d / name).stat().st_size > 1000
 
+    time_counterfactuals.main(
+        d / "dataset.npz", d / "classifier.npz", out["ae"], out["actor"], d / "timing.json",
+        explain=EXPLAIN, baseline=BASELINE, speed={"n_searches": 3, "rounds": 2},
+        **_settings("tensorflow"),
+    )  # fmt: skip
+    timing = json.loads((d / "timing.json").read_text())
+    assert timing["baseline"]["cpu"]["n"] == 3 and timing["cfrl"]["cpu"]["n"] == 2
+    assert timing["n_cfrl_counterfactuals"] == 10 * EXPLAIN["n_instances"]
+    # a search is an optimization per counterfactual, CFRL one forward pass of a batch
+    assert timing["baseline"]["cpu"]["median"] > timing["cfrl"]["cpu"]["median"] > 0
+
+    acceptance = {"target_proba": BASELINE["target_proba"], "tol": BASELINE["tol"]}
     summarize_cfrl.main(
         d / "dataset.npz", d / "classifier.npz", d / "classifier.json", out["ae"],
-        d / "scorers.pt", out["fit.json"], out["cf.npz"], out["cf.json"],
+        out["ae.json"], d / "scorers.pt", out["fit.json"], out["cf.npz"], d / "timing.json",
         [d / "baseline_0.npz", d / "baseline_1.npz"], d / "metrics.json",
         dataset="digits", image_size=8, backend="tensorflow", autoencoder=AE, scoring=SCORING,
-        baseline_tol=BASELINE["tol"], l0_tolerance=0.05,
+        acceptance=acceptance, l0_tolerance=0.05,
     )  # fmt: skip
     metrics = json.loads((d / "metrics.json").read_text())
     assert METRIC_KEYS <= set(metrics)
@@ -228,14 +253,30 @@ def test_baseline_plots_and_metrics(trained):
     assert cfrl["validity"]["n"] == 9 * n_own
     assert metrics["cfrl_own_class"]["validity"]["n"] == n_own
     assert metrics["paired"]["n"] == len(target)
-    for part in (cfrl, metrics["paired"]["cfrl"], metrics["paired"]["baseline"]):
-        v = part["validity"]
-        assert v["wilson95"][0] <= v["validity"] <= v["wilson95"][1]
-    speed = metrics["speed"]
-    assert speed["speedup"] == pytest.approx(
-        speed["baseline_seconds_per_counterfactual"]["median"]
-        / speed["cfrl_seconds_per_counterfactual"]["median"]
+    paired = metrics["paired"]
+    for part in (cfrl, paired["cfrl"], paired["baseline"]):
+        for rule in ("validity", "validity_strict"):
+            v = part[rule]
+            assert v["wilson95"][0] <= v["validity"] <= v["wilson95"][1]
+        # alibi's rule (tol < 0.5) implies the top class; quality over the valid ones only
+        assert part["validity_strict"]["valid"] <= part["validity"]["valid"]
+        assert part["sparsity_n"] == part["validity"]["valid"]
+    both = paired["both_valid"]
+    assert both["n"] <= min(
+        paired["cfrl"]["validity"]["valid"], paired["baseline"]["validity"]["valid"]
     )
+    assert both["cfrl"]["sparsity_n"] == both["baseline"]["sparsity_n"] == both["n"]
+    speed = metrics["speed"]
+    cpu = speed["baseline_seconds_per_counterfactual"]["cpu"]["median"]
+    assert speed["speedup"] == pytest.approx(
+        cpu / speed["cfrl_seconds_per_counterfactual"]["cpu"]["median"]
+    )
+    assert speed["amortised"]["n"] == cfrl["validity"]["n"]
+    assert speed["amortised"]["training_seconds"] == speed["fit_cpu_seconds"]
+    assert speed["amortised_with_autoencoder"]["training_seconds"] == pytest.approx(
+        speed["fit_cpu_seconds"] + speed["autoencoder_cpu_seconds"]
+    )
+    assert metrics["validation"]["cfrl_validity"]["step"] == CFRL["train_steps"] - 1
     # a search that alibi reports as found has p_target >= 1 - tol > 0.5: the same
     # classifier must assign it to its target
     from xai_repro.cfrl.models import keras_predictor, load_classifier
@@ -281,7 +322,9 @@ def test_mnist_sized_pipeline_from_idx_files(tmp_path, backend):
         "allow_download": False,
         "from_test_set": None,
     }
-    prepare_cfrl_data.main(d / "dataset.npz", dataset="mnist", seed=0, digits={}, mnist=mnist)
+    prepare_cfrl_data.main(
+        d / "dataset.npz", dataset="mnist", seed=0, digits={}, mnist=mnist, validation_fraction=0.1
+    )
     train_cfrl_classifier.main(
         d / "dataset.npz", d / "classifier.npz", d / "classifier.json",
         seed=0, epochs=1, batch_size=64, learning_rate=1e-3,
@@ -296,6 +339,7 @@ def test_mnist_sized_pipeline_from_idx_files(tmp_path, backend):
     fit_cfrl.main(
         d / "dataset.npz", d / "classifier.npz", d / f"ae.{ext}", d / f"actor.{ext}",
         d / "log.csv", d / "fit.json", seed=0, image_size=28, autoencoder=ae, cfrl=cfrl,
+        validation=VALIDATION,
     )  # fmt: skip
     explain_cfrl.main(
         d / "dataset.npz", d / "classifier.npz", d / f"ae.{ext}", d / f"actor.{ext}",

@@ -1,18 +1,22 @@
-"""Fair scoring of the counterfactual study: targets, Wilson intervals, IM1/IM2 (fast)."""
+"""Fair scoring of the counterfactual study: targets, acceptance rules, Wilson intervals,
+IM1/IM2 over valid counterfactuals, the amortised speed-up, the validation split (fast)."""
 
 import numpy as np
 import pytest
 import torch
 
-from xai_repro.cfrl.data import explained_indices, split_stratified
+from xai_repro.cfrl.data import explained_indices, split_stratified, split_validation
 from xai_repro.cfrl.metrics import (
+    accepted,
+    amortised,
     baseline_pairs,
     choose_targets,
     im1_im2,
+    share_summary,
     validity_summary,
     wilson_interval,
 )
-from xai_repro.cfrl.scoring import NAMES, in_distribution, pick_class
+from xai_repro.cfrl.scoring import NAMES, in_distribution, pick_class, score_counterfactuals
 from xai_repro.common import InputError
 
 
@@ -121,3 +125,81 @@ def test_sparsity_coefficient_ramps_in_ten_stairs():
     assert steps[-1] == 7.5 and sparsity_coefficient(999, 7.5, 1000) == pytest.approx(6.75)
     assert all(b >= a for a, b in zip(steps, steps[1:]))
     assert len(set(steps)) == 11
+
+
+def _one_hot_proba(classes, p=0.97):
+    """Class probabilities with ``p`` on each row's class and the rest spread evenly."""
+    proba = np.full((len(classes), 10), (1 - p) / 9)
+    proba[np.arange(len(classes)), classes] = p
+    return proba
+
+
+def test_failed_counterfactuals_are_left_out_of_sparsity_and_in_distribution():
+    """A failed search returns the original image; it must not count as 'no change'."""
+    scorers = torch.nn.ModuleDict({n: _Const(True) for n in NAMES})
+    x = np.zeros((3, 2, 2, 1), dtype=np.float32)
+    x_cf = x.copy()
+    x_cf[0] = 0.5  # valid, L1 = 4 * 0.5 = 2, every pixel changed
+    x_cf[1] = 0.25  # valid, L1 = 1
+    # row 2 failed: x_cf is the original, predicted as the original class 0
+    target = np.array([3, 3, 3])
+    proba = _one_hot_proba(np.array([3, 3, 0]))
+    out = score_counterfactuals(
+        x, np.zeros(3, dtype=int), np.arange(3), target, x_cf, proba, scorers, 0.1,
+        {"target_proba": 1.0, "tol": 0.05},
+    )  # fmt: skip
+    assert out["validity"]["valid"] == 2 and out["validity"]["n"] == 3
+    assert out["sparsity_n"] == 2 and out["in_distribution"]["n"] == 2
+    assert out["sparsity_l1"] == pytest.approx(1.5)  # (2 + 1) / 2, not (2 + 1 + 0) / 3
+    assert out["sparsity_l0"] == pytest.approx(1.0)
+    none_valid = score_counterfactuals(
+        x, np.zeros(3, dtype=int), np.arange(3), target, x, _one_hot_proba(np.zeros(3, int)),
+        scorers, 0.1, {"target_proba": 1.0, "tol": 0.05},
+    )  # fmt: skip
+    assert none_valid["sparsity_n"] == 0 and none_valid["sparsity_l1"] is None
+
+
+def test_alibis_acceptance_rule_is_stricter_than_the_top_class():
+    target = np.array([1, 1, 1, 1])
+    proba = np.zeros((4, 10))
+    proba[:, 1] = [0.96, 0.951, 0.6, 0.2]  # top class for the first three
+    proba[:, 0] = 1 - proba[:, 1]
+    # alibi Counterfactual._prob_condition: |p_target - target_proba| <= tol
+    np.testing.assert_array_equal(
+        accepted(proba, target, target_proba=1.0, tol=0.05), [True, True, False, False]
+    )
+    np.testing.assert_array_equal(
+        accepted(proba, target, target_proba=0.5, tol=0.15), [False, False, True, False]
+    )
+    scorers = torch.nn.ModuleDict({n: _Const(True) for n in NAMES})
+    x = np.zeros((4, 2, 2, 1), dtype=np.float32)
+    out = score_counterfactuals(
+        x, np.zeros(4, dtype=int), np.arange(4), target, x, proba, scorers, 0.1,
+        {"target_proba": 1.0, "tol": 0.05},
+    )  # fmt: skip
+    assert out["validity"]["valid"] == 3 and out["validity_strict"]["valid"] == 2
+    assert share_summary([True, False])["wilson95"] == wilson_interval(1, 2)
+
+
+def test_amortised_speedup_known_answer():
+    # 10 s of training, 0.01 s per CFRL counterfactual, 1.01 s per search: CFRL saves 1 s each
+    row = amortised(0.01, 1.01, 10.0, n=40)
+    assert row["break_even_count"] == 10
+    assert row["speedup_at_n"] == pytest.approx(40 * 1.01 / (10 + 40 * 0.01))
+    assert amortised(0.01, 1.01, 10.0, n=10)["speedup_at_n"] == pytest.approx(1.01 / 1.01)
+    assert amortised(2.0, 1.0, 10.0, n=5)["break_even_count"] is None  # never pays off
+
+
+def test_validation_split_is_stratified_disjoint_and_refuses_tiny_sets():
+    y = np.repeat(np.arange(10), 20)
+    x = np.arange(200, dtype=np.float32)[:, None, None, None] * np.ones((1, 2, 2, 1))
+    data = {"x_train": x, "y_train": y, "x_test": x[:5], "y_test": y[:5]}
+    out = split_validation(data, 0.1, seed=0)
+    assert np.bincount(out["y_val"]).tolist() == [2] * 10
+    assert len(out["y_train"]) == 180
+    assert not set(out["x_train"][:, 0, 0, 0]) & set(out["x_val"][:, 0, 0, 0])
+    np.testing.assert_array_equal(out["x_test"], data["x_test"])
+    np.testing.assert_array_equal(out["x_val"], split_validation(data, 0.1, seed=0)["x_val"])
+    with pytest.raises(InputError, match="cfrl.validation.fraction"):
+        # 12 images of 10 classes: 8 classes have a single image
+        split_validation({**data, "x_train": x[:12], "y_train": np.arange(12) % 10}, 0.1, seed=0)

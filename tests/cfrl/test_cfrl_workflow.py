@@ -39,6 +39,8 @@ CASES = {
     "bad-dataset": (lambda c: c["cfrl"].update(dataset="cifar"), "cifar"),
     "ten-targets": (lambda c: c["cfrl"]["baseline"].update(targets_per_image=10), "targets_per"),
     "no-scorers": (lambda c: c["cfrl"].pop("scoring"), "scoring"),
+    "no-validation-split": (lambda c: c["cfrl"]["validation"].update(fraction=0), "fraction"),
+    "no-speed": (lambda c: c["cfrl"].pop("speed"), "speed"),
 }
 
 
@@ -76,8 +78,12 @@ def test_cfrl_test_config_end_to_end(workflow_copy):
     # 2 images x 1 seeded non-own target, over 2 shards; CFRL: 10 images x 9 non-own targets
     assert metrics["paired"]["n"] == 2 and metrics["cfrl"]["validity"]["n"] == 90
     speed = metrics["speed"]
-    cfrl_time = speed["cfrl_seconds_per_counterfactual"]["median"]
-    assert cfrl_time < speed["baseline_seconds_per_counterfactual"]["median"]
+    cpu = {
+        m: speed[f"{m}_seconds_per_counterfactual"]["cpu"]["median"] for m in ("cfrl", "baseline")
+    }
+    assert 0 < cpu["cfrl"] < cpu["baseline"]
+    assert speed["amortised"]["n"] == 90 and speed["amortised"]["training_seconds"] > 0
+    assert metrics["validation"]["cfrl_validity"]["n"] == 20 * 9
     for target in TARGETS[1:]:
         assert (workflow_copy / target).stat().st_size > 1000
     log = (workflow_copy / "results/test/cfrl/training_log.csv").read_text().splitlines()

@@ -9,6 +9,7 @@ InputError naming the file.
 """
 
 import gzip
+import logging
 import struct
 import zlib
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from xai_repro.common import InputError, read_npz, write_npz
+
+log = logging.getLogger(__name__)
 
 N_CLASSES = 10
 IDX_FILES = {
@@ -26,7 +29,7 @@ IDX_FILES = {
 }
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 _IDX_UBYTE = 0x08
-DATASET_KEYS = ("x_train", "y_train", "x_test", "y_test")
+DATASET_KEYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 
 
 def check_images_labels(x, y, source: str, *, image_size: int | None = None):
@@ -167,6 +170,72 @@ def load_digits_split(test_fraction: float, seed: int):
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
+def split_validation(data: dict, fraction: float, seed: int) -> dict:
+    """Move a seeded, class-stratified ``fraction`` of the training images into x_val, y_val.
+
+    Choices (classifier epochs, CFRL steps) are tuned on this split, never on the test
+    images that are explained.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < fraction < 1:
+        raise InputError(f"config cfrl.validation.fraction must lie in (0, 1), got {fraction}")
+    try:
+        x_train, x_val, y_train, y_val = train_test_split(
+            data["x_train"],
+            data["y_train"],
+            test_size=fraction,
+            random_state=seed,
+            stratify=data["y_train"],
+        )
+    except ValueError as err:  # too few images of a class, or fewer than one per class
+        raise InputError(
+            f"config cfrl.validation.fraction = {fraction}: cannot split the "
+            f"{len(data['y_train'])} training images stratified by class ({err})"
+        ) from err
+    return {**data, "x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val}
+
+
+def download_mnist():
+    """Keras' MNIST download (needs a network); returns a dataset dict."""
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    out = {}
+    for split, (x, y) in {"train": (x_train, y_train), "test": (x_test, y_test)}.items():
+        out[f"x_{split}"], out[f"y_{split}"] = check_images_labels(
+            x, y, f"keras.datasets.mnist ({split})", image_size=28
+        )
+    return out
+
+
+def load_images(dataset: str, *, seed: int, digits: dict, mnist: dict) -> dict:
+    """The dataset dict named by ``dataset``: the 8x8 digits, or MNIST from ``mnist.path``
+    (npz or IDX; with ``mnist.from_test_set`` only its test images, split); Keras'
+    download only with ``mnist.allow_download`` and the path missing."""
+    if dataset == "digits":
+        return load_digits_split(digits["test_fraction"], seed)
+    if dataset != "mnist":
+        raise InputError(f"config cfrl.dataset: unknown dataset {dataset!r}")
+    path = Path(mnist["path"])
+    if not path.exists():
+        if mnist["allow_download"]:
+            log.warning("%s not found; downloading MNIST with keras (allow_download)", path)
+            return download_mnist()
+        raise InputError(
+            f"{path}: MNIST not found (config cfrl.mnist.path; put Keras' mnist.npz or the "
+            "four IDX .gz files there, or set cfrl.mnist.allow_download: true)"
+        )
+    resplit = mnist["from_test_set"]
+    if mnist["format"] == "npz":
+        data = load_mnist_npz(path)
+    else:
+        data = load_mnist_idx(path, splits=("test",) if resplit else ("train", "test"))
+    if not resplit:
+        return data
+    return split_stratified(data["x_test"], data["y_test"], seed=seed, source=str(path), **resplit)
+
+
 def save_dataset(path, data: dict) -> None:
     """Write a dataset dict as a compressed npz, atomically."""
     write_npz(path, **{k: data[k] for k in DATASET_KEYS})
@@ -175,7 +244,7 @@ def save_dataset(path, data: dict) -> None:
 def load_dataset(path) -> dict:
     """Read a dataset written by ``save_dataset``, checking keys, shapes and ranges."""
     out = read_npz(path, DATASET_KEYS)
-    for split in ("train", "test"):
+    for split in ("train", "val", "test"):
         x, y = out[f"x_{split}"], out[f"y_{split}"]
         if x.ndim != 4 or x.shape[-1] != 1 or x.shape[0] != y.shape[0]:
             raise InputError(f"{path}: x_{split} {x.shape} / y_{split} {y.shape} do not match")

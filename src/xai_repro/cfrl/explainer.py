@@ -202,6 +202,65 @@ def make_csv_logger(*, every: int, total_steps: int):
     return CSVLogger()
 
 
+def explain_all_targets(explainer, x, *, batch_size: int, repeats: int):
+    """CFRL counterfactuals of every image in x toward every class, timed ``repeats`` times.
+
+    Returns (instance index, targets, x_cf, seconds per repeat, seconds of the warm-up call).
+    """
+    from xai_repro.cfrl.metrics import expand_targets
+
+    x_rep, index, targets = expand_targets(x)
+    start = time.perf_counter()
+    explanation = explainer.explain(x_rep, Y_t=targets, batch_size=batch_size)
+    warmup = time.perf_counter() - start
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        explanation = explainer.explain(x_rep, Y_t=targets, batch_size=batch_size)
+        seconds.append(time.perf_counter() - start)
+    x_cf = np.asarray(explanation.data["cf"]["X"], dtype=np.float32).reshape(x_rep.shape)
+    return index, targets, x_cf, np.asarray(seconds), warmup
+
+
+def make_validation_monitor(x, y_pred, *, every: int, total_steps: int, batch_size: int = 100):
+    """An alibi ``Callback`` that measures CFRL's validity on held-out images during training.
+
+    Every ``every`` steps and after the last, the explainer being trained explains each
+    image of ``x`` (n, S, S, 1) toward the 9 classes other than ``y_pred`` (its predicted
+    class); rows {"step", "validity", "n"} accumulate in ``callback.rows`` and the CPU
+    seconds spent in ``callback.cpu_seconds`` (not training, so callers subtract it).
+    """
+    from alibi.explainers.cfrl_base import Callback
+
+    from xai_repro.cfrl.metrics import choose_targets
+
+    x = np.asarray(x, dtype=np.float32)
+    targets = choose_targets(y_pred, N_CLASSES - 1, seed=0).reshape(-1)  # every other class
+    x_rep = np.repeat(x, N_CLASSES - 1, axis=0)
+
+    class ValidationMonitor(Callback):
+        def __init__(self):
+            self.rows = []
+            self.seconds = 0.0
+            self.cpu_seconds = 0.0
+
+        def __call__(self, step, update, model, sample, losses):
+            if update != 0 or (step % every != 0 and step != total_steps - 1):
+                return
+            start, cpu = time.perf_counter(), time.process_time()
+            explanation = model.explain(x_rep, Y_t=targets, batch_size=batch_size)
+            x_cf = np.asarray(explanation.data["cf"]["X"], dtype=np.float32)
+            pred = np.asarray(model.params["predictor"](x_cf.reshape(x_rep.shape))).argmax(1)
+            self.rows.append(
+                {"step": step, "validity": float(np.mean(pred == targets)), "n": len(targets)}
+            )
+            self.seconds += time.perf_counter() - start
+            self.cpu_seconds += time.process_time() - cpu
+            log.info("step %d validation validity %.3f", step, self.rows[-1]["validity"])
+
+    return ValidationMonitor()
+
+
 def actor_input_dim(latent_dim: int) -> int:
     """The actor sees [z, one-hot prediction, one-hot target] (no conditioning)."""
     return latent_dim + 2 * N_CLASSES

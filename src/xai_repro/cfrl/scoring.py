@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from xai_repro.cfrl.models import N_CLASSES, fit_torch_autoencoder, load_torch_state
+from xai_repro.common import InputError, read_npz
 
 log = logging.getLogger(__name__)
 NAMES = ("all", *(f"class{c}" for c in range(N_CLASSES)))
@@ -115,22 +116,129 @@ def in_distribution(scorers, x_cf, cf_class, orig_class) -> dict:
     }
 
 
-def score_counterfactuals(x, y_pred, instance, target, x_cf, cf_pred, scorers, l0_tolerance):
-    """Validity (Wilson 95 %), sparsity and in-distribution of counterfactuals x_cf of x[instance].
+def quality(x, x_cf, cf_class, orig_class, scorers, l0_tolerance) -> dict:
+    """Mean sparsity (L1, L0) and in-distribution scores of counterfactuals x_cf of images x
+    (both (n, S, S, 1), row k a pair), with their count ``sparsity_n``; None when n is 0."""
+    from xai_repro.cfrl.metrics import sparsity
 
-    IM1/IM2 are averaged over the valid counterfactuals (class = target, original class =
-    the prediction on the original image), as in Van Looveren & Klaise (2019).
+    l1, l0 = sparsity(x, x_cf, l0_tolerance)
+    n = len(l1)
+    return {
+        "sparsity_l1": float(l1.mean()) if n else None,
+        "sparsity_l0": float(l0.mean()) if n else None,
+        "sparsity_n": n,
+        "in_distribution": in_distribution(scorers, x_cf, cf_class, orig_class),
+    }
+
+
+def score_counterfactuals(
+    x, y_pred, instance, target, x_cf, cf_proba, scorers, l0_tolerance, acceptance
+):
+    """Validity under both rules and quality of counterfactuals x_cf of x[instance] toward target.
+
+    ``cf_proba``: (n, 10) class probabilities of x_cf; ``acceptance``: alibi's rule,
+    {"target_proba", "tol"}. ``validity``: top class = target, and ``validity_strict``:
+    |p_target - target_proba| <= tol, each with a Wilson 95 % interval. Sparsity and IM1/IM2
+    are averaged over the valid (top class) counterfactuals only, with their n, as in Van
+    Looveren & Klaise (2019): a failed search that returns the original image would
+    otherwise count as "no change".
     """
-    from xai_repro.cfrl.metrics import sparsity, validity_per_target, validity_summary
+    from xai_repro.cfrl.metrics import (
+        accepted,
+        share_summary,
+        validity_per_target,
+        validity_summary,
+    )
 
-    l1, l0 = sparsity(x[instance], x_cf, l0_tolerance)
+    cf_pred = np.asarray(cf_proba).argmax(axis=1)
     valid = cf_pred == target
     return {
         "validity": validity_summary(cf_pred, target),
+        "validity_strict": share_summary(accepted(cf_proba, target, **acceptance)),
         "validity_per_target": validity_per_target(cf_pred, target),
-        "sparsity_l1": float(l1.mean()),
-        "sparsity_l0": float(l0.mean()),
-        "in_distribution": in_distribution(
-            scorers, x_cf[valid], target[valid], y_pred[instance][valid]
+        **quality(
+            x[instance][valid],
+            x_cf[valid],
+            target[valid],
+            y_pred[instance][valid],
+            scorers,
+            l0_tolerance,
         ),
+    }
+
+
+BASELINE_KEYS = ["instance", "target", "x_cf", "found", "seconds"]
+
+
+def read_baseline(paths) -> dict:
+    """The baseline's shards concatenated (instance, target, x_cf, found, seconds)."""
+    shards = [read_npz(p, BASELINE_KEYS) for p in paths]
+    return {k: np.concatenate([s[k] for s in shards]) for k in BASELINE_KEYS}
+
+
+def pair_rows(cf_instance, cf_target, instance, target):
+    """Rows of CFRL's (instance, target) grid holding the given pairs."""
+    lookup = {(int(i), int(t)): row for row, (i, t) in enumerate(zip(cf_instance, cf_target))}
+    missing = [(int(i), int(t)) for i, t in zip(instance, target) if (i, t) not in lookup]
+    if missing:
+        raise InputError(f"baseline pairs {missing[:3]} are not among CFRL's counterfactuals")
+    return np.array([lookup[(int(i), int(t))] for i, t in zip(instance, target)], dtype=int)
+
+
+def score_all(cf, base, proba, decode, scorers, l0_tolerance, acceptance):
+    """The scored parts of metrics.json: cfrl, cfrl_own_class, paired, autoencoder_floor.
+
+    ``cf``: CFRL's counterfactuals (cfrl.npz), ``base``: the baseline's (``read_baseline``);
+    ``proba``: images -> class probabilities; ``decode``: images -> their reconstruction
+    by the generating autoencoder; ``acceptance``: alibi's {"target_proba", "tol"}.
+    """
+    from xai_repro.cfrl.metrics import sparsity, validity_summary
+
+    x, y_pred = cf["x"], cf["y_pred"]
+    cf_proba = proba(cf["x_cf"])
+    cf_pred = cf_proba.argmax(axis=1)
+    other = cf["target"] != y_pred[cf["instance"]]
+
+    def part(rows, x_cf, p):
+        return score_counterfactuals(
+            x, y_pred, cf["instance"][rows], cf["target"][rows], x_cf, p, scorers, l0_tolerance,
+            acceptance,
+        )  # fmt: skip
+
+    rows = pair_rows(cf["instance"], cf["target"], base["instance"], base["target"])
+    base_proba = proba(base["x_cf"])
+    baseline = score_counterfactuals(
+        x, y_pred, base["instance"], base["target"], base["x_cf"], base_proba, scorers,
+        l0_tolerance, acceptance,
+    )  # fmt: skip
+    baseline["found_share"] = float(base["found"].mean())
+    both = (cf_pred[rows] == base["target"]) & (base_proba.argmax(axis=1) == base["target"])
+    orig, target = y_pred[base["instance"]][both], base["target"][both]
+    x_both = x[base["instance"]][both]
+    floor = decode(x)
+    floor_pred = proba(floor).argmax(axis=1)
+    l1, l0 = sparsity(x, floor, l0_tolerance)
+    return {
+        "cfrl": part(other, cf["x_cf"][other], cf_proba[other]),
+        "cfrl_own_class": {"validity": validity_summary(cf_pred[~other], cf["target"][~other])},
+        "paired": {
+            "n": len(rows),
+            "cfrl": part(rows, cf["x_cf"][rows], cf_proba[rows]),
+            "baseline": baseline,
+            "both_valid": {
+                "n": int(both.sum()),
+                "cfrl": quality(
+                    x_both, cf["x_cf"][rows][both], target, orig, scorers, l0_tolerance
+                ),
+                "baseline": quality(
+                    x_both, base["x_cf"][both], target, orig, scorers, l0_tolerance
+                ),
+            },
+        },
+        "autoencoder_floor": {
+            "sparsity_l1": float(l1.mean()),
+            "sparsity_l0": float(l0.mean()),
+            "keeps_prediction": float(np.mean(floor_pred == y_pred)),
+            "in_distribution": in_distribution(scorers, floor, y_pred, y_pred),
+        },
     }
