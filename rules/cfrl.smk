@@ -253,9 +253,9 @@ rule time_counterfactuals:
     output:
         timing="results/cfrl/counterfactuals/timing.json",
     log:
-        "logs/cfrl/time_counterfactuals.log",
+        logs("cfrl/time_counterfactuals"),
     benchmark:
-        "benchmarks/cfrl/time_counterfactuals.tsv"
+        benchmarks("cfrl/time_counterfactuals")
     conda:
         "../envs/cfrl.yaml"
     threads: 1
