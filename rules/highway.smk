@@ -129,6 +129,41 @@ rule evaluate_highway:
         "../scripts/highway/evaluate_highway.py"
 
 
+# an agent trained with rl-agents (highway.pretrained), beside an untrained one of its kind
+HIGHWAY_PRETRAINED = HIGHWAY.get("pretrained") or {}
+if HIGHWAY_PRETRAINED.get("checkpoint"):
+
+    rule evaluate_pretrained_highway:
+        input:
+            checkpoint=HIGHWAY_PRETRAINED["checkpoint"],
+            modules=modules(
+                "highway.env",
+                "highway.fast_numpy",
+                "highway.fast_sim",
+                "highway.network",
+                "highway.pretrained",
+            ),
+        output:
+            evaluation="results/highway/pretrained_evaluation.json",
+        log:
+            "logs/highway/evaluate_pretrained_highway.log",
+        benchmark:
+            "benchmarks/highway/evaluate_pretrained_highway.tsv"
+        conda:
+            "../envs/highway.yaml"
+        threads: 1
+        resources:
+            mem_mb=2048,
+            runtime=60,
+        params:
+            seed=HIGHWAY["seed"],
+            network=HIGHWAY_PRETRAINED["network"],
+            observation=HIGHWAY_PRETRAINED["observation"],
+            episodes=HIGHWAY_PRETRAINED["episodes"],
+        script:
+            "../scripts/highway/evaluate_pretrained_highway.py"
+
+
 rule benchmark_highway_training:
     input:
         modules=modules(
@@ -437,6 +472,11 @@ rule summarize_highway:
     input:
         analyses=expand("results/highway/analysis/{rule}.json", rule=HIGHWAY_ANALYSES),
         evaluation=rules.evaluate_highway.output.evaluation,
+        pretrained=(
+            "results/highway/pretrained_evaluation.json"
+            if HIGHWAY_PRETRAINED.get("checkpoint")
+            else []
+        ),
         train_stats=rules.train_highway.output.stats,
         # highway.benchmark.run: false (the default config) leaves the key out of metrics.json
         benchmark=(

@@ -70,7 +70,9 @@ def test_rl_agents_checkpoint_round_trip(tmp_path):
     net = EgoAttentionNetwork()
     path = tmp_path / "checkpoint-final.tar"
     save_rl_agents_checkpoint(path, net)  # {'state_dict': ...} only, as rl-agents writes it
-    loaded = load_network(path)
+    with pytest.raises(InputError, match="without its architecture"):
+        load_network(path)
+    loaded = load_network(path, {"embedding": [64, 64], "heads": 1, "output_layers": [64, 64]})
     x = states(3, 15)
     assert torch.allclose(loaded(x), net(x))
 
@@ -84,10 +86,11 @@ def test_bad_checkpoints_are_refused(tmp_path):
         "shape.tar": {"state_dict": wrong_shape},
         "nostate.tar": {"weights": good},
     }
+    arch = {"embedding": [64, 64], "heads": 1, "output_layers": [64, 64]}
     for name, obj in cases.items():
         torch.save(obj, tmp_path / name)
         with pytest.raises(InputError, match=name):
-            load_network(tmp_path / name)
+            load_network(tmp_path / name, arch)
     (tmp_path / "junk.tar").write_bytes(b"not a checkpoint at all")
     with pytest.raises(InputError, match="junk.tar"):
         load_network(tmp_path / "junk.tar")

@@ -186,18 +186,55 @@ def save_network(net, path):
     torch.save({"state_dict": net.state_dict(), "config": cfg}, path)
 
 
-def load_network(path):
-    """An EgoAttentionNetwork from a checkpoint written by save_network or by rl-agents."""
+ARCHITECTURE_KEYS = ("embedding", "heads", "output_layers")
+
+
+def _architecture_of(cfg):
+    """The (embedding, heads, output_layers) part of a network's config, as lists."""
+    return {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in cfg.items()}
+
+
+def load_network(path, architecture=None):
+    """An EgoAttentionNetwork from a checkpoint written by save_network or by rl-agents.
+
+    ``architecture``: {embedding, heads, output_layers} (network_config's arguments). A file
+    written by save_network carries its own, and a given one must agree with it. An rl-agents
+    checkpoint stores none, and its weights cannot tell the number of heads (every attention
+    matrix is feature_size x feature_size whatever the head count), so without a given
+    architecture it is refused, never guessed.
+    """
     ckpt = torch_load_checked(path)
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
         raise InputError(f"{path}: not an rl-agents checkpoint (no 'state_dict' dict)")
-    cfg = ckpt.get("config") or {}
-    net = ObsNetwork(
-        in_features=cfg.get("in", 7),
-        embedding=tuple(cfg.get("embedding", (64, 64))),
-        heads=cfg.get("heads", 1),
-        feature_size=cfg.get("feature_size", 64),
-        output_layers=tuple(cfg.get("output_layers", (64, 64))),
-        n_actions=cfg.get("out", 3),
-    )
-    return load_rl_agents_checkpoint(path, net).eval()
+    cfg = ckpt.get("config")
+    if architecture is not None:
+        unknown = sorted(set(architecture) - set(ARCHITECTURE_KEYS))
+        if unknown:
+            raise InputError(f"{path}: unknown architecture keys {unknown}")
+        given = network_config(**architecture)
+    if cfg:
+        stored = {
+            "in_features": cfg.get("in", 7),
+            "embedding": tuple(cfg.get("embedding", (64, 64))),
+            "heads": cfg.get("heads", 1),
+            "feature_size": cfg.get("feature_size", 64),
+            "output_layers": tuple(cfg.get("output_layers", (64, 64))),
+            "n_actions": cfg.get("out", 3),
+        }
+        if architecture is not None and _architecture_of(given) != _architecture_of(stored):
+            raise InputError(
+                f"{path}: the file's architecture {_architecture_of(stored)} differs from "
+                f"the given one {_architecture_of(given)}"
+            )
+        kwargs = stored
+    elif architecture is None:
+        raise InputError(
+            f"{path}: an rl-agents checkpoint without its architecture: the file stores no "
+            "number of heads or layer sizes, and its weights cannot tell them apart (every "
+            "attention matrix is feature_size x feature_size whatever the head count); give "
+            "the architecture (embedding, heads, output_layers) of the agent config that "
+            "trained it"
+        )
+    else:
+        kwargs = given
+    return load_rl_agents_checkpoint(path, ObsNetwork(**kwargs)).eval()
