@@ -95,6 +95,7 @@ rule train_highway:
         checkpoint_every=HIGHWAY["train"]["checkpoint_every"],
         checkpoint_dir="results/highway/checkpoints",
         order=HIGHWAY["env"]["order"],
+        device=HIGHWAY["train"].get("device", "auto"),
     script:
         "../scripts/highway/train_highway.py"
 
@@ -167,6 +168,7 @@ if HIGHWAY_PRETRAINED.get("checkpoint"):
 rule benchmark_highway_training:
     input:
         modules=modules(
+            "highway.checkpoint",
             "highway.env",
             "highway.fast_numpy",
             "highway.fast_sim",
@@ -201,7 +203,11 @@ rule rollout_highway:
     input:
         model="results/highway/models/{policy}.pt",
         modules=modules(
-            "highway.env", "highway.fast_numpy", "highway.fast_sim", "highway.network"
+            "highway.env",
+            "highway.fast_numpy",
+            "highway.fast_sim",
+            "highway.network",
+            "highway.rollout",
         ),
     output:
         rollout="results/highway/rollouts/{policy}.npz",

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import summarize_highway
-from rollout_highway import frame_is_blank, record_linear_activations
 from xai_repro.common import InputError
 from xai_repro.highway.attribution import integrated_gradients, rank_correlation
 from xai_repro.highway.checkpoint import latest_checkpoint
@@ -15,6 +14,7 @@ from xai_repro.highway.data import load_rollout
 from xai_repro.highway.inspection import ego_attention_stats, qk_ov_circuits
 from xai_repro.highway.intervention import ablated_policy
 from xai_repro.highway.network import EgoAttentionNetwork, load_network, save_rl_agents_checkpoint
+from xai_repro.highway.rollout import frame_is_blank, record_linear_activations
 from xai_repro.highway.training import ExponentialEpsilon, clip_gradients, double_dqn_targets
 
 
@@ -203,7 +203,7 @@ def test_summarize_requires_every_policy_and_key():
 
 @pytest.mark.slow
 def test_rollout_frames_are_not_blank():
-    from rollout_highway import rollout
+    from xai_repro.highway.rollout import rollout
 
     rec = rollout(EgoAttentionNetwork().eval(), seed=3, max_steps=2)
     assert rec["frames"].shape[1:] == (600, 600, 3)
@@ -211,8 +211,32 @@ def test_rollout_frames_are_not_blank():
     assert rec["attention"].shape[1:] == (1, 15)
 
 
+def test_the_training_script_reads_the_device_setting():
+    import inspect
+
+    import train_highway
+
+    assert inspect.signature(train_highway.main).parameters["device"].default == "cpu"
+
+
+def test_build_model_puts_the_networks_on_the_resolved_device(monkeypatch):
+    from test_highway_resume import DQN, NET
+
+    from xai_repro.common import resolve_device
+    from xai_repro.highway.env import make_env
+    from xai_repro.highway.training import build_model
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    model = build_model(
+        make_env(), seed=0, net=NET, dqn=DQN, total_steps=10, device=resolve_device("auto")
+    )
+    assert model.device.type == "cpu"
+    assert {p.device.type for p in model.q_net.parameters()} == {"cpu"}
+    assert {p.device.type for p in model.q_net_target.parameters()} == {"cpu"}
+
+
 @pytest.mark.slow
-def test_training_resumes_from_the_last_checkpoint(tmp_path):
+def test_training_resumes_from_the_last_checkpoint(tmp_path, monkeypatch):
     import json
 
     from test_highway_resume import DQN, NET  # the toy training settings
@@ -227,7 +251,9 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path):
         checkpoint_every=6,
         checkpoint_dir=str(tmp_path / "ck"),
         order="shuffled",
+        device="auto",
     )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # "auto" on a CPU machine
     out = [str(tmp_path / n) for n in ("u.pt", "t.pt", "s.json")]
     train_highway.main(*out, total_steps=12, **kw)
     assert latest_checkpoint(tmp_path / "ck")[1] == 12
