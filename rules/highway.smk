@@ -105,7 +105,11 @@ rule evaluate_highway:
         trained=rules.train_highway.output.trained,
         untrained=rules.train_highway.output.untrained,
         modules=modules(
-            "highway.env", "highway.fast_numpy", "highway.fast_sim", "highway.network"
+            "highway.env",
+            "highway.fast_numpy",
+            "highway.fast_sim",
+            "highway.network",
+            "highway.pretrained",
         ),
     output:
         evaluation="results/highway/evaluation.json",

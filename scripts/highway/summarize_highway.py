@@ -3,7 +3,16 @@ JSON files into ``results/highway/metrics.json``."""
 
 from xai_repro.common import InputError, read_json, setup_logging, write_json
 
-POLICY_KEYS = ["mean_return", "std_return", "crash_rate", "arrival_rate", "episodes"]
+POLICY_KEYS = [
+    "mean_return",
+    "std_return",
+    "return_ci95",
+    "crash_rate",
+    "crash_rate_ci95",
+    "arrival_rate",
+    "arrival_rate_ci95",
+    "episodes",
+]
 
 
 def merge_analyses(parts):
@@ -41,6 +50,7 @@ def build_metrics(
             p: {k: evaluation[p][k] for k in POLICY_KEYS}
             for p in ("trained", "untrained", "random")
         }
+        ev["trained_minus_untrained"] = evaluation["trained_minus_untrained"]
     except (KeyError, TypeError) as exc:
         raise InputError(f"{source}: missing policy or key {exc}") from exc
     metrics = {

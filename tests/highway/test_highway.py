@@ -1,5 +1,6 @@
 """Tests of the attention-DQN study: network, checkpoint import, training, episodes, scripts."""
 
+import json
 import os
 
 import numpy as np
@@ -178,11 +179,17 @@ def test_summarize_requires_every_policy_and_key():
     pol = {
         "mean_return": 1.0,
         "std_return": 0.0,
+        "return_ci95": [0.5, 1.5],
         "crash_rate": 0.1,
+        "crash_rate_ci95": [0.04, 0.21],
         "arrival_rate": 0.5,
+        "arrival_rate_ci95": [0.37, 0.63],
         "episodes": 50,
+        "returns": [1.0] * 50,
     }
-    ev = {"trained": pol, "untrained": pol, "random": pol}
+    diff = {"difference": 0.0, "ci95": [-0.1, 0.1]}
+    separation = {"return": diff, "crash_rate": diff, "arrival_rate": diff}
+    ev = {"trained": pol, "untrained": pol, "random": pol, "trained_minus_untrained": separation}
     analysis = {"attention": {}, "ig_completeness_error_median": 0.01}
     bench = {"speedup_median": 1.4, "runs": [1, 2]}
     m = summarize_highway.build_metrics(ev, {"env_steps_per_s": 3.0}, bench, analysis)
@@ -193,12 +200,48 @@ def test_summarize_requires_every_policy_and_key():
         "train_env_steps_per_s",
     }
     assert m["benchmark"] == {"speedup_median": 1.4}
+    assert "returns" not in m["evaluation"]["trained"]
+    assert m["evaluation"]["trained_minus_untrained"] == separation
+    assert "pretrained" not in m
+    pretrained = {"network": {}, "trained": pol, "untrained": pol}
+    with pytest.raises(InputError, match="trained_minus_untrained"):
+        summarize_highway.build_metrics(ev, {}, None, analysis, pretrained=pretrained)
+    pretrained["trained_minus_untrained"] = separation
+    m = summarize_highway.build_metrics(ev, {}, None, analysis, pretrained=pretrained)
+    assert m["pretrained"]["trained"]["crash_rate_ci95"] == [0.04, 0.21]
+    assert "returns" not in m["pretrained"]["untrained"]
     # highway.benchmark.run: false -> no benchmark input, no key (the scorecard says absent)
     assert "benchmark" not in summarize_highway.build_metrics(ev, {}, None, analysis)
     with pytest.raises(InputError, match="random"):
         summarize_highway.build_metrics({"trained": pol, "untrained": pol}, {}, {}, analysis)
     with pytest.raises(InputError, match="ig_completeness"):
         summarize_highway.build_metrics(ev, {}, {}, {"attention": {}})
+
+
+def test_evaluate_rule_main_reports_intervals_and_differences(tmp_path):
+    import evaluate_highway
+    from xai_repro.highway.network import save_network
+
+    paths = {}
+    for name, seed in (("trained", 0), ("untrained", 1)):
+        paths[name] = tmp_path / f"{name}.pt"
+        save_network(tiny_net(seed=seed), paths[name])
+    out = tmp_path / "evaluation.json"
+    evaluate_highway.main(paths["trained"], paths["untrained"], out, seed=0, episodes=3)
+    result = json.loads(out.read_text())
+    for name in ("trained", "untrained", "random"):
+        r = result[name]
+        assert r["episodes"] == 3
+        for key in ("crash_rate", "arrival_rate"):
+            assert r[f"{key}_ci95"][0] <= r[key] <= r[f"{key}_ci95"][1]
+        assert r["return_ci95"][0] <= r["mean_return"] <= r["return_ci95"][1]
+    d = result["trained_minus_untrained"]
+    assert d["return"]["difference"] == pytest.approx(
+        result["trained"]["mean_return"] - result["untrained"]["mean_return"]
+    )
+    assert d["crash_rate"]["difference"] == pytest.approx(
+        result["trained"]["crash_rate"] - result["untrained"]["crash_rate"]
+    )
 
 
 @pytest.mark.slow
