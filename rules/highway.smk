@@ -309,6 +309,7 @@ rule explain_shap_highway:
         figures=HIGHWAY_ANALYSES["explain_shap_highway"],
         seed=HIGHWAY["seed"],
         shap_background=HIGHWAY["analysis"]["shap_background"],
+        shap_samples=HIGHWAY["analysis"]["shap_samples"],
     script:
         "../scripts/highway/explain_shap_highway.py"
 

@@ -148,6 +148,13 @@ def test_attention_stats_and_rank_correlation():
     assert np.isclose(s["ego_self_attention"], 0.25) and np.isclose(s["entropy"], np.log(4))
     assert np.isclose(rank_correlation([1, 2, 3], [10, 20, 30]), 1.0)
     assert np.isclose(rank_correlation([1, 2, 3], [3, 2, 1]), -1.0)
+    # a shared zero pattern (presence, absent vehicles) correlates unrelated values; over the
+    # entries where the input differs from the baseline they anti-correlate exactly here
+    a, b = [0, 0, 0, 0, 1, 2, 3], [0, 0, 0, 0, 3, 2, 1]
+    assert rank_correlation(a, b) > 0.5
+    assert np.isclose(rank_correlation(a, b, where=np.arange(7) >= 4), -1.0)
+    # ties take their average rank (scipy): [1, 1, 2] vs [1, 2, 3] is sqrt(3)/2
+    assert np.isclose(rank_correlation([1, 1, 2], [1, 2, 3]), np.sqrt(3) / 2)
 
 
 def test_forward_hooks_record_every_linear():

@@ -52,10 +52,13 @@ class EgoAttention(nn.Module):
         self.key_all = nn.Linear(feature_size, feature_size, bias=False)
         self.query_ego = nn.Linear(feature_size, feature_size, bias=False)
         self.attention_combine = nn.Linear(feature_size, feature_size, bias=False)
-        # Heads to zero (ablation); empty = none.
+        # Heads to ablate; empty = none. Their output is replaced by ablation_means (heads, 1,
+        # features_per_head: mean-ablation) when set, else zeroed.
         self.ablated_heads = ()
+        self.ablation_means = None
 
-    def forward(self, ego, others, mask=None):
+    def head_outputs(self, ego, others, mask=None):
+        """Each head's attention-weighted values (b, heads, 1, fph) and the attention."""
         b, heads, fph = others.shape[0], self.config["heads"], self.features_per_head
         n = others.shape[1] + 1
         fs = self.config["feature_size"]
@@ -67,11 +70,17 @@ class EgoAttention(nn.Module):
         if mask is not None:
             scores = scores.masked_fill(mask.view(b, 1, 1, n).expand(b, heads, 1, n), -1e9)
         attn = F.softmax(scores, dim=-1)
-        out = torch.matmul(attn, value)  # b, heads, 1, fph
+        return torch.matmul(attn, value), attn
+
+    def forward(self, ego, others, mask=None):
+        b, heads, fs = others.shape[0], self.config["heads"], self.config["feature_size"]
+        out, attn = self.head_outputs(ego, others, mask)  # b, heads, 1, fph
         if self.ablated_heads:
             keep = torch.ones(heads, 1, 1)
             keep[list(self.ablated_heads)] = 0.0
             out = out * keep
+            if self.ablation_means is not None:
+                out = out + (1 - keep) * self.ablation_means
         result = (self.attention_combine(out.reshape(b, fs)) + ego.squeeze(1)) / 2
         return result, attn
 
