@@ -15,6 +15,9 @@ from xai_repro.highway.attribution import (
     notebook_layers,
     presence_baseline,
     q_gap,
+    shap_efficiency_gap,
+    shap_values,
+    with_presence,
 )
 from xai_repro.highway.inspection import weight_product, weight_products
 from xai_repro.highway.intervention import (
@@ -172,6 +175,21 @@ def test_ablation_on_states_zeroes_one_head_at_a_time():
     assert removed["action_change_rate"] == pytest.approx(np.mean(changed))
 
 
+def test_shap_values_of_a_linear_network_are_exact():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(5 * 7, 3)).eval()
+    # one background state: expected gradients then draws no background sample at random
+    x, background = states(3, 5, seed=1), states(1, 5, seed=2)
+    values, expected = shap_values(net, background, x, nsamples=20, seed=0)
+    assert values.shape == (3, 5, 7, 3)
+    assert np.all(values[:, :, 0] == 0)  # presence: the same in the background and the state
+    assert shap_efficiency_gap(net, x, values, expected) < 1e-5
+    # and each value is the weight times the state's difference from the background mean
+    w = net[1].weight.detach().numpy().reshape(3, 5, 7)
+    bg = with_presence(background, x[1]).mean(0).numpy()
+    np.testing.assert_allclose(values[1], np.moveaxis(w * (x[1].numpy() - bg), 0, -1), atol=1e-5)
+
+
 def test_mean_ablation_of_a_head_is_a_no_op_on_the_states_it_averages():
     net = tiny_net(heads=2)
     one = states(1, 5, seed=4)
@@ -294,11 +312,13 @@ def test_shap_rule_values_add_up_and_leave_presence_alone(analysis_inputs, tmp_p
         tmp_path,
         ["shap"],
         shap_background=8,
-        shap_samples=2000,
+        shap_samples=100,
     )
     assert res["shap_background_states"] == 8
     for m in ("trained", "untrained"):
-        assert res["shap_efficiency_gap"][m] < 0.05
+        # expected gradients is a Monte Carlo estimate: efficiency up to its sampling error
+        # (exact for a linear network: test_shap_values_of_a_linear_network_are_exact)
+        assert res["shap_efficiency_gap"][m] < 0.5
         imp = np.array(res["shap_feature_importance"][m])
         assert imp.shape == (3, 7) and np.all(imp[:, 0] == 0) and np.all(imp[:, 1:].sum(1) > 0)
 
