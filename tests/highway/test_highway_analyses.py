@@ -149,6 +149,10 @@ def test_logit_lens_skips_representations_of_another_width():
 
 def test_ablation_on_states_zeroes_one_head_at_a_time():
     net, x = tiny_net(heads=2), states(10)
+    with torch.no_grad():  # heads that weigh enough to change some greedy actions
+        net.attention_layer.value_all.weight.mul_(20)
+        net.attention_layer.attention_combine.weight.mul_(20)
+        intact = net(x).argmax(1)
     none = ablation_on_states(net, x)
     assert none == {"action_change_rate": 0.0, "mean_abs_q_change": 0.0}
     for h in (0, 1):
@@ -168,6 +172,7 @@ def test_ablation_on_states_zeroes_one_head_at_a_time():
         assert clear.any()
         assert torch.equal(actions[clear], batched.argmax(1)[clear])
         assert torch.all(batched[torch.arange(len(x)), actions] >= top2[:, 0] - 1e-4)
+        assert (batched.argmax(1) != intact).any()  # the ablation changes some action
     removed = ablation_on_states(net, x, remove_vehicle=True)
     policy = ablated_policy(net, remove_most_attended=True)
     with torch.no_grad():
