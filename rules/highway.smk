@@ -96,6 +96,7 @@ rule train_highway:
         checkpoint_every=HIGHWAY["train"]["checkpoint_every"],
         checkpoint_dir=run_path("results/highway/checkpoints"),
         order=HIGHWAY["env"]["order"],
+        device=HIGHWAY["train"].get("device", "auto"),
     script:
         "../scripts/highway/train_highway.py"
 
@@ -105,7 +106,11 @@ rule evaluate_highway:
         trained=rules.train_highway.output.trained,
         untrained=rules.train_highway.output.untrained,
         modules=modules(
-            "highway.env", "highway.fast_numpy", "highway.fast_sim", "highway.network"
+            "highway.env",
+            "highway.fast_numpy",
+            "highway.fast_sim",
+            "highway.network",
+            "highway.pretrained",
         ),
     output:
         evaluation="results/highway/evaluation.json",
@@ -130,9 +135,45 @@ rule evaluate_highway:
         "../scripts/highway/evaluate_highway.py"
 
 
+# an agent trained with rl-agents (highway.pretrained), beside an untrained one of its kind
+HIGHWAY_PRETRAINED = HIGHWAY.get("pretrained") or {}
+if HIGHWAY_PRETRAINED.get("checkpoint"):
+
+    rule evaluate_pretrained_highway:
+        input:
+            checkpoint=HIGHWAY_PRETRAINED["checkpoint"],
+            modules=modules(
+                "highway.env",
+                "highway.fast_numpy",
+                "highway.fast_sim",
+                "highway.network",
+                "highway.pretrained",
+            ),
+        output:
+            evaluation="results/highway/pretrained_evaluation.json",
+        log:
+            "logs/highway/evaluate_pretrained_highway.log",
+        benchmark:
+            "benchmarks/highway/evaluate_pretrained_highway.tsv"
+        conda:
+            "../envs/highway.yaml"
+        threads: 1
+        resources:
+            mem_mb=2048,
+            runtime=60,
+        params:
+            seed=HIGHWAY["seed"],
+            network=HIGHWAY_PRETRAINED["network"],
+            observation=HIGHWAY_PRETRAINED["observation"],
+            episodes=HIGHWAY_PRETRAINED["episodes"],
+        script:
+            "../scripts/highway/evaluate_pretrained_highway.py"
+
+
 rule benchmark_highway_training:
     input:
         modules=modules(
+            "highway.checkpoint",
             "highway.env",
             "highway.fast_numpy",
             "highway.fast_sim",
@@ -167,7 +208,11 @@ rule rollout_highway:
     input:
         model="results/highway/models/{policy}.pt",
         modules=modules(
-            "highway.env", "highway.fast_numpy", "highway.fast_sim", "highway.network"
+            "highway.env",
+            "highway.fast_numpy",
+            "highway.fast_sim",
+            "highway.network",
+            "highway.rollout",
         ),
     output:
         rollout="results/highway/rollouts/{policy}.npz",
@@ -265,6 +310,7 @@ rule explain_shap_highway:
         figures=HIGHWAY_ANALYSES["explain_shap_highway"],
         seed=HIGHWAY["seed"],
         shap_background=HIGHWAY["analysis"]["shap_background"],
+        shap_samples=HIGHWAY["analysis"]["shap_samples"],
     script:
         "../scripts/highway/explain_shap_highway.py"
 
@@ -439,6 +485,11 @@ rule summarize_highway:
     input:
         analyses=expand("results/highway/analysis/{rule}.json", rule=HIGHWAY_ANALYSES),
         evaluation=rules.evaluate_highway.output.evaluation,
+        pretrained=(
+            "results/highway/pretrained_evaluation.json"
+            if HIGHWAY_PRETRAINED.get("checkpoint")
+            else []
+        ),
         train_stats=rules.train_highway.output.stats,
         # highway.benchmark.run: false (the default config) leaves the key out of metrics.json
         benchmark=(

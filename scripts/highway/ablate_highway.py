@@ -1,6 +1,9 @@
-"""Rule ``ablate_highway``: zero each attention head, one at a time, and remove the vehicle the
+"""Rule ``ablate_highway``: mean-ablate each attention head, one at a time (its output replaced
+by its mean over the trained rollout's states: zeroing it would take the network off its input
+distribution, and with one head remove the whole attention output), and remove the vehicle the
 ego attends to most; measured on the trained rollout's states (greedy-action change rate,
-mean |dQ|) and as the return change over seeded episodes, for both networks.
+mean |dQ|) and over seeded episodes (return change, crash and arrival rates), for both
+networks.
 
 Writes the ablation figure and the ablation JSON.
 """
@@ -12,19 +15,28 @@ import numpy as np
 from xai_repro.common import save_figure, seed_everything, write_json
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.env import make_env, run_episode
-from xai_repro.highway.intervention import ablated_policy, ablation_on_states
+from xai_repro.highway.intervention import ablated_policy, ablation_on_states, head_means
 from xai_repro.highway.plots import metric_panels
 
 log = logging.getLogger(__name__)
 
 
-def episode_returns(policy, seeds, order):
-    """Returns of ``policy`` over seeded intersection-v0 episodes."""
+def episode_records(policy, seeds, order):
+    """run_episode records of ``policy`` over seeded intersection-v0 episodes."""
     env = make_env(order=order)
     try:
-        return [run_episode(env, policy, s)["return"] for s in seeds]
+        return [run_episode(env, policy, s) for s in seeds]
     finally:
         env.close()
+
+
+def outcome(records):
+    """Mean return, crash rate and arrival rate of run_episode records."""
+    return {
+        "mean_return": float(np.mean([r["return"] for r in records])),
+        "crash_rate": float(np.mean([r["crashed"] for r in records])),
+        "arrival_rate": float(np.mean([r["arrived"] for r in records])),
+    }
 
 
 def variants(heads):
@@ -42,20 +54,26 @@ def main(models, rollouts, figures, out_path, *, seed, ablation_episodes, order)
     abl = {}
     for m in MODELS:
         net = nets[m]
-        base = episode_returns(ablated_policy(net), seeds, order)
-        abl[m] = {"intact_mean_return": float(np.mean(base))}
+        means = head_means(net, x)
+        base = outcome(episode_records(ablated_policy(net), seeds, order))
+        abl[m] = {f"intact_{k}": v for k, v in base.items()}
         for name, kw in kinds.items():
-            rets = episode_returns(ablated_policy(net, **kw), seeds, order)
+            kw = dict(kw, means=means) if "heads" in kw else kw
+            run = outcome(episode_records(ablated_policy(net, **kw), seeds, order))
             abl[m][name] = {
-                **ablation_on_states(net, x, kw.get("heads", ()), "heads" not in kw),
-                "mean_return": float(np.mean(rets)),
-                "return_change": float(np.mean(rets) - np.mean(base)),
+                **ablation_on_states(
+                    net, x, kw.get("heads", ()), "heads" not in kw, kw.get("means")
+                ),
+                **run,
+                "return_change": run["mean_return"] - base["mean_return"],
                 "episodes": len(seeds),
             }
             log.info("ablation %s %s: %s", m, name, abl[m][name])
     panels = [
         ("action_change_rate", "greedy action change rate (rollout states)"),
         ("return_change", f"mean return change ({len(seeds)} episodes)"),
+        ("crash_rate", "crash rate"),
+        ("arrival_rate", "arrival rate"),
     ]
     save_figure(metric_panels(abl, list(kinds), panels), figures["ablation"])
     write_json(out_path, {"ablation": abl})

@@ -7,7 +7,7 @@ Writes the logit_lens figure and the logit-lens JSON.
 
 from xai_repro.common import save_figure, seed_everything, write_json
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
-from xai_repro.highway.intervention import logit_lens
+from xai_repro.highway.intervention import chance_agreement, logit_lens
 from xai_repro.highway.plots import metric_panels
 
 
@@ -22,7 +22,10 @@ def main(models, rollouts, figures, out_path, *, seed):
     title = "logit lens: the Q head applied to intermediate representations"
     fig = metric_panels(lens, list(lens["trained"]), panels, title)
     save_figure(fig, figures["logit_lens"])
-    write_json(out_path, {"logit_lens": lens})
+    # the output MLP has no residual stream: its head was trained on the last layer only, so
+    # the other layers' agreements are read beside what a constant guess reaches
+    chance = {m: chance_agreement(nets[m], x) for m in MODELS}
+    write_json(out_path, {"logit_lens": lens, "logit_lens_chance_agreement": chance})
 
 
 if __name__ == "__main__":

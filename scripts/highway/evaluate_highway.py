@@ -1,4 +1,6 @@
-"""Rule ``evaluate_highway``: seeded greedy episodes of trained, untrained and random policies."""
+"""Rule ``evaluate_highway``: seeded greedy episodes of trained, untrained and random policies
+(the same seeds for each), with crash rate, arrival rate and return, each with a 95 % interval,
+and the trained - untrained differences with theirs."""
 
 import logging
 import time
@@ -8,23 +10,13 @@ import numpy as np
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
 from xai_repro.highway.env import greedy_policy, make_env, run_episode
 from xai_repro.highway.network import load_network
+from xai_repro.highway.pretrained import episode_statistics, separation
 
 log = logging.getLogger(__name__)
 
 
-def summarize(episodes):
-    returns = np.array([e["return"] for e in episodes])
-    return {
-        "mean_return": float(returns.mean()),
-        "std_return": float(returns.std()),
-        "crash_rate": float(np.mean([e["crashed"] for e in episodes])),
-        "arrival_rate": float(np.mean([e["arrived"] for e in episodes])),
-        "episodes": len(episodes),
-        "returns": returns.tolist(),
-    }
-
-
 def evaluate(policy, episodes, seed0, order="sorted"):
+    """run_episode records of ``episodes`` seeded episodes (seeds seed0, seed0 + 1, ...)."""
     env = make_env(order=order)
     out, t0 = [], time.perf_counter()
     for i in range(episodes):
@@ -32,7 +24,7 @@ def evaluate(policy, episodes, seed0, order="sorted"):
         if (i + 1) % 10 == 0:
             log.info("%d/%d episodes, %.1f s", i + 1, episodes, time.perf_counter() - t0)
     env.close()
-    return summarize(out)
+    return out
 
 
 def main(trained, untrained, out_path, *, seed, episodes, order="sorted"):
@@ -43,10 +35,15 @@ def main(trained, untrained, out_path, *, seed, episodes, order="sorted"):
         "untrained": greedy_policy(load_network(untrained)),
         "random": lambda obs: int(rng.integers(3)),
     }
-    result = {}
-    for name, policy in policies.items():
-        result[name] = evaluate(policy, episodes, 10_000 + seed, order)
+    runs = {
+        name: evaluate(policy, episodes, 10_000 + seed, order) for name, policy in policies.items()
+    }
+    stats_rng = np.random.default_rng(seed)
+    result = {name: episode_statistics(runs[name], stats_rng) for name in policies}
+    for name in policies:
         log.info("%s: %s", name, {k: v for k, v in result[name].items() if k != "returns"})
+    result["trained_minus_untrained"] = separation(runs["trained"], runs["untrained"], stats_rng)
+    log.info("trained - untrained: %s", result["trained_minus_untrained"])
     write_json(out_path, result)
 
 

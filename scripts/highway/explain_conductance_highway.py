@@ -1,6 +1,8 @@
 """Rule ``explain_conductance_highway``: per-neuron layer conductance of each action's Q-value
 on the notebook's 7 layers (trained, untrained, difference), and the neuron conductance (per
 input feature) of the most conductive neuron of the last hidden layer for each action.
+Completeness, per layer set that cuts every path to Q: |sum of conductances - Q gap| summed
+over states and actions, relative to the summed |Q gap| (conductance_completeness_gap).
 
 Writes the conductance and neuron_conductance figures and the conductance JSON.
 """
@@ -9,7 +11,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from xai_repro.common import save_figure, seed_everything, write_json
-from xai_repro.highway.attribution import conductance_per_neuron, neuron_conductance, q_gap
+from xai_repro.highway.attribution import (
+    completeness_gaps,
+    layer_conductances,
+    neuron_conductance,
+    q_gap,
+)
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.network import ACTIONS, FEATURES
 from xai_repro.highway.plots import grouped_bars, triplet_rows
@@ -23,7 +30,10 @@ def top_neurons(cond, layer):
 def main(models, rollouts, figures, out_path, *, seed, conductance_steps):
     seed_everything(seed)
     nets, _, x = load_analysis_inputs(models, rollouts)
-    cond = {m: conductance_per_neuron(nets[m], x, conductance_steps) for m in MODELS}
+    per_state = {m: layer_conductances(nets[m], x, conductance_steps) for m in MODELS}
+    cond = {m: {k: v.mean(axis=1) for k, v in per_state[m].items()} for m in MODELS}
+    gaps = {m: np.stack([q_gap(nets[m], x, a) for a in range(len(ACTIONS))]) for m in MODELS}
+    completeness = {m: completeness_gaps(per_state[m], gaps[m]) for m in MODELS}
     layers = list(cond["trained"])
     rows = [(name, cond["trained"][name], cond["untrained"][name]) for name in layers]
     fig = triplet_rows(
@@ -62,9 +72,9 @@ def main(models, rollouts, figures, out_path, *, seed, conductance_steps):
             }
             for m in MODELS
         },
-        "q_gap_mean": {
-            m: [float(q_gap(nets[m], x, a).mean()) for a in range(len(ACTIONS))] for m in MODELS
-        },
+        "q_gap_mean": {m: gaps[m].mean(axis=1).tolist() for m in MODELS},
+        "conductance_completeness_gap": completeness,
+        "conductance_completeness_gap_max": max(max(c.values()) for c in completeness.values()),
         "neuron_conductance": {
             m: {"layer": last, "neurons": top_neurons(cond[m], last), "per_feature": per_feature[m]}
             for m in MODELS

@@ -10,15 +10,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from xai_repro.common import save_figure, seed_everything, write_json
-from xai_repro.highway.attribution import ig_all_actions, ig_summaries, rank_correlation
+from xai_repro.highway.attribution import (
+    ig_all_actions,
+    ig_summaries,
+    presence_baseline,
+    rank_correlation,
+)
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.network import ACTIONS, FEATURES
-from xai_repro.highway.plots import diverging, triplet_rows
+from xai_repro.highway.plots import diverging, row_scale, triplet_rows
 
 
 def signed_figure(summaries):
-    """Signed IG per feature (rows: actions) and per vehicle slot (one panel per action)."""
+    """Signed IG per feature (rows: actions) and per vehicle slot (one panel per action); the
+    trained and untrained panels of a column share one colour scale."""
     n = len(ACTIONS)
+    feature_scale = row_scale([summaries[m]["signed_per_feature"] for m in MODELS])
+    slot_scale = row_scale([summaries[m]["signed_per_slot"] for m in MODELS])
     fig, axes = plt.subplots(len(MODELS), n + 1, figsize=(4 * (n + 1), 3.6 * len(MODELS)))
     for r, m in enumerate(MODELS):
         s = summaries[m]
@@ -28,12 +36,20 @@ def signed_figure(summaries):
             f"{m}: signed IG, sum over vehicles",
             FEATURES,
             ACTIONS,
+            vmax=feature_scale,
         )
         fig.colorbar(im, ax=axes[r, 0])
         for a, action in enumerate(ACTIONS):
             slots = s["signed_per_slot"][a]
             ylabels = ["ego"] + [str(i) for i in range(1, slots.shape[0])]
-            im = diverging(axes[r, a + 1], slots, f"{m}: {action}, per slot", FEATURES, ylabels)
+            im = diverging(
+                axes[r, a + 1],
+                slots,
+                f"{m}: {action}, per slot",
+                FEATURES,
+                ylabels,
+                vmax=slot_scale,
+            )
             fig.colorbar(im, ax=axes[r, a + 1])
     fig.suptitle("signed integrated gradients (+: pushes Q of the action up), mean over states")
     fig.tight_layout()
@@ -56,7 +72,12 @@ def main(models, rollouts, figures, out_path, *, seed, ig_steps):
     result["ig_completeness_error_median"] = max(
         result["ig"][m]["completeness_error_median"] for m in MODELS
     )
-    result["randomisation_rank_correlation"] = rank_correlation(attr["trained"], attr["untrained"])
+    # over the entries where the input differs from the baseline (elsewhere IG is 0 for both)
+    differs = (x != presence_baseline(x)).numpy()[None]
+    result["randomisation_rank_correlation"] = rank_correlation(
+        attr["trained"], attr["untrained"], where=differs
+    )
+    result["randomisation_rank_correlation_entries"] = int(differs.sum()) * len(ACTIONS)
     summaries = {m: ig_summaries(attr[m]) for m in MODELS}
     rows = [("|IG| summed over vehicles",) + tuple(summaries[m]["abs_per_feature"] for m in MODELS)]
     save_figure(

@@ -3,7 +3,16 @@ JSON files into ``results/highway/metrics.json``."""
 
 from xai_repro.common import InputError, read_json, setup_logging, write_json
 
-POLICY_KEYS = ["mean_return", "std_return", "crash_rate", "arrival_rate", "episodes"]
+POLICY_KEYS = [
+    "mean_return",
+    "std_return",
+    "return_ci95",
+    "crash_rate",
+    "crash_rate_ci95",
+    "arrival_rate",
+    "arrival_rate_ci95",
+    "episodes",
+]
 
 
 def merge_analyses(parts):
@@ -19,12 +28,29 @@ def merge_analyses(parts):
     return merged
 
 
-def build_metrics(evaluation, train_stats, benchmark, analysis, source="evaluation"):
+PRETRAINED_KEYS = ["network", "trained", "untrained", "trained_minus_untrained"]
+
+
+def pretrained_metrics(pretrained, source="pretrained evaluation"):
+    """evaluate_pretrained_highway's JSON without the per-episode returns."""
+    try:
+        out = {k: pretrained[k] for k in PRETRAINED_KEYS}
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{source}: missing key {exc}") from exc
+    for m in ("trained", "untrained"):
+        out[m] = {k: v for k, v in out[m].items() if k != "returns"}
+    return out
+
+
+def build_metrics(
+    evaluation, train_stats, benchmark, analysis, source="evaluation", pretrained=None
+):
     try:
         ev = {
             p: {k: evaluation[p][k] for k in POLICY_KEYS}
             for p in ("trained", "untrained", "random")
         }
+        ev["trained_minus_untrained"] = evaluation["trained_minus_untrained"]
     except (KeyError, TypeError) as exc:
         raise InputError(f"{source}: missing policy or key {exc}") from exc
     metrics = {
@@ -34,6 +60,8 @@ def build_metrics(evaluation, train_stats, benchmark, analysis, source="evaluati
     }
     if benchmark is not None:  # None: the config does not run benchmark_highway_training
         metrics["benchmark"] = {k: v for k, v in benchmark.items() if k != "runs"}
+    if pretrained is not None:  # None: the config names no pretrained checkpoint
+        metrics["pretrained"] = pretrained_metrics(pretrained)
     if analysis is not None:
         for key in ("attention", "ig_completeness_error_median"):
             if key not in analysis:
@@ -43,13 +71,14 @@ def build_metrics(evaluation, train_stats, benchmark, analysis, source="evaluati
     return metrics
 
 
-def main(evaluation, train_stats, benchmark, analyses, out_path):
+def main(evaluation, train_stats, benchmark, analyses, out_path, pretrained=None):
     metrics = build_metrics(
         read_json(evaluation),
         read_json(train_stats),
         read_json(benchmark) if benchmark else None,
         merge_analyses({p: read_json(p) for p in analyses}) if analyses else None,
         source=evaluation,
+        pretrained=read_json(pretrained) if pretrained else None,
     )
     write_json(out_path, metrics)
 
@@ -63,4 +92,5 @@ if __name__ == "__main__":
         sm.input.get("benchmark"),
         list(sm.input.get("analyses", [])),
         sm.output.metrics,
+        sm.input.get("pretrained") or None,
     )

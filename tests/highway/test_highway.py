@@ -1,5 +1,6 @@
 """Tests of the attention-DQN study: network, checkpoint import, training, episodes, scripts."""
 
+import json
 import os
 
 import numpy as np
@@ -7,7 +8,6 @@ import pytest
 import torch
 
 import summarize_highway
-from rollout_highway import frame_is_blank, record_linear_activations
 from xai_repro.common import InputError
 from xai_repro.highway.attribution import integrated_gradients, rank_correlation
 from xai_repro.highway.checkpoint import latest_checkpoint
@@ -15,6 +15,7 @@ from xai_repro.highway.data import load_rollout
 from xai_repro.highway.inspection import ego_attention_stats, qk_ov_circuits
 from xai_repro.highway.intervention import ablated_policy
 from xai_repro.highway.network import EgoAttentionNetwork, load_network, save_rl_agents_checkpoint
+from xai_repro.highway.rollout import frame_is_blank, record_linear_activations
 from xai_repro.highway.training import ExponentialEpsilon, clip_gradients, double_dqn_targets
 
 
@@ -70,7 +71,9 @@ def test_rl_agents_checkpoint_round_trip(tmp_path):
     net = EgoAttentionNetwork()
     path = tmp_path / "checkpoint-final.tar"
     save_rl_agents_checkpoint(path, net)  # {'state_dict': ...} only, as rl-agents writes it
-    loaded = load_network(path)
+    with pytest.raises(InputError, match="without its architecture"):
+        load_network(path)
+    loaded = load_network(path, {"embedding": [64, 64], "heads": 1, "output_layers": [64, 64]})
     x = states(3, 15)
     assert torch.allclose(loaded(x), net(x))
 
@@ -84,10 +87,11 @@ def test_bad_checkpoints_are_refused(tmp_path):
         "shape.tar": {"state_dict": wrong_shape},
         "nostate.tar": {"weights": good},
     }
+    arch = {"embedding": [64, 64], "heads": 1, "output_layers": [64, 64]}
     for name, obj in cases.items():
         torch.save(obj, tmp_path / name)
         with pytest.raises(InputError, match=name):
-            load_network(tmp_path / name)
+            load_network(tmp_path / name, arch)
     (tmp_path / "junk.tar").write_bytes(b"not a checkpoint at all")
     with pytest.raises(InputError, match="junk.tar"):
         load_network(tmp_path / "junk.tar")
@@ -144,6 +148,13 @@ def test_attention_stats_and_rank_correlation():
     assert np.isclose(s["ego_self_attention"], 0.25) and np.isclose(s["entropy"], np.log(4))
     assert np.isclose(rank_correlation([1, 2, 3], [10, 20, 30]), 1.0)
     assert np.isclose(rank_correlation([1, 2, 3], [3, 2, 1]), -1.0)
+    # a shared zero pattern (presence, absent vehicles) correlates unrelated values; over the
+    # entries where the input differs from the baseline they anti-correlate exactly here
+    a, b = [0, 0, 0, 0, 1, 2, 3], [0, 0, 0, 0, 3, 2, 1]
+    assert rank_correlation(a, b) > 0.5
+    assert np.isclose(rank_correlation(a, b, where=np.arange(7) >= 4), -1.0)
+    # ties take their average rank (scipy): [1, 1, 2] vs [1, 2, 3] is sqrt(3)/2
+    assert np.isclose(rank_correlation([1, 1, 2], [1, 2, 3]), np.sqrt(3) / 2)
 
 
 def test_forward_hooks_record_every_linear():
@@ -175,11 +186,17 @@ def test_summarize_requires_every_policy_and_key():
     pol = {
         "mean_return": 1.0,
         "std_return": 0.0,
+        "return_ci95": [0.5, 1.5],
         "crash_rate": 0.1,
+        "crash_rate_ci95": [0.04, 0.21],
         "arrival_rate": 0.5,
+        "arrival_rate_ci95": [0.37, 0.63],
         "episodes": 50,
+        "returns": [1.0] * 50,
     }
-    ev = {"trained": pol, "untrained": pol, "random": pol}
+    diff = {"difference": 0.0, "ci95": [-0.1, 0.1]}
+    separation = {"return": diff, "crash_rate": diff, "arrival_rate": diff}
+    ev = {"trained": pol, "untrained": pol, "random": pol, "trained_minus_untrained": separation}
     analysis = {"attention": {}, "ig_completeness_error_median": 0.01}
     bench = {"speedup_median": 1.4, "runs": [1, 2]}
     m = summarize_highway.build_metrics(ev, {"env_steps_per_s": 3.0}, bench, analysis)
@@ -190,6 +207,16 @@ def test_summarize_requires_every_policy_and_key():
         "train_env_steps_per_s",
     }
     assert m["benchmark"] == {"speedup_median": 1.4}
+    assert "returns" not in m["evaluation"]["trained"]
+    assert m["evaluation"]["trained_minus_untrained"] == separation
+    assert "pretrained" not in m
+    pretrained = {"network": {}, "trained": pol, "untrained": pol}
+    with pytest.raises(InputError, match="trained_minus_untrained"):
+        summarize_highway.build_metrics(ev, {}, None, analysis, pretrained=pretrained)
+    pretrained["trained_minus_untrained"] = separation
+    m = summarize_highway.build_metrics(ev, {}, None, analysis, pretrained=pretrained)
+    assert m["pretrained"]["trained"]["crash_rate_ci95"] == [0.04, 0.21]
+    assert "returns" not in m["pretrained"]["untrained"]
     # highway.benchmark.run: false -> no benchmark input, no key (the scorecard says absent)
     assert "benchmark" not in summarize_highway.build_metrics(ev, {}, None, analysis)
     with pytest.raises(InputError, match="random"):
@@ -198,9 +225,35 @@ def test_summarize_requires_every_policy_and_key():
         summarize_highway.build_metrics(ev, {}, {}, {"attention": {}})
 
 
+def test_evaluate_rule_main_reports_intervals_and_differences(tmp_path):
+    import evaluate_highway
+    from xai_repro.highway.network import save_network
+
+    paths = {}
+    for name, seed in (("trained", 0), ("untrained", 1)):
+        paths[name] = tmp_path / f"{name}.pt"
+        save_network(tiny_net(seed=seed), paths[name])
+    out = tmp_path / "evaluation.json"
+    evaluate_highway.main(paths["trained"], paths["untrained"], out, seed=0, episodes=3)
+    result = json.loads(out.read_text())
+    for name in ("trained", "untrained", "random"):
+        r = result[name]
+        assert r["episodes"] == 3
+        for key in ("crash_rate", "arrival_rate"):
+            assert r[f"{key}_ci95"][0] <= r[key] <= r[f"{key}_ci95"][1]
+        assert r["return_ci95"][0] <= r["mean_return"] <= r["return_ci95"][1]
+    d = result["trained_minus_untrained"]
+    assert d["return"]["difference"] == pytest.approx(
+        result["trained"]["mean_return"] - result["untrained"]["mean_return"]
+    )
+    assert d["crash_rate"]["difference"] == pytest.approx(
+        result["trained"]["crash_rate"] - result["untrained"]["crash_rate"]
+    )
+
+
 @pytest.mark.slow
 def test_rollout_frames_are_not_blank():
-    from rollout_highway import rollout
+    from xai_repro.highway.rollout import rollout
 
     rec = rollout(EgoAttentionNetwork().eval(), seed=3, max_steps=2)
     assert rec["frames"].shape[1:] == (600, 600, 3)
@@ -208,8 +261,32 @@ def test_rollout_frames_are_not_blank():
     assert rec["attention"].shape[1:] == (1, 15)
 
 
+def test_the_training_script_reads_the_device_setting():
+    import inspect
+
+    import train_highway
+
+    assert inspect.signature(train_highway.main).parameters["device"].default == "cpu"
+
+
+def test_build_model_puts_the_networks_on_the_resolved_device(monkeypatch):
+    from test_highway_resume import DQN, NET
+
+    from xai_repro.common import resolve_device
+    from xai_repro.highway.env import make_env
+    from xai_repro.highway.training import build_model
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    model = build_model(
+        make_env(), seed=0, net=NET, dqn=DQN, total_steps=10, device=resolve_device("auto")
+    )
+    assert model.device.type == "cpu"
+    assert {p.device.type for p in model.q_net.parameters()} == {"cpu"}
+    assert {p.device.type for p in model.q_net_target.parameters()} == {"cpu"}
+
+
 @pytest.mark.slow
-def test_training_resumes_from_the_last_checkpoint(tmp_path):
+def test_training_resumes_from_the_last_checkpoint(tmp_path, monkeypatch):
     import json
 
     from test_highway_resume import DQN, NET  # the toy training settings
@@ -224,7 +301,9 @@ def test_training_resumes_from_the_last_checkpoint(tmp_path):
         checkpoint_every=6,
         checkpoint_dir=str(tmp_path / "ck"),
         order="shuffled",
+        device="auto",
     )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # "auto" on a CPU machine
     out = [str(tmp_path / n) for n in ("u.pt", "t.pt", "s.json")]
     train_highway.main(*out, total_steps=12, **kw)
     assert latest_checkpoint(tmp_path / "ck")[1] == 12

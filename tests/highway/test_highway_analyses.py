@@ -13,12 +13,17 @@ from xai_repro.highway.attribution import (
     neuron_conductance,
     neuron_layer_conductance,
     notebook_layers,
+    presence_baseline,
     q_gap,
+    shap_efficiency_gap,
+    shap_values,
+    with_presence,
 )
 from xai_repro.highway.inspection import weight_product, weight_products
 from xai_repro.highway.intervention import (
     ablated_policy,
     ablation_on_states,
+    head_means,
     lens_representations,
     logit_lens,
     noise_flip_rates,
@@ -144,6 +149,10 @@ def test_logit_lens_skips_representations_of_another_width():
 
 def test_ablation_on_states_zeroes_one_head_at_a_time():
     net, x = tiny_net(heads=2), states(10)
+    with torch.no_grad():  # heads that weigh enough to change some greedy actions
+        net.attention_layer.value_all.weight.mul_(20)
+        net.attention_layer.attention_combine.weight.mul_(20)
+        intact = net(x).argmax(1)
     none = ablation_on_states(net, x)
     assert none == {"action_change_rate": 0.0, "mean_abs_q_change": 0.0}
     for h in (0, 1):
@@ -151,15 +160,68 @@ def test_ablation_on_states_zeroes_one_head_at_a_time():
         assert out["mean_abs_q_change"] > 0
         net.attention_layer.ablated_heads = (h,)
         with torch.no_grad():
-            expected = net(x).argmax(1)
+            batched = net(x)
+            single = torch.cat([net(s[None]) for s in x])
         net.attention_layer.ablated_heads = ()
+        # batch shape changes the BLAS kernel: Q within a tolerance, and the greedy actions
+        # equal wherever the top two Q-values are further apart than it
+        torch.testing.assert_close(single, batched, atol=1e-5, rtol=1e-5)
         actions = torch.tensor([ablated_policy(net, heads=(h,))(s) for s in x.numpy()])
-        assert torch.equal(actions, expected)
+        top2 = batched.topk(2, dim=1).values
+        clear = (top2[:, 0] - top2[:, 1]) > 1e-4
+        assert clear.any()
+        assert torch.equal(actions[clear], batched.argmax(1)[clear])
+        assert torch.all(batched[torch.arange(len(x)), actions] >= top2[:, 0] - 1e-4)
+        assert (batched.argmax(1) != intact).any()  # the ablation changes some action
     removed = ablation_on_states(net, x, remove_vehicle=True)
     policy = ablated_policy(net, remove_most_attended=True)
     with torch.no_grad():
         changed = [policy(s) != int(net(torch.as_tensor(s)[None]).argmax(1)) for s in x.numpy()]
     assert removed["action_change_rate"] == pytest.approx(np.mean(changed))
+
+
+def test_shap_values_of_a_linear_network_are_exact():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(5 * 7, 3)).eval()
+    # one background state: expected gradients then draws no background sample at random
+    x, background = states(3, 5, seed=1), states(1, 5, seed=2)
+    values, expected = shap_values(net, background, x, nsamples=20, seed=0)
+    assert values.shape == (3, 5, 7, 3)
+    assert np.all(values[:, :, 0] == 0)  # presence: the same in the background and the state
+    assert shap_efficiency_gap(net, x, values, expected) < 1e-5
+    # and each value is the weight times the state's difference from the background mean
+    w = net[1].weight.detach().numpy().reshape(3, 5, 7)
+    bg = with_presence(background, x[1]).mean(0).numpy()
+    np.testing.assert_allclose(values[1], np.moveaxis(w * (x[1].numpy() - bg), 0, -1), atol=1e-5)
+
+
+def test_mean_ablation_of_a_head_is_a_no_op_on_the_states_it_averages():
+    net = tiny_net(heads=2)
+    one = states(1, 5, seed=4)
+    x = one.repeat(4, 1, 1)  # one state: each head's mean output is its own output
+    means = head_means(net, x)
+    assert means.shape == (2, 1, 4)
+    with torch.no_grad():
+        q = net(x)
+    for h in (0, 1):
+        mean_out = ablation_on_states(net, x, heads=(h,), means=means)
+        assert mean_out["mean_abs_q_change"] < 1e-6
+        assert ablation_on_states(net, x, heads=(h,))["mean_abs_q_change"] > 1e-4  # zeroed
+    # on varied states, mean-ablation of a head makes Q depend on the others only
+    y = states(10, 5, seed=5)
+    net.attention_layer.ablated_heads, net.attention_layer.ablation_means = (0,), head_means(net, y)
+    with torch.no_grad():
+        ego, others, mask = net.split_input(y)
+        out, _ = net.attention_layer.head_outputs(
+            net.ego_embedding(ego), net.others_embedding(others), mask
+        )
+        out[:, 0] = net.attention_layer.ablation_means[0]
+        combined = net.attention_layer.attention_combine(out.reshape(10, 8))
+        expected = net.output_layer((combined + net.ego_embedding(ego).squeeze(1)) / 2)
+        got = net(y)
+    net.attention_layer.ablated_heads, net.attention_layer.ablation_means = (), None
+    torch.testing.assert_close(got, expected)
+    assert torch.allclose(q, net(x).detach())
 
 
 @pytest.fixture
@@ -185,31 +247,144 @@ def analysis_inputs(tmp_path):
     return models, rollouts
 
 
-RULES = {
-    "explain_ig_highway": (["ig", "ig_signed"], {"ig_steps": 20}),
-    "explain_conductance_highway": (
-        ["conductance", "neuron_conductance"],
-        {"conductance_steps": 5},
-    ),
-    "explain_shap_highway": (["shap"], {"shap_background": 4}),
-    "inspect_circuits_highway": (["circuits"], {}),
-    "inspect_weights_highway": (["weights"], {}),
-    "perturb_highway": (["perturbation"], {"perturb_sigmas": [0.5], "perturb_shift": 0.1}),
-    "apply_logit_lens_highway": (["logit_lens"], {}),
-}
-
-
-@pytest.mark.parametrize("rule", sorted(RULES))
-def test_analysis_rule_writes_its_figures_and_json(rule, analysis_inputs, tmp_path):
+def run_rule(rule, analysis_inputs, tmp_path, names, **params):
+    """Run an analysis rule's main() on the tiny inputs; its JSON, after checking its figures."""
     import importlib
 
     models, rollouts = analysis_inputs
-    names, params = RULES[rule]
     figures = {n: str(tmp_path / f"{n}.png") for n in names}
     out = tmp_path / f"{rule}.json"
     importlib.import_module(rule).main(models, rollouts, figures, str(out), seed=0, **params)
     assert all((tmp_path / f"{n}.png").stat().st_size > 1000 for n in names)
-    assert json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def rule_inputs(analysis_inputs):
+    """The rules' view: both networks (from their files) and the trained rollout's states."""
+    from xai_repro.highway.data import load_analysis_inputs
+
+    nets, _, x = load_analysis_inputs(*analysis_inputs)
+    return nets, x
+
+
+def weights(analysis_inputs, m):
+    from xai_repro.common import torch_load_checked
+
+    state = torch_load_checked(analysis_inputs[0][m])["state_dict"]
+    return {k: v.double().numpy() for k, v in state.items()}
+
+
+def test_ig_rule_attributions_are_complete(analysis_inputs, tmp_path):
+    res = run_rule(
+        "explain_ig_highway", analysis_inputs, tmp_path, ["ig", "ig_signed"], ig_steps=200
+    )
+    nets, x = rule_inputs(analysis_inputs)
+    for m in ("trained", "untrained"):
+        assert res["ig"][m]["completeness_error_max"] < 5e-3
+        gaps = [q_gap(nets[m], x, a).mean() for a in range(3)]
+        np.testing.assert_allclose(np.sum(res["ig"][m]["signed_per_feature"], 1), gaps, atol=5e-3)
+        assert np.allclose(np.array(res["ig"][m]["abs_per_feature"])[:, 0], 0)  # presence
+    differs = int((x != presence_baseline(x)).sum())
+    assert res["randomisation_rank_correlation_entries"] == 3 * differs
+    assert res["ig_completeness_error_median"] < 5e-3
+
+
+def test_conductance_rule_sums_to_the_q_gap_over_every_cut(analysis_inputs, tmp_path):
+    res = run_rule(
+        "explain_conductance_highway",
+        analysis_inputs,
+        tmp_path,
+        ["conductance", "neuron_conductance"],
+        conductance_steps=300,
+    )
+    for m in ("trained", "untrained"):
+        gaps = res["conductance_completeness_gap"][m]
+        assert set(gaps) == {
+            "output_layer.layers.0",
+            "output_layer.layers.1",
+            "output_layer.predict",
+            "embeddings.layers.0",
+            "embeddings.layers.1",
+        }
+        assert max(gaps.values()) < 0.01, gaps
+    assert res["conductance_completeness_gap_max"] < 0.01
+
+
+def test_shap_rule_values_add_up_and_leave_presence_alone(analysis_inputs, tmp_path):
+    res = run_rule(
+        "explain_shap_highway",
+        analysis_inputs,
+        tmp_path,
+        ["shap"],
+        shap_background=8,
+        shap_samples=100,
+    )
+    assert res["shap_background_states"] == 8
+    for m in ("trained", "untrained"):
+        # expected gradients is a Monte Carlo estimate: efficiency up to its sampling error
+        # (exact for a linear network: test_shap_values_of_a_linear_network_are_exact)
+        assert res["shap_efficiency_gap"][m] < 0.5
+        imp = np.array(res["shap_feature_importance"][m])
+        assert imp.shape == (3, 7) and np.all(imp[:, 0] == 0) and np.all(imp[:, 1:].sum(1) > 0)
+
+
+def test_circuits_rule_norms_are_those_of_the_weights(analysis_inputs, tmp_path):
+    res = run_rule("inspect_circuits_highway", analysis_inputs, tmp_path, ["circuits"])
+    for m in ("trained", "untrained"):
+        w, d = weights(analysis_inputs, m), 4  # 2 heads of 8 features
+        for h, norms in enumerate(res["circuit_frobenius_norm"][m]):
+            rows = slice(h * d, (h + 1) * d)
+            wq, wk = (
+                w["attention_layer.query_ego.weight"][rows],
+                w["attention_layer.key_all.weight"][rows],
+            )
+            wv = w["attention_layer.value_all.weight"][rows]
+            wo = w["attention_layer.attention_combine.weight"][:, rows]
+            assert norms["qk"] == pytest.approx(np.linalg.norm(wq.T @ wk), rel=1e-5)
+            assert norms["ov"] == pytest.approx(np.linalg.norm(wo @ wv), rel=1e-5)
+        att = res["attention"][m]
+        assert 0 <= att["ego_self_attention"] <= 1 and 0 <= att["entropy"] <= np.log(15) + 1e-6
+
+
+def test_weights_rule_norms_are_those_of_the_composed_maps(analysis_inputs, tmp_path):
+    res = run_rule("inspect_weights_highway", analysis_inputs, tmp_path, ["weights"])
+    for m in ("trained", "untrained"):
+        w = weights(analysis_inputs, m)
+        for name in ("ego_embedding", "others_embedding"):
+            composed = w[f"{name}.layers.1.weight"] @ w[f"{name}.layers.0.weight"]  # (8, 7)
+            np.testing.assert_allclose(
+                res["weight_products"][m][name]["feature_norm"],
+                np.linalg.norm(composed, axis=0),
+                rtol=1e-5,
+            )
+
+
+def test_perturbation_rule_shift_moves_q_by_the_head_row_sums(analysis_inputs, tmp_path):
+    res = run_rule(
+        "perturb_highway",
+        analysis_inputs,
+        tmp_path,
+        ["perturbation"],
+        perturb_sigmas=[1e-7, 0.5],
+        perturb_shift=0.1,
+    )
+    for m in ("trained", "untrained"):
+        expected = np.abs(0.1 * weights(analysis_inputs, m)["output_layer.predict.weight"].sum(1))
+        shift = res["final_hidden_shift"][m]
+        np.testing.assert_allclose(shift["mean_abs_dq"], expected, rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(shift["max_abs_dq"], expected, rtol=1e-4, atol=1e-7)
+        assert res["final_hidden_perturbation"][m][0] == 0.0  # negligible noise flips nothing
+
+
+def test_logit_lens_rule_last_layer_is_the_network(analysis_inputs, tmp_path):
+    res = run_rule("apply_logit_lens_highway", analysis_inputs, tmp_path, ["logit_lens"])
+    nets, x = rule_inputs(analysis_inputs)
+    for m in ("trained", "untrained"):
+        last = res["logit_lens"][m]["output_layer.layers.1"]
+        assert last == {"agreement": 1.0, "mean_abs_dq": 0.0}
+        with torch.no_grad():
+            counts = np.bincount(nets[m](x).argmax(1).numpy(), minlength=3)
+        assert res["logit_lens_chance_agreement"][m] == pytest.approx(counts.max() / len(x))
 
 
 def test_conductance_rule_reports_seven_layers_and_head_totals(analysis_inputs, tmp_path):

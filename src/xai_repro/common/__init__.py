@@ -1,6 +1,6 @@
 """Helpers shared by every study (the common floor: it imports no study).
 
-``runtime``: logging into the rule's log, thread limits, seeds. ``io``: clear input errors
+``runtime``: logging into the rule's log, thread limits, seeds, the torch device. ``io``: clear input errors
 and atomic writers/readers for JSON, YAML (read), CSV, NPZ, figures and torch checkpoints.
 """
 
@@ -17,7 +17,12 @@ from xai_repro.common.io import (
     write_json,
     write_npz,
 )
-from xai_repro.common.runtime import limit_threads, seed_everything, setup_logging
+from xai_repro.common.runtime import (
+    limit_threads,
+    resolve_device,
+    seed_everything,
+    setup_logging,
+)
 
 __all__ = [
     "InputError",
@@ -27,6 +32,7 @@ __all__ = [
     "read_json",
     "read_npz",
     "read_yaml",
+    "resolve_device",
     "save_figure",
     "seed_everything",
     "setup_logging",

@@ -102,3 +102,22 @@ def seed_everything(seed: int) -> None:
     if "keras" in sys.modules:
         with contextlib.suppress(AttributeError):
             sys.modules["keras"].utils.set_random_seed(seed)
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str = "auto") -> str:
+    """The torch device of a device setting: "auto" is CUDA when torch sees a GPU, else the
+    CPU; "cpu" and "cuda" (or "cuda:<n>") are taken as they are, and "cuda" without a visible
+    GPU is an error (a requested GPU that would silently sit idle)."""
+    import torch
+
+    base = str(name).split(":", 1)[0]
+    if base not in DEVICES:
+        raise ValueError(f"device {name!r}: not one of {DEVICES} (or cuda:<n>)")
+    if base == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if base == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r}: torch sees no CUDA GPU (use 'auto' or 'cpu')")
+    return str(name)

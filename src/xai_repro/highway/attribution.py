@@ -62,11 +62,18 @@ def ig_summaries(attr):
     }
 
 
-def rank_correlation(a, b):
-    """Spearman rank correlation of two flattened arrays."""
-    ra = np.argsort(np.argsort(np.ravel(a))).astype(float)
-    rb = np.argsort(np.argsort(np.ravel(b))).astype(float)
-    return float(np.corrcoef(ra, rb)[0, 1])
+def rank_correlation(a, b, where=None):
+    """Spearman rank correlation (scipy, ties at their average rank) of two arrays over the
+    entries where ``where`` is true (all entries when None): pass where the input differs from
+    the baseline, since attributions are zero by construction elsewhere (presence, absent
+    vehicles) and that shared zero pattern alone correlates unrelated attributions."""
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if where is not None:
+        where = np.broadcast_to(np.asarray(where, dtype=bool), a.shape)
+        a, b = a[where], b[where]
+    return float(spearmanr(np.ravel(a), np.ravel(b)).statistic)
 
 
 def notebook_layers(net):
@@ -79,45 +86,123 @@ def notebook_layers(net):
     }
 
 
-def neuron_layer_conductance(net, x, module, action, n_steps=20):
-    """captum LayerConductance of Q(., action) per neuron of ``module``'s output, summed over
-    vehicle slots and averaged over states: shape (neurons,). Over a layer that cuts every
-    path from input to output the neurons sum to the mean Q gap (completeness)."""
+# One integration rule for LayerConductance and NeuronConductance (captum's defaults differ:
+# Gauss-Legendre for the first, the trapezoid rule for the second): their sums must be
+# comparable, and on a ReLU network neither rule converges faster than ~1/n_steps.
+CONDUCTANCE_METHOD = "riemann_trapezoid"
+
+
+def layer_conductance(net, x, module, action, n_steps=300):
+    """captum LayerConductance of Q(., action) per state and neuron of ``module``'s output,
+    summed over vehicle slots: shape (N, neurons)."""
     from captum.attr import LayerConductance
 
     cond = LayerConductance(net, module).attribute(
-        x, baselines=presence_baseline(x), target=action, n_steps=n_steps
+        x,
+        baselines=presence_baseline(x),
+        target=action,
+        n_steps=n_steps,
+        method=CONDUCTANCE_METHOD,
     )
     cond = cond.detach().numpy()
-    return cond.reshape(cond.shape[0], -1, cond.shape[-1]).sum(axis=1).mean(axis=0)
+    return cond.reshape(cond.shape[0], -1, cond.shape[-1]).sum(axis=1)
 
 
-def conductance_per_neuron(net, x, n_steps=20):
-    """{layer: (actions, neurons)} per-neuron conductance on the notebook's 7 layers."""
+def neuron_layer_conductance(net, x, module, action, n_steps=300):
+    """Layer conductance per neuron, averaged over states: shape (neurons,). Over a layer that
+    cuts every path from input to output the neurons sum to the mean Q gap (completeness)."""
+    return layer_conductance(net, x, module, action, n_steps).mean(axis=0)
+
+
+def layer_conductances(net, x, n_steps=300):
+    """{layer: (actions, N, neurons)} conductance on the notebook's 7 layers."""
     return {
-        name: np.stack(
-            [neuron_layer_conductance(net, x, m, a, n_steps) for a in range(len(ACTIONS))]
-        )
+        name: np.stack([layer_conductance(net, x, m, a, n_steps) for a in range(len(ACTIONS))])
         for name, m in notebook_layers(net).items()
     }
 
 
-def neuron_conductance(net, x, module, neuron, action, n_steps=20):
+def conductance_cuts(layers):
+    """Layer sets that cut every path from the input to Q, name -> layer names: each layer of
+    the output MLP and the Q head alone, and each depth of the two embeddings together (the
+    ego and others embeddings are parallel paths: neither alone is a cut)."""
+    cuts = {name: [name] for name in layers if name.startswith("output_layer")}
+    for name in layers:
+        if name.startswith("ego_embedding.layers."):
+            depth = name.rsplit(".", 1)[1]
+            other = f"others_embedding.layers.{depth}"
+            if other in layers:
+                cuts[f"embeddings.layers.{depth}"] = [name, other]
+    return cuts
+
+
+def completeness_gaps(cond, gaps):
+    """Per cut (conductance_cuts), sum over states and actions of |conductance total - Q gap|
+    relative to the sum of |Q gap|; ``cond`` from layer_conductances, ``gaps`` (actions, N)."""
+    gaps = np.asarray(gaps, dtype=float)
+    scale = np.abs(gaps).sum()
+    out = {}
+    for cut, names in conductance_cuts(cond).items():
+        total = sum(cond[n].sum(axis=-1) for n in names)  # (actions, N)
+        out[cut] = float(np.abs(total - gaps).sum() / scale) if scale else 0.0
+    return out
+
+
+def neuron_conductance(net, x, module, neuron, action, n_steps=300):
     """captum NeuronConductance of ``neuron`` of ``module`` for Q(., action): signed, per
     input feature (summed over vehicle slots, mean over states), shape (features,)."""
     from captum.attr import NeuronConductance
 
     nc = NeuronConductance(net, module).attribute(
-        x, neuron_selector=neuron, baselines=presence_baseline(x), target=action, n_steps=n_steps
+        x,
+        neuron_selector=neuron,
+        baselines=presence_baseline(x),
+        target=action,
+        n_steps=n_steps,
+        method=CONDUCTANCE_METHOD,
     )
     return nc.detach().numpy().sum(axis=1).mean(axis=0)
 
 
-def shap_importance(net, background, x):
-    """SHAP GradientExplainer: mean |value| per action and feature (summed over vehicles)."""
+def with_presence(background, state, presence_idx=0):
+    """``background`` states with every row's presence set to that of ``state``: a SHAP
+    background along whose paths to ``state`` the attention mask never changes."""
+    bg = background.clone()
+    bg[..., presence_idx] = state[..., presence_idx]
+    return bg
+
+
+def shap_values(net, background, x, nsamples=200, seed=0):
+    """SHAP GradientExplainer (expected gradients) values of every action, signed, shape
+    (N, entities, features, actions), each state explained against ``background`` with its
+    own presence (with_presence): the presence feature gets 0 by construction and the mask is
+    the state's own all along the paths. Also the background's mean Q per state, (N, actions),
+    which the values sum to Q(x) minus, up to the sampling error (efficiency)."""
     import shap
 
-    sv = np.asarray(shap.GradientExplainer(net, background).shap_values(x))
-    if sv.shape[-1] != len(ACTIONS):  # older shap: list over outputs first
-        sv = np.moveaxis(sv, 0, -1)
-    return np.abs(sv).sum(axis=1).mean(axis=0).T  # (actions, features)
+    values, expected = [], []
+    for i in range(len(x)):
+        bg = with_presence(background, x[i])
+        sv = np.asarray(
+            shap.GradientExplainer(net, bg).shap_values(x[i : i + 1], nsamples=nsamples, rseed=seed)
+        )
+        if sv.shape[-1] != len(ACTIONS):  # older shap: list over outputs first
+            sv = np.moveaxis(sv, 0, -1)
+        values.append(sv[0])
+        with torch.no_grad():
+            expected.append(net(bg).mean(0).numpy())
+    return np.stack(values), np.stack(expected)
+
+
+def shap_efficiency_gap(net, x, values, expected):
+    """Sum over states and actions of |sum of SHAP values - (Q(x) - background mean Q)|,
+    relative to the summed |Q(x) - background mean Q|."""
+    with torch.no_grad():
+        target = net(x).numpy() - expected
+    total = values.sum(axis=(1, 2))
+    return float(np.abs(total - target).sum() / np.abs(target).sum())
+
+
+def shap_importance(values):
+    """Mean |SHAP value| per action and feature (summed over vehicles): (actions, features)."""
+    return np.abs(values).sum(axis=1).mean(axis=0).T

@@ -4,9 +4,21 @@ layer, and the logit lens. Pure functions of a network and states (N, entities, 
 import torch
 
 
-def ablated_policy(net, heads=(), remove_most_attended=False, presence_idx=0):
-    """Greedy policy of ``net`` with attention ``heads`` zeroed and/or, at every step, the
-    other vehicle the ego attends to most removed from the observation (presence 0)."""
+def head_means(net, x):
+    """Each attention head's output averaged over states ``x``: (heads, 1, features per head),
+    what mean-ablation puts in place of an ablated head."""
+    with torch.no_grad():
+        ego, others, mask = net.split_input(x)
+        out, _ = net.attention_layer.head_outputs(
+            net.ego_embedding(ego), net.others_embedding(others), mask
+        )
+    return out.mean(0)
+
+
+def ablated_policy(net, heads=(), remove_most_attended=False, presence_idx=0, means=None):
+    """Greedy policy of ``net`` with attention ``heads`` ablated (replaced by ``means`` from
+    head_means, or zeroed when None) and/or, at every step, the other vehicle the ego attends
+    to most removed from the observation (presence 0)."""
 
     def act(obs):
         x = torch.as_tensor(obs, dtype=torch.float32)[None].clone()
@@ -16,10 +28,12 @@ def ablated_policy(net, heads=(), remove_most_attended=False, presence_idx=0):
                 att = att.masked_fill(x[0, 1:, presence_idx] == 0, -1.0)
                 x[0, 1 + int(att.argmax()), presence_idx] = 0.0
             net.attention_layer.ablated_heads = tuple(heads)
+            net.attention_layer.ablation_means = means
             try:
                 return int(net(x).argmax(1))
             finally:
                 net.attention_layer.ablated_heads = ()
+                net.attention_layer.ablation_means = None
 
     return act
 
@@ -37,16 +51,19 @@ def remove_most_attended(net, x, presence_idx=0):
     return xr
 
 
-def ablation_on_states(net, x, heads=(), remove_vehicle=False):
-    """Greedy-action change rate and mean |dQ| of an ablation over states ``x``."""
+def ablation_on_states(net, x, heads=(), remove_vehicle=False, means=None):
+    """Greedy-action change rate and mean |dQ| of an ablation over states ``x`` (heads
+    replaced by ``means``, or zeroed when None)."""
     with torch.no_grad():
         q0 = net(x)
         xs = remove_most_attended(net, x) if remove_vehicle else x
         net.attention_layer.ablated_heads = tuple(heads)
+        net.attention_layer.ablation_means = means
         try:
             q = net(xs)
         finally:
             net.attention_layer.ablated_heads = ()
+            net.attention_layer.ablation_means = None
     return {
         "action_change_rate": float((q.argmax(1) != q0.argmax(1)).float().mean()),
         "mean_abs_q_change": float((q - q0).abs().mean()),
@@ -99,6 +116,14 @@ def lens_representations(net, x):
             h = torch.relu(layer(h))
             reps[f"output_layer.layers.{i}"] = h
     return reps
+
+
+def chance_agreement(net, x):
+    """The agreement a constant guess reaches with the greedy actions on ``x``: the share of
+    the most frequent greedy action (at least 1/actions)."""
+    with torch.no_grad():
+        actions = net(x).argmax(1)
+    return float(torch.bincount(actions).max()) / len(x)
 
 
 def logit_lens(net, x):

@@ -52,10 +52,13 @@ class EgoAttention(nn.Module):
         self.key_all = nn.Linear(feature_size, feature_size, bias=False)
         self.query_ego = nn.Linear(feature_size, feature_size, bias=False)
         self.attention_combine = nn.Linear(feature_size, feature_size, bias=False)
-        # Heads to zero (ablation); empty = none.
+        # Heads to ablate; empty = none. Their output is replaced by ablation_means (heads, 1,
+        # features_per_head: mean-ablation) when set, else zeroed.
         self.ablated_heads = ()
+        self.ablation_means = None
 
-    def forward(self, ego, others, mask=None):
+    def head_outputs(self, ego, others, mask=None):
+        """Each head's attention-weighted values (b, heads, 1, fph) and the attention."""
         b, heads, fph = others.shape[0], self.config["heads"], self.features_per_head
         n = others.shape[1] + 1
         fs = self.config["feature_size"]
@@ -67,11 +70,17 @@ class EgoAttention(nn.Module):
         if mask is not None:
             scores = scores.masked_fill(mask.view(b, 1, 1, n).expand(b, heads, 1, n), -1e9)
         attn = F.softmax(scores, dim=-1)
-        out = torch.matmul(attn, value)  # b, heads, 1, fph
+        return torch.matmul(attn, value), attn
+
+    def forward(self, ego, others, mask=None):
+        b, heads, fs = others.shape[0], self.config["heads"], self.config["feature_size"]
+        out, attn = self.head_outputs(ego, others, mask)  # b, heads, 1, fph
         if self.ablated_heads:
             keep = torch.ones(heads, 1, 1)
             keep[list(self.ablated_heads)] = 0.0
             out = out * keep
+            if self.ablation_means is not None:
+                out = out + (1 - keep) * self.ablation_means
         result = (self.attention_combine(out.reshape(b, fs)) + ego.squeeze(1)) / 2
         return result, attn
 
@@ -186,18 +195,55 @@ def save_network(net, path):
     torch.save({"state_dict": net.state_dict(), "config": cfg}, path)
 
 
-def load_network(path):
-    """An EgoAttentionNetwork from a checkpoint written by save_network or by rl-agents."""
+ARCHITECTURE_KEYS = ("embedding", "heads", "output_layers")
+
+
+def _architecture_of(cfg):
+    """The (embedding, heads, output_layers) part of a network's config, as lists."""
+    return {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in cfg.items()}
+
+
+def load_network(path, architecture=None):
+    """An EgoAttentionNetwork from a checkpoint written by save_network or by rl-agents.
+
+    ``architecture``: {embedding, heads, output_layers} (network_config's arguments). A file
+    written by save_network carries its own, and a given one must agree with it. An rl-agents
+    checkpoint stores none, and its weights cannot tell the number of heads (every attention
+    matrix is feature_size x feature_size whatever the head count), so without a given
+    architecture it is refused, never guessed.
+    """
     ckpt = torch_load_checked(path)
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
         raise InputError(f"{path}: not an rl-agents checkpoint (no 'state_dict' dict)")
-    cfg = ckpt.get("config") or {}
-    net = ObsNetwork(
-        in_features=cfg.get("in", 7),
-        embedding=tuple(cfg.get("embedding", (64, 64))),
-        heads=cfg.get("heads", 1),
-        feature_size=cfg.get("feature_size", 64),
-        output_layers=tuple(cfg.get("output_layers", (64, 64))),
-        n_actions=cfg.get("out", 3),
-    )
-    return load_rl_agents_checkpoint(path, net).eval()
+    cfg = ckpt.get("config")
+    if architecture is not None:
+        unknown = sorted(set(architecture) - set(ARCHITECTURE_KEYS))
+        if unknown:
+            raise InputError(f"{path}: unknown architecture keys {unknown}")
+        given = network_config(**architecture)
+    if cfg:
+        stored = {
+            "in_features": cfg.get("in", 7),
+            "embedding": tuple(cfg.get("embedding", (64, 64))),
+            "heads": cfg.get("heads", 1),
+            "feature_size": cfg.get("feature_size", 64),
+            "output_layers": tuple(cfg.get("output_layers", (64, 64))),
+            "n_actions": cfg.get("out", 3),
+        }
+        if architecture is not None and _architecture_of(given) != _architecture_of(stored):
+            raise InputError(
+                f"{path}: the file's architecture {_architecture_of(stored)} differs from "
+                f"the given one {_architecture_of(given)}"
+            )
+        kwargs = stored
+    elif architecture is None:
+        raise InputError(
+            f"{path}: an rl-agents checkpoint without its architecture: the file stores no "
+            "number of heads or layer sizes, and its weights cannot tell them apart (every "
+            "attention matrix is feature_size x feature_size whatever the head count); give "
+            "the architecture (embedding, heads, output_layers) of the agent config that "
+            "trained it"
+        )
+    else:
+        kwargs = given
+    return load_rl_agents_checkpoint(path, ObsNetwork(**kwargs)).eval()

@@ -9,10 +9,11 @@ import numpy as np  # noqa: E402
 PANELS = ("trained", "untrained", "difference")
 
 
-def diverging(ax, mat, title, xlabels=None, ylabels=None, fontsize=8):
-    """Heatmap centred on zero (RdBu), optional tick labels; returns the image."""
+def diverging(ax, mat, title, xlabels=None, ylabels=None, fontsize=8, vmax=None):
+    """Heatmap centred on zero (RdBu) on [-vmax, vmax] (default: the matrix's own max |value|),
+    optional tick labels; returns the image."""
     mat = np.asarray(mat, dtype=float)
-    v = float(np.abs(mat).max()) or 1.0
+    v = float(vmax if vmax is not None else np.abs(mat).max()) or 1.0
     im = ax.imshow(mat, cmap="RdBu_r", vmin=-v, vmax=v, aspect="auto", interpolation="nearest")
     ax.set_title(title, fontsize=fontsize)
     if xlabels is not None:
@@ -22,15 +23,22 @@ def diverging(ax, mat, title, xlabels=None, ylabels=None, fontsize=8):
     return im
 
 
+def row_scale(mats):
+    """The shared colour limit of a comparison: the largest |value| of its matrices."""
+    return max(float(np.abs(np.asarray(m, dtype=float)).max()) for m in mats) or 1.0
+
+
 def triplet_rows(rows, suptitle, xlabels=None, ylabels=None):
     """One row per (title, trained, untrained[, row ylabels]) with trained / untrained /
-    difference panels."""
+    difference panels, the three of a row on one colour scale (the largest |value| among
+    them), so an untrained panel of far smaller values looks as faint as it is."""
     fig, axes = plt.subplots(len(rows), 3, figsize=(13, 3.2 * len(rows)), squeeze=False)
     for r, (title, trained, untrained, *row_ylabels) in enumerate(rows):
         mats = (trained, untrained, np.asarray(trained) - np.asarray(untrained))
         labels = row_ylabels[0] if row_ylabels else ylabels
+        vmax = row_scale(mats)
         for c, (mat, panel) in enumerate(zip(mats, PANELS)):
-            im = diverging(axes[r, c], mat, f"{title} - {panel}", xlabels, labels)
+            im = diverging(axes[r, c], mat, f"{title} - {panel}", xlabels, labels, vmax=vmax)
             fig.colorbar(im, ax=axes[r, c])
     fig.suptitle(suptitle)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # room for the suptitle

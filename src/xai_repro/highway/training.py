@@ -1,11 +1,20 @@
-"""DQN training: stable-baselines3 glue, rl-agents' exploration, Double DQN, gradient clamp."""
+"""DQN training: stable-baselines3 glue, rl-agents' exploration, Double DQN, gradient clamp,
+progress logging and resuming from a checkpoint."""
+
+import logging
+import os
+import time
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from xai_repro.common import InputError
+from xai_repro.highway.checkpoint import checkpoint_paths, read_state, restore_state
 from xai_repro.highway.network import ObsNetwork, network_config
+
+log = logging.getLogger(__name__)
 
 
 def sb3_policy_class():
@@ -78,15 +87,16 @@ def clip_gradients(parameters, grad_clamp, max_norm):
 
 
 def dqn_class(double=True, loss="huber", grad_clamp=None):
-    """SB3's DQN, or a subclass with Double DQN's TD target (rl-agents' default), the
-    TD loss ``loss`` ("huber": SB3's; "l2": rl-agents') and rl-agents' element-wise
-    gradient clamp ``grad_clamp`` (None: SB3's global norm clipping)."""
+    """SB3's DQN, or, when any setting differs from it, a subclass with rl-agents' choices:
+    Double DQN's TD target when ``double`` (rl-agents' default; else DQN's own), the TD loss
+    ``loss`` ("huber": SB3's; "l2": rl-agents') and rl-agents' element-wise gradient clamp
+    ``grad_clamp`` (None: SB3's global norm clipping)."""
     from stable_baselines3 import DQN
 
     if not double and loss == "huber" and not grad_clamp:
         return DQN
 
-    class DoubleDQN(DQN):
+    class RlAgentsDQN(DQN):  # named for its settings' origin, not only Double DQN
         td_loss = staticmethod(TD_LOSSES[loss])
 
         def train(self, gradient_steps, batch_size=100):
@@ -116,11 +126,12 @@ def dqn_class(double=True, loss="huber", grad_clamp=None):
             self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
             self.logger.record("train/loss", np.mean(losses))
 
-    return DoubleDQN
+    return RlAgentsDQN
 
 
-def build_model(env, *, seed, net, dqn, total_steps=None):
-    """SB3 (Double) DQN with the ego-attention Q-network and the configured exploration."""
+def build_model(env, *, seed, net, dqn, total_steps=None, device="cpu"):
+    """SB3 (Double) DQN with the ego-attention Q-network and the configured exploration, its
+    networks on ``device`` (SB3 samples its replay batches there too)."""
     model = dqn_class(dqn["double"], dqn["loss"], dqn.get("grad_clamp"))(
         sb3_policy_class(),
         env,
@@ -137,7 +148,7 @@ def build_model(env, *, seed, net, dqn, total_steps=None):
         exploration_initial_eps=1.0,
         exploration_final_eps=dqn["exploration_final_eps"],
         seed=seed,
-        device="cpu",
+        device=device,
         verbose=0,
     )
     return set_exploration(model, dqn, total_steps)
@@ -154,4 +165,63 @@ def set_exploration(model, dqn, total_steps):
         model.exploration_schedule = ExponentialEpsilon(
             1.0, dqn["exploration_final_eps"], dqn["exploration_tau"], total_steps
         )
+    return model
+
+
+def progress_callback(total_steps):
+    """An SB3 callback logging every ~15 s: steps, env steps/s, ETA, epsilon, recent return."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Progress(BaseCallback):
+        def _on_training_start(self):
+            self.t0, self.n0, self.last = (
+                time.perf_counter(),
+                self.num_timesteps,
+                time.perf_counter(),
+            )
+
+        def _on_step(self):
+            now = time.perf_counter()
+            if now - self.last > 15 or self.num_timesteps >= total_steps:
+                rate = (self.num_timesteps - self.n0) / max(now - self.t0, 1e-9)
+                eta = (total_steps - self.num_timesteps) / max(rate, 1e-9)
+                recent = [ep["r"] for ep in self.model.ep_info_buffer or []]
+                log.info(
+                    "step %d/%d  %.1f env steps/s  ETA %.0f s  eps %.2f  "
+                    "mean return of the last %d episodes %.2f",
+                    self.num_timesteps,
+                    total_steps,
+                    rate,
+                    eta,
+                    self.model.exploration_rate,
+                    len(recent),
+                    float(np.mean(recent)) if recent else float("nan"),
+                )
+                self.last = now
+            return True
+
+    return Progress()
+
+
+def resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir, settings, device="cpu"):
+    """The SB3 model of checkpoint ``ckpt`` with its replay buffer and training state
+    (environments, RNGs) put back, so training continues as if never interrupted."""
+    log.info("resuming from %s (%d steps)", ckpt, done_steps)
+    _, buf, state_path = checkpoint_paths(checkpoint_dir, done_steps)
+    state = read_state(state_path, done_steps, settings)
+    if not os.path.exists(buf):
+        raise InputError(f"{buf}: missing: the replay buffer of checkpoint {ckpt}")
+    try:
+        model = dqn_class(dqn["double"], dqn["loss"], dqn.get("grad_clamp")).load(
+            ckpt,
+            env=env,
+            device=device,
+            custom_objects={"policy_class": sb3_policy_class()},
+            force_reset=False,  # keep _last_obs: the environments are restored, not reset
+        )
+        set_exploration(model, dqn, total_steps)
+        model.load_replay_buffer(buf)
+        restore_state(model, state)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{ckpt}: cannot resume from this checkpoint ({exc})") from exc
     return model
