@@ -152,9 +152,9 @@ if HIGHWAY_PRETRAINED.get("checkpoint"):
         output:
             evaluation="results/highway/pretrained_evaluation.json",
         log:
-            "logs/highway/evaluate_pretrained_highway.log",
+            logs("highway/evaluate_pretrained_highway"),
         benchmark:
-            "benchmarks/highway/evaluate_pretrained_highway.tsv"
+            benchmarks("highway/evaluate_pretrained_highway")
         conda:
             "../envs/highway.yaml"
         threads: 1
