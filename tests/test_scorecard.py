@@ -390,7 +390,7 @@ def test_repository_reference_files_are_valid():
 
 @pytest.mark.slow
 def test_test_run_rows_pass_and_every_metric_path_is_written():
-    """The test config's finished run (the session's shared one): each row comparable at
+    """The test config's finished run (one per pytest run, shared): each row comparable at
     ``test`` is reproduced or met, and every row's metric and spread paths exist in what
     its study wrote, so a misspelt or renamed path in any reference file fails here even
     when no run at the row's own config is made. Only a row that names the setting leaving

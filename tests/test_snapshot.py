@@ -145,7 +145,7 @@ def test_cost_from_a_dry_run():
 
 @pytest.mark.slow
 def test_test_config_matches_its_snapshot():
-    """CI's check of expected/test.json: the session's test-config run, row by row."""
+    """CI's check of expected/test.json: the test config's finished run, row by row."""
     from workflow_state import completed_test_run
 
     work = completed_test_run()
