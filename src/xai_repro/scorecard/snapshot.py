@@ -221,4 +221,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except InputError as err:  # a bad snapshot or scorecard: the message, not a traceback
+        sys.exit(f"error: {err}")
