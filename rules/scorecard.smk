@@ -18,7 +18,6 @@ rule build_scorecard:
         modules=modules(
             "scorecard.references",
             "scorecard.verdict",
-            "scorecard.render",
             "scorecard.runs",
         ),
     output:

@@ -18,7 +18,7 @@ from xai_repro.scorecard import (
     ABSENT,
     KINDS,
     VERDICTS,
-    build_scorecard,
+    build_run_scorecard,
     judge,
     load_references,
     lookup,
@@ -44,6 +44,15 @@ def _row(**changes):
         "not_comparable": None,
     }
     return {**row, **changes}
+
+
+def _build(refs, metrics, run, studies, sheet=None):
+    """The scorecard of one built run ``run`` of ``studies``; ``metrics``: study -> metrics."""
+    given = {
+        (run, study): (data, f"results/{run}/{study}/metrics.json")
+        for study, data in metrics.items()
+    }
+    return build_run_scorecard(refs, given, {run: studies}, sheet or {}, KNOWN)
 
 
 def _judge(row, metrics, run="mnist"):
@@ -216,8 +225,8 @@ def test_goal_rows_need_no_reference_and_metricless_rows_no_tolerance(tmp_path):
 
 
 def test_scorecard_words_and_counts_per_kind(tmp_path):
-    """Constructed rows of each kind, each verdict: the counts per kind, the headline lines
-    and the rendered summary."""
+    """Constructed rows of each kind, each verdict: the counts per kind (all runs and the
+    built run), the headline lines and the rendered tables."""
     metrics = {"x": {"good": 1.0, "bad": 0.0, "none": None}}
     spec = [  # (kind, metric, configs, not_comparable) -> expected verdict
         ("published", "x.good", ["test"], None, "reproduced"),
@@ -239,9 +248,12 @@ def test_scorecard_words_and_counts_per_kind(tmp_path):
             del row["tolerance"], row["configs"]
         rows.append(row)
     refs = load_references([_write(tmp_path, "cfrl", rows)], SCHEMA)
-    card = build_scorecard(refs, {"cfrl": (metrics, "m.json")}, "test", ["cfrl"], KNOWN)
+    card = _build(refs, {"cfrl": metrics}, "test", ["cfrl"], sheet={"paper": "cluster"})
     assert [r["verdict"] for r in card["rows"]] == [s[-1] for s in spec]
     assert [r["kind"] for r in card["rows"]] == [s[0] for s in spec]
+    assert [r["run"] for r in card["rows"]] == [
+        s[2][0] if s[2] else None for s in spec
+    ]  # a row without a metric has no run
     assert set(card["counts_by_kind"]) == set(KINDS)
     by_kind = {k: {v: n for v, n in c.items() if n} for k, c in card["counts_by_kind"].items()}
     assert by_kind == {
@@ -254,7 +266,7 @@ def test_scorecard_words_and_counts_per_kind(tmp_path):
         "derived": {"reproduced": 1, "not comparable": 1},
         "goal": {"met": 2, "missed": 1},
     }
-    assert card["counts"] == {
+    assert card["totals"] == {
         v: sum(c[v] for c in card["counts_by_kind"].values()) for v in VERDICTS
     }
     assert card["headline"] == [
@@ -262,42 +274,69 @@ def test_scorecard_words_and_counts_per_kind(tmp_path):
         "derived: 1 of 1 reproduced; 1 not comparable",
         "goal: 2 of 3 met (1 missed)",
     ]
+    assert card["runs"]["test"]["headline"] == [
+        "published: 2 of 3 reproduced (1 deviates)",
+        "derived: 1 of 1 reproduced; 1 not comparable",
+        "goal: 2 of 3 met (1 missed)",
+    ]
+    assert card["runs"]["paper"]["headline"] == [
+        "published: none compared; 1 not run at this scale"
+    ]
+    assert card["counts"]["cfrl"]["any run"]["not comparable"] == 1
     md = to_markdown(card)
-    assert all(line + "." in md for line in card["headline"])
-    assert "| cfrl | goal | CFRL classifier" in md and "| missed: " in md
-    assert "cfrl (derived): CFRL classifier" in to_rst(card)
+    kinds = md[md.index("## Verdicts per kind") : md.index("## Verdicts per study and run")]
+    assert "| all runs | 2 of 3 reproduced (1 deviates); 1 not comparable; 1 not run" in kinds
+    assert "| test | 2 of 3 reproduced (1 deviates) | 1 of 1 reproduced; 1 not comparable" in kinds
+    assert "| cfrl: CFRL classifier test accuracy | 0 | 1 | missed | test | goal |" in md
+    assert (
+        "| cfrl: CFRL classifier test accuracy | — | 1 | not comparable | any run | published |"
+        in md
+    )
+    assert "- 2 of 3 met (1 missed)" in to_rst(card)
 
 
 def test_scorecard_counts_and_studies_without_references(tmp_path):
     refs = load_references([_write(tmp_path, "cfrl", [_row(configs=["test"])])], SCHEMA)
-    metrics = {"cfrl": ({"classifier": {"accuracy": 0.5}}, "m.json"), "duffing": ({}, "d.json")}
-    card = build_scorecard(refs, metrics, "test", ["duffing", "cfrl"], KNOWN)
-    assert card["counts"]["deviates"] == 1 and len(card["rows"]) == 1
+    metrics = {"cfrl": {"classifier": {"accuracy": 0.5}}, "duffing": {}}
+    card = _build(refs, metrics, "test", ["duffing", "cfrl"])
+    assert card["totals"]["deviates"] == 1 and len(card["rows"]) == 1
     assert card["headline"] == ["published: 0 of 1 reproduced (1 deviates)"]
-    elsewhere = build_scorecard(refs, metrics, "mnist", ["duffing", "cfrl"], KNOWN)
+    elsewhere = _build(refs, metrics, "mnist", ["duffing", "cfrl"])
     assert elsewhere["headline"] == ["published: none compared; 1 not run at this scale"]
+    assert elsewhere["runs"]["test"] == {
+        "size": "not in config/runs.yaml",
+        "built": False,
+        "studies": [],
+        "counts_by_kind": elsewhere["counts_by_kind"],
+        "headline": elsewhere["headline"],
+    }
     assert card["studies_without_references"] == ["duffing", "diffig", "highway"]
     md = to_markdown(card)
     assert "no config/references/duffing.yaml" in md
-    assert "| cfrl | published | CFRL classifier" in md
+    assert (
+        "| cfrl: CFRL classifier test accuracy | 0.5 | 0.9879 | deviates | test | published |" in md
+    )
     assert ".. list-table:: Reproduction scorecard" in to_rst(card)
-    empty = build_scorecard({}, metrics, "test", ["duffing", "cfrl"], KNOWN)
+    empty = _build({}, metrics, "test", ["duffing", "cfrl"])
     assert "list-table" not in to_rst(empty) and "No reference rows" in to_rst(empty)
 
 
 def test_rst_table_renders_with_docutils(tmp_path):
     from docutils.core import publish_parts
 
-    row = _row(configs=["test"], claim="a *starred* | piped_claim `x`")
+    row = _row(configs=["test"], claim="a *starred* | piped_claim `x`", kind="goal")
     refs = load_references([_write(tmp_path, "cfrl", [row])], SCHEMA)
-    card = build_scorecard(
-        refs, {"cfrl": ({"classifier": {"accuracy": 0.99}}, "m")}, "test", ["cfrl"], KNOWN
-    )
+    card = _build(refs, {"cfrl": {"classifier": {"accuracy": 0.99}}}, "test", ["cfrl"])
     html = publish_parts(
         to_rst(card), writer="html", settings_overrides={"report_level": 2, "halt_level": 2}
     )["html_body"]
     assert 'class="scorecard' in html and "a *starred* | piped_claim `x`" in html
-    assert "reproduced: |ours" in html
+    assert "|ours − reference| = " in html and ">met<" in html
+    assert (
+        html.index("scorecard-kinds")
+        < html.index("scorecard-counts")
+        < html.index('id="scorecard"')
+    )
 
 
 def _script():
@@ -332,10 +371,10 @@ def test_main_writes_nothing_on_bad_references(tmp_path):
 def test_build_scorecard_names_every_bad_row_and_writes_nothing(tmp_path):
     rows = [_row(id="cfrl.a", metric="classifier.acc"), _row(id="cfrl.b", metric="clasifier.x")]
     refs = load_references([_write(tmp_path, "cfrl", rows)], SCHEMA)
-    metrics = {"cfrl": ({"classifier": {"accuracy": 0.99}}, "m.json")}
     with pytest.raises(InputError, match=r"cfrl\.a.*\n.*cfrl\.b") as err:
-        build_scorecard(refs, metrics, "mnist", ["cfrl"], KNOWN)
+        _build(refs, {"cfrl": {"classifier": {"accuracy": 0.99}}}, "mnist", ["cfrl"])
     assert "'classifier.acc'" in str(err.value) and "'clasifier.x'" in str(err.value)
+    assert "results/mnist/cfrl/metrics.json" in str(err.value)
 
 
 def test_repository_reference_files_are_valid():
@@ -351,7 +390,7 @@ def test_repository_reference_files_are_valid():
 
 @pytest.mark.slow
 def test_test_run_rows_pass_and_every_metric_path_is_written():
-    """The test config's finished run (the session's shared one): each row comparable at
+    """The test config's finished run (one per pytest run, shared): each row comparable at
     ``test`` is reproduced or met, and every row's metric and spread paths exist in what
     its study wrote, so a misspelt or renamed path in any reference file fails here even
     when no run at the row's own config is made. Only a row that names the setting leaving
@@ -360,12 +399,14 @@ def test_test_run_rows_pass_and_every_metric_path_is_written():
     paths = sorted((REPO / "config" / "references").glob("*.yaml"))
     refs = load_references(paths, SCHEMA)
     card = json.loads((work / "results" / "scorecard.json").read_text())
-    at_test = [r for r in card["rows"] if r["verdict"] != "not run at this scale"]
+    at_test = [
+        r for r in card["rows"] if r["run"] == "test" and r["verdict"] != "not run at this scale"
+    ]
     assert {r["verdict"] for r in at_test if r["metric"]} <= {"reproduced", "met"}, at_test
     assert [r["id"] for r in at_test if r["metric"]], "no row is comparable at the test config"
     absent = {}
     for study, rows in refs.items():
-        metrics = json.loads((work / "results" / study / "metrics.json").read_text())
+        metrics = json.loads((work / "results" / "test" / study / "metrics.json").read_text())
         for row in rows:
             for key in ("metric", "spread"):
                 path = row.get(key)

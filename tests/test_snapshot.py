@@ -17,12 +17,13 @@ TOLERANCES = [
 ]
 
 
-def _card(value_a=1.0, value_b=2.0, verdict="reproduced"):
+def _card(value_a=1.0, value_b=2.0, verdict="reproduced", kind="published"):
     rows = [
         {
             "run": "r",
             "id": rid,
             "study": rid[0],
+            "kind": kind,
             "claim": f"claim {rid}",
             "metric": "m",
             "value": value,
@@ -46,12 +47,22 @@ def test_within_tolerance_passes_and_beyond_fails():
     assert bad == {"a.x": False, "b.exact": False}
 
 
-def test_a_changed_verdict_or_a_vanished_value_fails():
+def test_a_changed_verdict_or_kind_or_a_vanished_value_fails():
     snap = snapshot_rows(_card(), "r")
+    assert all(row["kind"] == "published" for row in snap["rows"].values())
     assert not all(r["ok"] for r in compare(_card(verdict="deviates"), snap, TOLERANCES))
+    records = compare(_card(kind="goal"), snap, TOLERANCES)
+    assert not any(r["ok"] for r in records) and records[0]["kind"] == "goal"
     assert differs(1.0, None, {"abs": 1.0}) == float("inf")
     assert differs([1.0, 2.0], [1.0], {"abs": 1.0}) == float("inf")
     assert differs(None, None, {}) is None
+
+
+def test_a_snapshot_without_kinds_is_refused_naming_the_file():
+    snap = snapshot_rows(_card(), "r")
+    del snap["rows"]["a.x"]["kind"]
+    with pytest.raises(InputError, match=r"expected/r.json: row a.x has no kind.*RUN=r"):
+        compare(_card(), snap, TOLERANCES)
 
 
 def test_unbuilt_run_cannot_be_snapshotted():
@@ -73,9 +84,16 @@ def test_cli_writes_verifies_and_prints_differences(tmp_path, capsys):
     capsys.readouterr()
     assert main(["verify", *common]) == 1
     out = capsys.readouterr().out
-    assert "1 of 2 rows within tolerance" in out and "| r | a.x | 1 | 5 |" in out and "NO" in out
+    assert "1 of 2 rows within tolerance" in out and "NO" in out
+    assert "| r | a.x | published | 1 | 5 |" in out
+    scorecard.write_text(json.dumps(_card(kind="goal", verdict="met")))
+    assert main(["verify", *common]) == 1
+    out = capsys.readouterr().out
+    assert "| r | a.x | published -> goal | 1 | 1 |" in out and "reproduced -> met" in out
     assert main(["headline", "--run", "r", "--expected", str(tmp_path / "expected")]) == 0
-    assert "| a | claim a.x | 1 | 1 | reproduced |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "- published: 2 of 2 reproduced" in out
+    assert "| a | published | claim a.x | 1 | 1 | reproduced |" in out
 
 
 def test_headline_skips_rows_not_run():
@@ -127,7 +145,7 @@ def test_cost_from_a_dry_run():
 
 @pytest.mark.slow
 def test_test_config_matches_its_snapshot():
-    """CI's check of expected/test.json: the session's test-config run, row by row."""
+    """CI's check of expected/test.json: the test config's finished run, row by row."""
     from workflow_state import completed_test_run
 
     work = completed_test_run()

@@ -2,17 +2,16 @@
 
 Reads each built run's ``results/<run>/<study>/metrics.json`` and the reference files
 ``config/references/<study>.yaml`` (validated by ``config/schema/references.schema.yaml``);
-writes ``results/scorecard.json`` (rows with their run, verdict counts per study and run),
-``results/scorecard.md`` and ``results/scorecard.rst`` (the report's landing page includes
-it). The format and the verdicts are documented in docs/scorecard.md.
+writes ``results/scorecard.json`` (rows with their run and kind, verdict counts per kind and
+per study and run), ``results/scorecard.md`` and ``results/scorecard.rst`` (the report's
+landing page includes it). The format and the verdicts are documented in docs/scorecard.md.
 """
 
 import logging
 from pathlib import Path
 
 from xai_repro.common import atomic_output, read_json, setup_logging, write_json
-from xai_repro.scorecard import load_references
-from xai_repro.scorecard.runs import build_run_scorecard, to_markdown, to_rst
+from xai_repro.scorecard import build_run_scorecard, load_references, to_markdown, to_rst
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ def main(metrics_paths, reference_paths, schema, out_json, out_md, out_rst, *, r
     for path in map(Path, metrics_paths):
         metrics[(path.parent.parent.name, path.parent.name)] = (read_json(path), str(path))
     card = build_run_scorecard(references, metrics, runs, sheet, known)
-    log.info("scorecard: %s", card["totals"])
+    log.info("scorecard: %s", "; ".join(card["headline"]))
     write_json(out_json, card)
     for path, text in ((out_md, to_markdown(card)), (out_rst, to_rst(card))):
         with atomic_output(path) as tmp:

@@ -1,10 +1,11 @@
 """Snapshots of a run's scorecard rows (expected/<run>.json), checked row by row.
 
-``snapshot``: write a finished run's rows of results/scorecard.json to expected/<run>.json.
-``verify``: compare a finished run with its snapshot, each row within the tolerance that
-expected/tolerances.yaml gives it (first matching id pattern; exact when none matches), and
-print a table of the differences; the exit status is 1 when a row is out of tolerance.
-``headline``: the README's headline table (Markdown) from a snapshot.
+``snapshot``: write a finished run's rows of results/scorecard.json (each with its kind) to
+expected/<run>.json. ``verify``: compare a finished run with its snapshot, each row within
+the tolerance that expected/tolerances.yaml gives it (first matching id pattern; exact when
+none matches), its verdict and kind the snapshot's, and print a table of the differences;
+the exit status is 1 when a row is out of tolerance. ``headline``: the README's headline
+table (Markdown) from a snapshot, with the verdicts counted per kind.
 
     python -m xai_repro.scorecard.snapshot snapshot --run default
     python -m xai_repro.scorecard.snapshot verify [--run test]
@@ -20,10 +21,12 @@ import sys
 from pathlib import Path
 
 from xai_repro.common.io import InputError, read_json, read_yaml, write_json
-from xai_repro.scorecard.verdict import NOT_RUN, fmt
+from xai_repro.scorecard.verdict import KINDS, NOT_RUN, VERDICTS, fmt
+from xai_repro.scorecard.verdict import headline as kind_lines
 
 KEEP = (
     "study",
+    "kind",
     "claim",
     "metric",
     "value",
@@ -81,22 +84,30 @@ def compare(card: dict, snap: dict, tolerances: list[dict]) -> list[dict]:
     got = {r["id"]: r for r in card["rows"] if r["run"] == run}
     out = []
     for row_id, want in snap["rows"].items():
+        if "kind" not in want:
+            raise InputError(
+                f"expected/{run}.json: row {row_id} has no kind (a snapshot older than the "
+                f"kinds); rewrite it from a finished run: make snapshot RUN={run}"
+            )
         entry = tolerance_for(row_id, tolerances)
         have = got.get(row_id)
         value = None if have is None else have["value"]
         verdict = NOT_RUN if have is None else have["verdict"]
+        kind = want["kind"] if have is None else have["kind"]
         off = differs(want["value"], value, entry)
         tol = " ".join(f"{k} {fmt(entry[k])}" for k in ("abs", "rel") if k in entry)
         out.append(
             {
                 "run": run,
                 "id": row_id,
+                "expected_kind": want["kind"],
+                "kind": kind,
                 "expected": want["value"],
                 "got": value,
                 "tolerance": tol or "exact",
                 "expected_verdict": want["verdict"],
                 "verdict": verdict,
-                "ok": off is None and verdict == want["verdict"],
+                "ok": off is None and verdict == want["verdict"] and kind == want["kind"],
                 "why": entry["why"],
             }
         )
@@ -105,6 +116,8 @@ def compare(card: dict, snap: dict, tolerances: list[dict]) -> list[dict]:
             {
                 "run": run,
                 "id": row_id,
+                "expected_kind": "(not in the snapshot)",
+                "kind": got[row_id]["kind"],
                 "expected": None,
                 "got": got[row_id]["value"],
                 "tolerance": "—",
@@ -119,22 +132,39 @@ def compare(card: dict, snap: dict, tolerances: list[dict]) -> list[dict]:
 
 def table(records: list[dict], *, only_differences: bool) -> str:
     shown = [r for r in records if not (only_differences and r["ok"])]
-    head = ("run", "row", "expected", "got", "tolerance", "verdict (expected -> got)", "ok")
+    head = ("run", "row", "kind", "expected", "got", "tolerance", "verdict (expected -> got)", "ok")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in shown:
         verdicts = f"{r['expected_verdict']} -> {r['verdict']}"
-        cells = (r["run"], r["id"], fmt(r["expected"]), fmt(r["got"]), r["tolerance"], verdicts)
+        kind = (
+            r["kind"] if r["kind"] == r["expected_kind"] else f"{r['expected_kind']} -> {r['kind']}"
+        )
+        cells = (
+            r["run"],
+            r["id"],
+            kind,
+            fmt(r["expected"]),
+            fmt(r["got"]),
+            r["tolerance"],
+            verdicts,
+        )
         lines.append("| " + " | ".join(cells) + f" | {'yes' if r['ok'] else 'NO'} |")
     return "\n".join(lines)
 
 
 def headline(snap: dict) -> str:
-    """The README's headline table: claim, ours, reference (source), verdict."""
+    """The README's headline table: the verdicts counted per kind, then study, kind, claim,
+    ours, reference, verdict per row (rows not run at this scale left out)."""
+    counts = {k: {v: 0 for v in VERDICTS} for k in KINDS}
+    for row in snap["rows"].values():
+        counts[row["kind"]][row["verdict"]] += 1
     lines = [
         f"Run `{snap['run']}` (generated from expected/{snap['run']}.json by `make headline`):",
         "",
-        "| Study | Claim | Ours | Reference | Verdict |",
-        "|---|---|---|---|---|",
+        *(f"- {line}" for line in kind_lines(counts)),
+        "",
+        "| Study | Kind | Claim | Ours | Reference | Verdict |",
+        "|---|---|---|---|---|---|",
     ]
     for row in snap["rows"].values():
         if row["verdict"] == NOT_RUN:
@@ -142,7 +172,14 @@ def headline(snap: dict) -> str:
         ours = fmt(row["value"])
         if row["spread"] is not None and not isinstance(row["spread"], list):
             ours += f" ± {fmt(row['spread'])}"
-        cells = (row["study"], row["claim"], ours, fmt(row["reference"]), row["verdict"])
+        cells = (
+            row["study"],
+            row["kind"],
+            row["claim"],
+            ours,
+            fmt(row["reference"]),
+            row["verdict"],
+        )
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -184,4 +221,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except InputError as err:  # a bad snapshot or scorecard: the message, not a traceback
+        sys.exit(f"error: {err}")

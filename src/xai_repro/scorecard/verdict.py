@@ -160,56 +160,24 @@ def count(rows: list[dict]) -> dict:
     }
 
 
+def kind_text(kind: str, got: dict) -> str:
+    """One kind's verdict counts as text, e.g. "4 of 5 reproduced (1 deviates); 3 not
+    comparable; 19 not run at this scale" ("of N" counts the rows compared); "" when the
+    kind has no rows."""
+    if not any(got.values()):
+        return ""
+    passed, failed = OUTCOMES[kind]
+    compared = got[passed] + got[failed]
+    line = f"{got[passed]} of {compared} {passed}" if compared else "none compared"
+    if got[failed]:
+        line += f" ({got[failed]} {failed})"
+    rest = [f"{got[v]} {v}" for v in (NOT_COMPARABLE, NOT_RUN) if got[v]]
+    return "; ".join([line, *rest])
+
+
 def headline(counts: dict) -> list[str]:
     """One line per kind that has rows, e.g. "published: 4 of 5 reproduced (1 deviates);
-    3 not comparable; 19 not run at this scale". "of N" counts the rows compared."""
-    lines = []
-    for kind in KINDS:
-        got = counts[kind]
-        if not any(got.values()):
-            continue
-        passed, failed = OUTCOMES[kind]
-        compared = got[passed] + got[failed]
-        line = (
-            f"{kind}: {got[passed]} of {compared} {passed}"
-            if compared
-            else f"{kind}: none compared"
-        )
-        if got[failed]:
-            line += f" ({got[failed]} {failed})"
-        rest = [f"{got[v]} {v}" for v in (NOT_COMPARABLE, NOT_RUN) if got[v]]
-        lines.append("; ".join([line, *rest]))
-    return lines
-
-
-def build_scorecard(references: dict, metrics: dict, run: str, studies: list, known: list) -> dict:
-    """The whole scorecard.
-
-    ``references``: study -> rows (from :func:`load_references`); ``metrics``: study ->
-    (metrics dict, its path) for the studies in the run; ``run``: the config name;
-    ``studies``: the run's studies; ``known``: every study the workflow has, in order.
-    """
-    unknown = sorted(set(references) - set(known))
-    if unknown:
-        raise InputError(f"references for unknown studies {unknown}; known: {known}")
-    rows, errors = [], []
-    for study in known:
-        got = metrics.get(study) if study in studies else None
-        data, path = got if got else (None, f"results/{study}/metrics.json")
-        for row in references.get(study, []):
-            try:
-                rows.append(judge(row, study, data, run, path))
-            except InputError as err:  # report every bad row at once
-                errors.append(str(err))
-    if errors:
-        raise InputError("scorecard:\n  " + "\n  ".join(errors))
-    counts = count(rows)
-    return {
-        "config": run,
-        "studies": list(studies),
-        "counts": counts["all"],
-        "counts_by_kind": {k: counts[k] for k in KINDS},
-        "headline": headline(counts),
-        "studies_without_references": [s for s in known if s not in references],
-        "rows": rows,
-    }
+    3 not comparable; 19 not run at this scale"; ``counts`` as :func:`count` gives them."""
+    return [
+        f"{kind}: {kind_text(kind, counts[kind])}" for kind in KINDS if any(counts[kind].values())
+    ]
