@@ -75,6 +75,17 @@ def test_folder_mirror(tmp_path):
     assert (FIXTURES / KEY).read_bytes() == dest.read_bytes()
 
 
+@needs_fixtures
+def test_rule_script_main_fetches_from_a_folder_mirror(tmp_path):
+    import fetch as fetch_script  # scripts/common/fetch.py, the rule's script
+
+    dest = tmp_path / KEY
+    fetch_script.main(
+        str(dest), key=KEY, url=TABLE[KEY]["url"], sha256=TABLE[KEY]["sha256"], mirror=str(FIXTURES)
+    )
+    assert sha256_of(dest) == TABLE[KEY]["sha256"]
+
+
 def test_public_url_without_a_mirror():
     assert source_of(KEY, TABLE[KEY]["url"], None) == TABLE[KEY]["url"]
     assert source_of(KEY, TABLE[KEY]["url"], "") == TABLE[KEY]["url"]
