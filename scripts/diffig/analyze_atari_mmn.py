@@ -121,6 +121,7 @@ def main(model_path, metrics_path, figure_paths, *, seed, atari, diff_ig, minimi
                 "observations_before": raw["n_observations"],
                 "states_after": minimized["n_states"],
                 "observations_after": minimized["n_observations"],
+                "observations_after_wildcard": minimized["n_observations_wildcard"],
                 "action_conflicts": raw["action_conflicts"],
             },
             "diff_ig": results,

@@ -30,6 +30,7 @@ def summarize(returns: dict, machine: dict, diff_ig: dict | None, env: str = "Ca
             "observations_before": machine["raw"]["n_observations"],
             "states_after": machine["minimized"]["n_states"],
             "observations_after": machine["minimized"]["n_observations"],
+            "observations_after_wildcard": machine["minimized"]["n_observations_wildcard"],
             "unseen_codes_per_episode": _mean(machine["table_returns"]["unseen_codes"]),
             "replay_return": machine["replay_returns"]["mean"],
         },

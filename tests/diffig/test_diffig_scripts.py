@@ -181,7 +181,7 @@ def test_summary_has_the_keys_of_the_issue():
     returns = {n: {"mean": 500.0, "std": 0.0, "returns": [500.0] * 20} for n in names}
     machine = {
         "raw": {"n_states": 9, "n_observations": 12},
-        "minimized": {"n_states": 3, "n_observations": 4},
+        "minimized": {"n_states": 3, "n_observations": 4, "n_observations_wildcard": 2},
         "table_returns": {
             "mean": 499.0,
             "std": 1.0,
@@ -211,6 +211,7 @@ def test_summary_has_the_keys_of_the_issue():
         "observations_before": 12,
         "states_after": 3,
         "observations_after": 4,
+        "observations_after_wildcard": 2,
         "unseen_codes_per_episode": 0.2,
         "replay_return": 500.0,
     }
