@@ -45,6 +45,7 @@ def summarize(returns: dict, machine: dict, diff_ig: dict | None, env: str = "Ca
             for p in diff_ig["pairs"]
         ]
         summary["ig_completeness_error"] = diff_ig["completeness_error_median"]
+        summary["ig_completeness_relative_error"] = diff_ig["completeness_relative_error_median"]
         summary["diff_ig_rule"] = {"m": diff_ig["m"], "rule": diff_ig["rule"]}
     return summary
 

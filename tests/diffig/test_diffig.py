@@ -7,7 +7,12 @@ import pytest
 import torch
 
 from xai_repro.common import InputError
-from xai_repro.diffig.diff_ig import differential_ig, path_points
+from xai_repro.diffig.diff_ig import (
+    completeness_gap,
+    differential_ig,
+    path_points,
+    relative_completeness_error,
+)
 from xai_repro.diffig.io import load_mmn, load_observations, save_state
 from xai_repro.diffig.moore_machine import minimize_moore_machine
 from xai_repro.diffig.networks import QBN, GRUNet, MMNet, TernaryTanh, make_mmn
@@ -167,6 +172,12 @@ def test_differential_ig_of_linear_encoder_is_exact():
     # gradient is -W_k (W_k d) and attribution_l = -d_l W_kl (W_k d); they sum to -(W_k d)^2
     expected = np.mean([-d * W[k] * (W[k] @ d) for k in range(3)], axis=0)
     np.testing.assert_allclose(attribution, expected, rtol=1e-3, atol=1e-6)
+    # |F(x_i) - F(x_j)| = mean_k (W_k d)^2, the size the attributions sum to
+    gap = completeness_gap(mmn, obs, 0, 3)
+    assert gap == pytest.approx(float(np.mean((W @ d) ** 2)), rel=1e-5)
+    assert float(attribution.sum()) == pytest.approx(-gap, rel=1e-3)
+    assert relative_completeness_error(err, gap) == pytest.approx(err / gap)
+    assert relative_completeness_error(0.0, 0.0) is None
 
 
 def _machine(actions, transitions):

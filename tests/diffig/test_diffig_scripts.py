@@ -145,6 +145,15 @@ def test_attribute_main_with_an_observations_file(tmp_path, random_mmn):
     (pair,) = result["pairs"]
     assert (pair["input"], pair["baseline"]) == (3, 15)
     assert np.abs(pair["attribution"]).sum() > 0
+    # the relative error is the absolute one over |F(x_i) - F(x_j)|, which the sum misses by it
+    gap = pair["completeness_gap"]
+    assert gap > 0
+    # F(x_i) = 0, so F(x_i) - F(x_j) = -gap
+    assert abs(sum(pair["attribution"]) + gap) == pytest.approx(
+        pair["completeness_error"], abs=1e-6
+    )
+    assert pair["completeness_relative_error"] == pytest.approx(pair["completeness_error"] / gap)
+    assert result["completeness_relative_error_median"] > 0
     matrix = np.array(result["matrix"]["attribution"])
     steps = result["matrix"]["steps"]
     assert matrix.shape == (len(steps), len(steps), 4)
@@ -196,6 +205,7 @@ def test_summary_has_the_keys_of_the_issue():
         "rule": "seed",
         "pairs": [{"input": 10, "baseline": 100, "attribution": [0.1, -0.2, 0.3, 0.0]}],
         "completeness_error_median": 0.01,
+        "completeness_relative_error_median": 0.002,
     }
     metrics = summarize_diffig.summarize(returns, machine, diff_ig)
     assert {"returns", "moore_machine", "diff_ig", "ig_completeness_error"} <= set(metrics)
@@ -216,4 +226,6 @@ def test_summary_has_the_keys_of_the_issue():
         "replay_return": 500.0,
     }
     assert metrics["diff_ig"][0]["attribution"]["pole angle"] == 0.3
+    assert metrics["ig_completeness_relative_error"] == 0.002
+    assert metrics["diff_ig_rule"] == {"m": 10, "rule": "seed"}
     assert metrics["episodes"] == 20
