@@ -108,12 +108,27 @@ def test_save_state_roundtrip(tmp_path):
         torch.testing.assert_close(a, b)
 
 
-@pytest.mark.parametrize("rule", ["seed", "riemann_left", "riemann_right", "trapezoid"])
-def test_path_points_weights_sum_to_one_and_end_points(rule):
-    a, b = torch.zeros(4), torch.ones(4)
+@pytest.mark.parametrize(
+    "rule, first, last, n, end_weights",
+    [
+        ("seed", 0.0, 1.0, 11, (1 / 11, 1 / 11)),
+        ("riemann_left", 0.0, 0.9, 10, (0.1, 0.1)),
+        ("riemann_right", 0.1, 1.0, 10, (0.1, 0.1)),
+        ("trapezoid", 0.0, 1.0, 11, (0.05, 0.05)),
+    ],
+)
+def test_path_points_weights_sum_to_one_and_end_points(rule, first, last, n, end_weights):
+    # baseline a, input b: the path runs a + alpha (b - a), alpha from first to last
+    a = torch.tensor([1.0, -2.0, 0.5, 3.0])
+    b = torch.tensor([3.0, 2.0, 0.5, -1.0])
     points, weights = path_points(a, b, 10, rule)
     assert float(weights.sum()) == pytest.approx(1.0)
-    assert len(points) == len(weights)
+    assert len(points) == len(weights) == n
+    torch.testing.assert_close(points[0], a + first * (b - a))
+    torch.testing.assert_close(points[-1], a + last * (b - a))
+    steps = points[1:] - points[:-1]  # evenly spaced, 1/10 of the way each
+    torch.testing.assert_close(steps, ((b - a) / 10).expand_as(steps))
+    assert (float(weights[0]), float(weights[-1])) == pytest.approx(end_weights)
 
 
 def test_seed_rule_is_mean_over_m_plus_one_points():
