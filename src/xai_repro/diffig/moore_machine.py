@@ -1,6 +1,6 @@
 """Moore machines of an MMN: extraction from greedy rollouts, minimization, execution as a table."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 import torch
@@ -142,12 +142,9 @@ def _merge_lone_start(rows, start, members) -> dict[int, int]:
     the first other block with the same row (``None`` entries included), since the start
     state's action is never emitted. Returns the block renaming (identity if no merge)."""
     rename = {b: b for b in rows}
-    if members[start] != 1:
-        return rename
-    for b, row in rows.items():
-        if b != start and row == rows[start]:
-            rename[start] = b
-            break
+    if members[start] == 1:
+        same = [b for b, row in rows.items() if b != start and row == rows[start]]
+        rename[start] = same[0] if same else start
     return rename
 
 
@@ -199,12 +196,10 @@ def minimize_moore_machine(machine: dict, restarts: int = 0, seed: int = 0) -> d
         ):
             block = candidate
     obs_ids = sorted({o for d in trans.values() for o in d})
-    start = block[int(machine["initial_state"])]
+    s0 = int(machine["initial_state"])
+    start = block[s0]
     rows = _merged_rows(block, states, trans, obs_ids)
-    members = defaultdict(int)
-    for s in states:
-        members[block[s]] += 1
-    rename = _merge_lone_start(rows, start, members)
+    rename = _merge_lone_start(rows, start, Counter(block[s] for s in states))
     start = rename[start]
     # renumber so the initial state is 0
     order = sorted(set(rename.values()), key=lambda b: (b != start, b))
@@ -224,15 +219,11 @@ def minimize_moore_machine(machine: dict, restarts: int = 0, seed: int = 0) -> d
         for o in obs_ids
     }
     wildcard_groups = _wildcard_observation_groups(new_trans, obs_ids)
-    final: dict[int, dict[int, int]] = {s: {} for s in new_trans}
-    for s, d in new_trans.items():
-        for o, n in d.items():
-            final[s][observation_map[o]] = n
-    new_actions = {}
-    for s, a in actions.items():
-        if s == int(machine["initial_state"]) and rename[block[s]] != block[s]:
-            continue  # the merged start state takes its new block's action
-        new_actions[state_map[s]] = a
+    final = {s: {observation_map[o]: n for o, n in d.items()} for s, d in new_trans.items()}
+    merged_start = rename[block[s0]] != block[s0]
+    new_actions = {  # a merged start state takes its new block's action
+        state_map[s]: a for s, a in actions.items() if not (merged_start and s == s0)
+    }
     return {
         "n_states": len(order),
         "n_observations": len(columns),
