@@ -121,3 +121,15 @@ def test_the_authors_pong_mmn_minimizes_to_4_states_and_12_observation_classes(t
     mini = minimize_moore_machine(raw, restarts=5, seed=0)
     assert (mini["n_states"], mini["n_observations"]) == (4, 12)
     assert mini["n_observations_wildcard"] < 12  # a missing transition matching anything
+
+
+@needs_fixtures
+def test_acrobot_gru_loads_strictly_and_plays_its_task():
+    task = get_task("Acrobot-v1")
+    gru = load_gru(FIXTURES / "acrobot_gru_32.p", task)
+    returns = evaluate(MMNet(gru), 2, 0, task)
+    # Acrobot-v1 gives -1 per step until the goal, at most 500 steps: a policy that swings
+    # up ends well above -500
+    assert returns.shape == (2,) and (returns > -200).all()
+    with pytest.raises(InputError, match="acrobot_gru_32.p"):
+        load_gru(FIXTURES / "acrobot_gru_32.p", get_task("CartPole-v1"))

@@ -3,9 +3,13 @@
 from dataclasses import replace
 
 from xai_repro.diffig.atari import pong_task
-from xai_repro.diffig.rollouts import CARTPOLE, Task
+from xai_repro.diffig.rollouts import CARTPOLE, Task, control_task
 
-TASKS = {"CartPole-v1": lambda: CARTPOLE, "PongDeterministic-v4": pong_task}
+TASKS = {
+    "CartPole-v1": lambda: CARTPOLE,
+    "Acrobot-v1": lambda: control_task("Acrobot-v1", 6, 3),
+    "PongDeterministic-v4": pong_task,
+}
 
 
 def get_task(name: str, max_steps: int | None = None) -> Task:
