@@ -107,6 +107,15 @@ def test_preprocessing_crops_averages_rescales_and_resizes():
         preprocess_frame(np.zeros((84, 84, 3)))
 
 
+def test_a_games_crop_is_taken_before_the_rescale():
+    frame = np.zeros((210, 160, 3), dtype=np.uint8)
+    frame[:, :10] = 255  # Freeway's left margin: cropped away, so it sets no maximum
+    frame[100:120, 50:90] = 100
+    x = preprocess_frame(frame, rows=(25, 195), cols=(10, 160))[0, 0].numpy()
+    assert x.max() == 1.0 and x[0, 0] == 0.0  # the object, not the margin, is the maximum
+    assert preprocess_frame(frame)[0, 0].numpy()[40, 0] == 1.0  # Pong's crop keeps it
+
+
 def test_action_map_names_the_right_pong_actions():
     env = make_pong_env()
     try:
