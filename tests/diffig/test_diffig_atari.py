@@ -210,3 +210,17 @@ def test_workflow_analyses_an_imported_pong_mmn(workflow_copy, pong_mmn_file):
     metrics = json.loads((workflow_copy / "results/diffig/atari/metrics.json").read_text())
     assert metrics["episode"]["steps"] == config["diffig"]["atari"]["max_steps"]
     assert (workflow_copy / "results/diffig/atari/figures/diff_ig_10_20.png").exists()
+
+
+def test_a_games_mmn_round_trips_through_its_task():
+    from xai_repro.diffig.networks import QBN, MMNet
+    from xai_repro.diffig.tasks import get_task
+
+    task = get_task("FreewayDeterministic-v4")
+    torch.manual_seed(2)
+    gru = task.make_gru()
+    assert gru.gru.weight_ih.shape == (3 * 32, 100)  # conv4 with 4 channels: 4 x 5 x 5
+    mmn = MMNet(gru, QBN(100, 100, "relu6"), task.make_hx_qbn(32, 64))
+    again = task.mmn_from_state_dict(mmn.state_dict())
+    for key, value in mmn.state_dict().items():
+        assert torch.equal(again.state_dict()[key], value)

@@ -68,7 +68,7 @@ def atari_hx_qbn(gru_size: int = 32, code: int = 64) -> QBN:
     return QBN(gru_size, code, "tanh", widths=(8, 4))
 
 
-def atari_mmn_shapes(state_dict) -> tuple[int, int, int, int]:
+def atari_mmn_shapes(state_dict, check_actions: bool = True) -> tuple[int, int, int, int]:
     """(gru_size, n_actions, hx_code, obs_code) of an Atari MMN state_dict."""
     try:
         gru_size = state_dict["gru_net.gru.weight_hh"].shape[1]
@@ -77,7 +77,7 @@ def atari_mmn_shapes(state_dict) -> tuple[int, int, int, int]:
         obs_code = state_dict["obx_net.encoder.2.weight"].shape[0]
     except KeyError as err:
         raise KeyError(f"not an Atari MMN state_dict: missing key {err}") from err
-    if n_actions not in ACTION_MAPS:
+    if check_actions and n_actions not in ACTION_MAPS:
         raise ValueError(f"{n_actions} actions: Pong MMNs have 3 or 6")
     return int(gru_size), int(n_actions), int(hx_code), int(obs_code)
 
@@ -190,9 +190,22 @@ def game_task(name: str, max_steps: int | None = None) -> Task:
             full_action_space=False,
         )
 
+    n_actions = len(game.actions)
+
+    def make_mmn(gru_size, hx_code, obs_code):
+        return MMNet(
+            AtariGRUNet(gru_size, n_actions, game.conv4),
+            QBN(game.conv4 * 25, obs_code, "relu6"),
+            atari_hx_qbn(gru_size, hx_code),
+        )
+
+    def shapes(state):
+        return tuple(atari_mmn_shapes(state, check_actions=False)[i] for i in (0, 2, 3))
+
     return Task(
         name,
         make_env,
+        mmn_from_state_dict=partial(mmn_from_state_dict, make=make_mmn, shapes=shapes),
         preprocess=partial(preprocess_frame, rows=game.rows, cols=game.cols),
         env_action=lambda a: game.actions[int(a)],
         make_gru=lambda: AtariGRUNet(32, len(game.actions), game.conv4),
