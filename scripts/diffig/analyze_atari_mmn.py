@@ -4,8 +4,8 @@ Reads the MMN state_dict named by ``diffig.atari.model`` (the MMN code base's fo
 gru_net.*, obx_net.*, bhx_net.*; CUDA-saved files load on the CPU, weights_only=True).
 Writes ``results/diffig/atari/metrics.json`` (return and length of a greedy episode, action
 counts, machine size before and after minimization, the differential-IG completeness error
-per pair) and one figure per configured (input, baseline) pair as ``main_IG.py`` draws it:
-the input frame, the baseline frame, and the masked and unmasked differential-IG maps
+per pair, absolute and relative to |F(x_i) - F(x_j)|, with the m used) and one figure per
+configured (input, baseline) pair as ``main_IG.py`` draws it: the input frame, the baseline frame, and the masked and unmasked differential-IG maps
 (mean over the observation-code units that differ between input and baseline).
 """
 
@@ -32,7 +32,12 @@ from xai_repro.diffig.atari import (  # noqa: E402
     pong_task,
     record_episode,
 )
-from xai_repro.diffig.diff_ig import differential_ig, masked_differential_ig  # noqa: E402
+from xai_repro.diffig.diff_ig import (  # noqa: E402
+    completeness_gap,
+    differential_ig,
+    masked_differential_ig,
+    relative_completeness_error,
+)
 from xai_repro.diffig.io import load_mmn  # noqa: E402
 from xai_repro.diffig.moore_machine import extract_moore_machine, minimize_moore_machine  # noqa: E402
 
@@ -94,6 +99,7 @@ def main(model_path, metrics_path, figure_paths, *, seed, atari, diff_ig, minimi
             mmn, episode["frames"], i, j, m=atari["m"], rule=diff_ig["rule"]
         )
         _, error = differential_ig(mmn, episode["frames"], i, j, m=atari["m"], rule=diff_ig["rule"])
+        gap = completeness_gap(mmn, episode["frames"], i, j)
         plot_pair(episode["frames"], maps, i, j, path)
         results.append(
             {
@@ -101,6 +107,8 @@ def main(model_path, metrics_path, figure_paths, *, seed, atari, diff_ig, minimi
                 "baseline": j,
                 "differing_units": maps["differing_units"],
                 "completeness_error": error,
+                "completeness_gap": gap,
+                "completeness_relative_error": relative_completeness_error(error, gap),
                 "masked_abs_sum": float(np.abs(maps["masked"]).sum()),
                 "unmasked_abs_sum": float(np.abs(maps["unmasked"]).sum()),
             }
@@ -121,6 +129,7 @@ def main(model_path, metrics_path, figure_paths, *, seed, atari, diff_ig, minimi
                 "observations_before": raw["n_observations"],
                 "states_after": minimized["n_states"],
                 "observations_after": minimized["n_observations"],
+                "observations_after_wildcard": minimized["n_observations_wildcard"],
                 "action_conflicts": raw["action_conflicts"],
             },
             "diff_ig": results,

@@ -3,6 +3,7 @@
 Reads ``gru.pt``, ``hx_qbn.pt``, ``obs_qbn.pt``; writes ``mmn.pt`` (state_dict with keys
 gru_net.*, obx_net.*, bhx_net.*, the MMN code base's format) and ``mmn_history.csv``.
 Fine-tuning (all parameters, or the QBNs only) matches the GRU's action probabilities
+(loss, truncation and gradient clip as configured; the defaults are the MMN code base's)
 until the MMN's greedy return reaches the GRU's; ``steps: 0`` keeps the MMN as inserted.
 """
 
@@ -33,6 +34,9 @@ def main(gru_pt, hx_pt, obs_pt, mmn_pt, history_csv, *, seed, finetune, env, max
         seed=seed,
         train_gru=finetune["train_gru"],
         task=task,
+        loss=finetune["loss"],
+        truncation=finetune["truncation"],
+        grad_clip=finetune["grad_clip"],
     )
     save_state(mmn, mmn_pt)
     write_csv(history_csv, pd.DataFrame(history))

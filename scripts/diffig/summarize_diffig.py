@@ -30,6 +30,7 @@ def summarize(returns: dict, machine: dict, diff_ig: dict | None, env: str = "Ca
             "observations_before": machine["raw"]["n_observations"],
             "states_after": machine["minimized"]["n_states"],
             "observations_after": machine["minimized"]["n_observations"],
+            "observations_after_wildcard": machine["minimized"]["n_observations_wildcard"],
             "unseen_codes_per_episode": _mean(machine["table_returns"]["unseen_codes"]),
             "replay_return": machine["replay_returns"]["mean"],
         },
@@ -44,6 +45,7 @@ def summarize(returns: dict, machine: dict, diff_ig: dict | None, env: str = "Ca
             for p in diff_ig["pairs"]
         ]
         summary["ig_completeness_error"] = diff_ig["completeness_error_median"]
+        summary["ig_completeness_relative_error"] = diff_ig["completeness_relative_error_median"]
         summary["diff_ig_rule"] = {"m": diff_ig["m"], "rule": diff_ig["rule"]}
     return summary
 

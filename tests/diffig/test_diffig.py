@@ -1,11 +1,18 @@
 """The recurrent-policy study: quantization, MMN import, Moore machines, differential IG."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
 
 from xai_repro.common import InputError
-from xai_repro.diffig.diff_ig import differential_ig, path_points
+from xai_repro.diffig.diff_ig import (
+    completeness_gap,
+    differential_ig,
+    path_points,
+    relative_completeness_error,
+)
 from xai_repro.diffig.io import load_mmn, load_observations, save_state
 from xai_repro.diffig.moore_machine import minimize_moore_machine
 from xai_repro.diffig.networks import QBN, GRUNet, MMNet, TernaryTanh, make_mmn
@@ -101,12 +108,27 @@ def test_save_state_roundtrip(tmp_path):
         torch.testing.assert_close(a, b)
 
 
-@pytest.mark.parametrize("rule", ["seed", "riemann_left", "riemann_right", "trapezoid"])
-def test_path_points_weights_sum_to_one_and_end_points(rule):
-    a, b = torch.zeros(4), torch.ones(4)
+@pytest.mark.parametrize(
+    "rule, first, last, n, end_weights",
+    [
+        ("seed", 0.0, 1.0, 11, (1 / 11, 1 / 11)),
+        ("riemann_left", 0.0, 0.9, 10, (0.1, 0.1)),
+        ("riemann_right", 0.1, 1.0, 10, (0.1, 0.1)),
+        ("trapezoid", 0.0, 1.0, 11, (0.05, 0.05)),
+    ],
+)
+def test_path_points_weights_sum_to_one_and_end_points(rule, first, last, n, end_weights):
+    # baseline a, input b: the path runs a + alpha (b - a), alpha from first to last
+    a = torch.tensor([1.0, -2.0, 0.5, 3.0])
+    b = torch.tensor([3.0, 2.0, 0.5, -1.0])
     points, weights = path_points(a, b, 10, rule)
     assert float(weights.sum()) == pytest.approx(1.0)
-    assert len(points) == len(weights)
+    assert len(points) == len(weights) == n
+    torch.testing.assert_close(points[0], a + first * (b - a))
+    torch.testing.assert_close(points[-1], a + last * (b - a))
+    steps = points[1:] - points[:-1]  # evenly spaced, 1/10 of the way each
+    torch.testing.assert_close(steps, ((b - a) / 10).expand_as(steps))
+    assert (float(weights[0]), float(weights[-1])) == pytest.approx(end_weights)
 
 
 def test_seed_rule_is_mean_over_m_plus_one_points():
@@ -165,6 +187,12 @@ def test_differential_ig_of_linear_encoder_is_exact():
     # gradient is -W_k (W_k d) and attribution_l = -d_l W_kl (W_k d); they sum to -(W_k d)^2
     expected = np.mean([-d * W[k] * (W[k] @ d) for k in range(3)], axis=0)
     np.testing.assert_allclose(attribution, expected, rtol=1e-3, atol=1e-6)
+    # |F(x_i) - F(x_j)| = mean_k (W_k d)^2, the size the attributions sum to
+    gap = completeness_gap(mmn, obs, 0, 3)
+    assert gap == pytest.approx(float(np.mean((W @ d) ** 2)), rel=1e-5)
+    assert float(attribution.sum()) == pytest.approx(-gap, rel=1e-3)
+    assert relative_completeness_error(err, gap) == pytest.approx(err / gap)
+    assert relative_completeness_error(0.0, 0.0) is None
 
 
 def _machine(actions, transitions):
@@ -226,6 +254,83 @@ def test_memoryless_transitions_minimize_to_one_state_per_action():
     transitions = {s: {o: goes_to[o] for o in range(6) if rng.random() < 0.7} for s in range(12)}
     mini = minimize_moore_machine(_machine(actions, transitions))
     assert mini["n_states"] == len(set(actions[s] for s in range(12)))
+
+
+def test_observations_merge_only_on_identical_columns_missing_entries_included():
+    # A (action 0) and B (action 1) stay apart. o0: A->B, B->A; o1: A->B, B missing;
+    # o2: as o0. Columns (B, A), (B, None), (B, A): two classes as the MMN code base
+    # counts them; one if a missing transition matched anything.
+    machine = _machine({0: 0, 1: 1}, {0: {0: 1, 1: 1, 2: 1}, 1: {0: 0, 2: 0}})
+    mini = minimize_moore_machine(machine)
+    assert mini["n_states"] == 2
+    assert mini["n_observations"] == 2
+    assert mini["n_observations_wildcard"] == 1
+    omap = mini["observation_map"]
+    assert omap[0] == omap[2] != omap[1]
+    assert omap[1] not in mini["transitions"][mini["state_map"][1]]
+
+
+def test_a_merged_blocks_missing_transitions_stay_missing():
+    # 1 and 2 (action 1) are compatible and merge; 1 knows o0, 2 knows o1, neither o2.
+    # Only state 0 knows o2, so o2's column differs from o0's and o1's.
+    machine = _machine(
+        {0: 0, 1: 1, 2: 1},
+        {0: {0: 1, 1: 2, 2: 0}, 1: {0: 0}, 2: {1: 0}},
+    )
+    mini = minimize_moore_machine(machine)
+    assert mini["n_states"] == 2
+    merged = mini["state_map"][1]
+    assert mini["state_map"][2] == merged
+    omap = mini["observation_map"]
+    assert mini["transitions"][merged] == {omap[0]: 0, omap[1]: 0}
+    assert omap[2] not in mini["transitions"][merged]
+    # columns over (start, merged): o0 = o1 = (merged, start), o2 = (start, None)
+    assert omap[0] == omap[1] != omap[2]
+    assert mini["n_observations"] == 2
+
+
+def test_a_lone_start_state_merges_into_the_block_with_its_row():
+    # the start state 0 emits action 2, which no other state emits: alone in its block.
+    # Its row (o0 -> 1, o1 -> 2) equals state 1's, so it joins 1's block, which keeps
+    # 1's action; 2 stays apart.
+    machine = _machine(
+        {0: 2, 1: 0, 2: 1},
+        {0: {0: 1, 1: 2}, 1: {0: 1, 1: 2}, 2: {0: 1, 1: 2}},
+    )
+    mini = minimize_moore_machine(machine)
+    assert mini["n_states"] == 2
+    smap = mini["state_map"]
+    assert smap[0] == smap[1] == mini["initial_state"] == 0
+    assert mini["actions"] == {0: 0, smap[2]: 1}
+    assert mini["transitions"][0] == mini["transitions"][smap[2]]
+    # the start state's row differs from 1's in o1: no merge, three states
+    machine["transitions"][0] = {0: 1, 1: 1}
+    assert minimize_moore_machine(machine)["n_states"] == 3
+
+
+def test_observation_classes_are_the_distinct_columns():
+    rng = np.random.default_rng(3)
+    actions = {s: int(rng.integers(0, 3)) for s in range(15)}
+    transitions = {
+        s: {o: int(rng.integers(0, 15)) for o in range(10) if rng.random() < 0.4} for s in range(15)
+    }
+    machine = _machine(actions, transitions)
+    mini = minimize_moore_machine(machine)
+    smap = mini["state_map"]
+    # each raw observation's column over the blocks, read off the raw machine
+    columns = {}
+    for o in mini["observation_map"]:
+        column = []
+        for b in range(mini["n_states"]):
+            targets = {smap[d[o]] for s, d in transitions.items() if smap[s] == b and o in d}
+            assert len(targets) <= 1  # the blocks are closed
+            column.append(targets.pop() if targets else None)
+        columns[o] = tuple(column)
+    assert mini["n_observations"] == len(set(columns.values()))
+    for o, m in itertools.combinations(mini["observation_map"], 2):
+        same = mini["observation_map"][o] == mini["observation_map"][m]
+        assert same == (columns[o] == columns[m])
+    assert mini["n_observations_wildcard"] <= mini["n_observations"]
 
 
 def test_memory_dropout_makes_the_gru_act_on_the_observation_alone():
@@ -295,3 +400,18 @@ def test_workflow_analyses_an_imported_mmn(workflow_copy):
         check=False,
     )
     assert proc.returncode != 0 and "inputs/mmn.p" in proc.stdout
+
+
+def test_episodes_start_from_the_zero_hidden_state_as_the_mmn_code_base():
+    # MMNet.init_hidden of the MMN code base: zeros fed to the GRU as they are; the HxQBN
+    # sees only the GRU's output (and encodes zeros only to name the start state)
+    torch.manual_seed(4)
+    mmn = make_mmn(hx_code=5, obs_code=6)
+    hx0 = mmn.initial_hidden()
+    torch.testing.assert_close(hx0, torch.zeros(1, 32))
+    obs = torch.randn(1, 4)
+    with torch.no_grad():
+        _, hx, _, _ = mmn.step(obs, hx0)
+        feats = mmn.obx_net(mmn.gru_net.input_ff(obs))
+        expected = mmn.bhx_net(mmn.gru_net.gru(feats, torch.zeros(1, 32)))
+    torch.testing.assert_close(hx, expected)

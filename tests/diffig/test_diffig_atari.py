@@ -2,6 +2,7 @@
 
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from xai_repro.diffig.atari import (
     preprocess_frame,
     record_episode,
 )
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "mmn"
 
 
 @pytest.fixture
@@ -104,6 +107,15 @@ def test_preprocessing_crops_averages_rescales_and_resizes():
         preprocess_frame(np.zeros((84, 84, 3)))
 
 
+def test_a_games_crop_is_taken_before_the_rescale():
+    frame = np.zeros((210, 160, 3), dtype=np.uint8)
+    frame[:, :10] = 255  # Freeway's left margin: cropped away, so it sets no maximum
+    frame[100:120, 50:90] = 100
+    x = preprocess_frame(frame, rows=(25, 195), cols=(10, 160))[0, 0].numpy()
+    assert x.max() == 1.0 and x[0, 0] == 0.0  # the object, not the margin, is the maximum
+    assert preprocess_frame(frame)[0, 0].numpy()[40, 0] == 1.0  # Pong's crop keeps it
+
+
 def test_action_map_names_the_right_pong_actions():
     env = make_pong_env()
     try:
@@ -132,7 +144,10 @@ def test_analysis_writes_metrics_and_figures(tmp_path, pong_mmn_file):
     assert sum(metrics["action_counts"].values()) == 15
     assert metrics["moore_machine"]["states_before"] >= metrics["moore_machine"]["states_after"]
     pair = metrics["diff_ig"][0]
-    assert pair["differing_units"] == 0 or pair["masked_abs_sum"] > 0  # input != baseline
+    # this random MMN codes steps 5 and 12 alike: no unit differs, so the masked map is 0
+    rec = record_episode(load_atari_mmn(pong_mmn_file), seed=0, max_steps=15)
+    assert pair["differing_units"] == _differing_units(pong_mmn_file, rec["frames"], 5, 12) == 0
+    assert pair["masked_abs_sum"] == 0
     assert fig.stat().st_size > 0
     # a pair outside the episode: an error naming the key, nothing written
     bad = tmp_path / "bad"
@@ -140,6 +155,34 @@ def test_analysis_writes_metrics_and_figures(tmp_path, pong_mmn_file):
     with pytest.raises(InputError, match="diffig.atari.pairs"):
         main(pong_mmn_file, bad / "metrics.json", [bad / "f.png"], **dict(kw, atari=atari_bad))
     assert not bad.exists() or not any(bad.iterdir())
+
+
+def _differing_units(model_path, frames, i, j) -> int:
+    mmn = load_atari_mmn(model_path)
+    with torch.no_grad():
+        codes = mmn.obx_net.encode(mmn.gru_net.input_ff(torch.tensor(frames[[i, j]])))
+    return int((codes[0] != codes[1]).sum())
+
+
+@pytest.mark.skipif(not (FIXTURES / "pong_mmn_64_100.p").exists(), reason="fixture absent")
+def test_analysis_of_the_authors_mmn_at_their_differing_pair(tmp_path):
+    """The differential-IG README's pair (input 43, baseline 103) on the authors' Pong MMN:
+    observation codes that differ, so the masked map is the mean IG over those units."""
+    model = FIXTURES / "pong_mmn_64_100.p"
+    atari = {"seed": 0, "max_steps": 110, "machine_episodes": 1, "m": 10, "pairs": [[43, 103]]}
+    kw = dict(seed=0, atari=atari, diff_ig={"m": 10, "rule": "seed"}, minimize_restarts=0)
+    out = tmp_path / "out"
+    main(model, out / "metrics.json", [out / "diff_ig_43_103.png"], **kw)
+    pair = json.loads((out / "metrics.json").read_text())["diff_ig"][0]
+    frames = record_episode(load_atari_mmn(model), seed=0, max_steps=110)["frames"]
+    differing = _differing_units(model, frames, 43, 103)
+    assert differing > 0
+    assert pair["differing_units"] == differing
+    assert pair["masked_abs_sum"] > 0 and pair["unmasked_abs_sum"] > 0
+    assert pair["completeness_gap"] > 0
+    assert pair["completeness_relative_error"] == pytest.approx(
+        pair["completeness_error"] / pair["completeness_gap"]
+    )
 
 
 @pytest.mark.slow
@@ -167,3 +210,17 @@ def test_workflow_analyses_an_imported_pong_mmn(workflow_copy, pong_mmn_file):
     metrics = json.loads((workflow_copy / "results/atari/diffig/atari/metrics.json").read_text())
     assert metrics["episode"]["steps"] == config["diffig"]["atari"]["max_steps"]
     assert (workflow_copy / "results/atari/diffig/atari/figures/diff_ig_10_20.png").exists()
+
+
+def test_a_games_mmn_round_trips_through_its_task():
+    from xai_repro.diffig.networks import QBN, MMNet
+    from xai_repro.diffig.tasks import get_task
+
+    task = get_task("FreewayDeterministic-v4")
+    torch.manual_seed(2)
+    gru = task.make_gru()
+    assert gru.gru.weight_ih.shape == (3 * 32, 100)  # conv4 with 4 channels: 4 x 5 x 5
+    mmn = MMNet(gru, QBN(100, 100, "relu6"), task.make_hx_qbn(32, 64))
+    again = task.mmn_from_state_dict(mmn.state_dict())
+    for key, value in mmn.state_dict().items():
+        assert torch.equal(again.state_dict()[key], value)

@@ -9,6 +9,7 @@ import copy
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -145,6 +146,15 @@ def test_attribute_main_with_an_observations_file(tmp_path, random_mmn):
     (pair,) = result["pairs"]
     assert (pair["input"], pair["baseline"]) == (3, 15)
     assert np.abs(pair["attribution"]).sum() > 0
+    # the relative error is the absolute one over |F(x_i) - F(x_j)|, which the sum misses by it
+    gap = pair["completeness_gap"]
+    assert gap > 0
+    # F(x_i) = 0, so F(x_i) - F(x_j) = -gap
+    assert abs(sum(pair["attribution"]) + gap) == pytest.approx(
+        pair["completeness_error"], abs=1e-6
+    )
+    assert pair["completeness_relative_error"] == pytest.approx(pair["completeness_error"] / gap)
+    assert result["completeness_relative_error_median"] > 0
     matrix = np.array(result["matrix"]["attribution"])
     steps = result["matrix"]["steps"]
     assert matrix.shape == (len(steps), len(steps), 4)
@@ -181,7 +191,7 @@ def test_summary_has_the_keys_of_the_issue():
     returns = {n: {"mean": 500.0, "std": 0.0, "returns": [500.0] * 20} for n in names}
     machine = {
         "raw": {"n_states": 9, "n_observations": 12},
-        "minimized": {"n_states": 3, "n_observations": 4},
+        "minimized": {"n_states": 3, "n_observations": 4, "n_observations_wildcard": 2},
         "table_returns": {
             "mean": 499.0,
             "std": 1.0,
@@ -196,6 +206,7 @@ def test_summary_has_the_keys_of_the_issue():
         "rule": "seed",
         "pairs": [{"input": 10, "baseline": 100, "attribution": [0.1, -0.2, 0.3, 0.0]}],
         "completeness_error_median": 0.01,
+        "completeness_relative_error_median": 0.002,
     }
     metrics = summarize_diffig.summarize(returns, machine, diff_ig)
     assert {"returns", "moore_machine", "diff_ig", "ig_completeness_error"} <= set(metrics)
@@ -211,8 +222,97 @@ def test_summary_has_the_keys_of_the_issue():
         "observations_before": 12,
         "states_after": 3,
         "observations_after": 4,
+        "observations_after_wildcard": 2,
         "unseen_codes_per_episode": 0.2,
         "replay_return": 500.0,
     }
     assert metrics["diff_ig"][0]["attribution"]["pole angle"] == 0.3
+    assert metrics["ig_completeness_relative_error"] == 0.002
+    assert metrics["diff_ig_rule"] == {"m": 10, "rule": "seed"}
     assert metrics["episodes"] == 20
+
+
+def test_finetune_losses_have_their_known_values():
+    from xai_repro.diffig.training import _finetune_loss
+
+    logits = torch.log(torch.tensor([[0.5, 0.5], [0.9, 0.1]]))
+    targets = torch.tensor([[1.0, 0.0], [0.9, 0.1]])
+    # mse: per step the mean over actions of the squared difference, summed over steps
+    assert float(_finetune_loss(logits, targets, "mse")) == pytest.approx(0.25)
+    # soft-target cross-entropy, averaged over steps
+    expected = (-np.log(0.5) + -(0.9 * np.log(0.9) + 0.1 * np.log(0.1))) / 2
+    assert float(_finetune_loss(logits, targets, "cross_entropy")) == pytest.approx(expected)
+
+
+def test_finetune_main_steps_every_truncation_window_with_a_clipped_gradient(tmp_path):
+    import finetune_mmn
+    from xai_repro.diffig import training
+
+    torch.manual_seed(0)
+    mmn = make_mmn(hx_code=4, obs_code=4)
+    save_state(mmn.gru_net, tmp_path / "gru.pt")
+    save_state(mmn.bhx_net, tmp_path / "hx.pt")
+    save_state(mmn.obx_net, tmp_path / "obs.pt")
+    norms = []
+    clip = torch.nn.utils.clip_grad_norm_
+
+    def recording_clip(params, max_norm):
+        params = list(params)
+        total = clip(params, max_norm)
+        after = torch.linalg.vector_norm(
+            torch.stack([p.grad.norm() for p in params if p.grad is not None])
+        )
+        norms.append((float(total), float(after)))
+        return total
+
+    finetune = {
+        "steps": 1,
+        "learning_rate": 1e-3,
+        "episodes_per_step": 1,
+        "eval_episodes": 1,
+        "train_gru": True,
+        "loss": "mse",
+        "truncation": 4,
+        "grad_clip": 1e-3,
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training.nn.utils, "clip_grad_norm_", recording_clip)
+        mp.setattr(training, "evaluate", lambda *a, **k: np.array([0.0]))
+        finetune_mmn.main(
+            tmp_path / "gru.pt",
+            tmp_path / "hx.pt",
+            tmp_path / "obs.pt",
+            tmp_path / "mmn.pt",
+            tmp_path / "history.csv",
+            seed=0,
+            finetune=finetune,
+            env="CartPole-v1",
+            max_steps=10,
+        )
+    # the fine-tuning episode (its first seed draw) in windows of 4 steps: one optimizer
+    # step per window, each clipped to 1e-3
+    from xai_repro.diffig.rollouts import run_episode
+    from xai_repro.diffig.tasks import get_task
+
+    task = get_task("CartPole-v1", 10)
+    env = task.make_env()
+    seed = int(np.random.default_rng(0).integers(2**31))
+    _, rec = run_episode(mmn, env, seed, record=True, task=task)
+    env.close()
+    assert len(norms) == -(-len(rec["action"]) // 4) >= 2
+    assert all(after <= 1e-3 * 1.0001 for _, after in norms)
+    assert any(total > 1e-3 for total, _ in norms)
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert list(history["step"]) == [0, 1]
+    with pytest.raises(ValueError, match="diffig.finetune.loss"):
+        training.finetune_mmn(
+            mmn,
+            mmn.gru_net,
+            steps=1,
+            lr=1e-3,
+            episodes_per_step=1,
+            target_return=1.0,
+            eval_episodes=1,
+            seed=0,
+            loss="l1",
+        )

@@ -18,6 +18,9 @@ The Moore machine and differential IG come from moore_machine and diff_ig, with 
 preprocessing and action map.
 """
 
+from dataclasses import dataclass
+from functools import partial
+
 import numpy as np
 import torch
 from torch import nn
@@ -38,10 +41,10 @@ ACTION_NAMES = {
 
 
 class AtariGRUNet(GRUNet):
-    def __init__(self, gru_size: int = 32, n_actions: int = 3):
+    def __init__(self, gru_size: int = 32, n_actions: int = 3, conv4: int = 8):
         convs = [
             nn.Conv2d(c_in, c_out, 3, stride=2, padding=1)
-            for c_in, c_out in [(1, 32), (32, 32), (32, 16), (16, 8)]
+            for c_in, c_out in [(1, 32), (32, 32), (32, 16), (16, conv4)]
         ]
         input_ff = nn.Sequential(
             convs[0],
@@ -55,7 +58,7 @@ class AtariGRUNet(GRUNet):
             nn.Flatten(),  # no parameters: the original keys are unchanged
         )
         super().__init__(
-            gru_size=gru_size, n_actions=n_actions, input_ff=input_ff, features=FEATURES
+            gru_size=gru_size, n_actions=n_actions, input_ff=input_ff, features=conv4 * 5 * 5
         )
         self.conv1, self.conv2, self.conv3, self.conv4 = convs
 
@@ -65,7 +68,7 @@ def atari_hx_qbn(gru_size: int = 32, code: int = 64) -> QBN:
     return QBN(gru_size, code, "tanh", widths=(8, 4))
 
 
-def atari_mmn_shapes(state_dict) -> tuple[int, int, int, int]:
+def atari_mmn_shapes(state_dict, check_actions: bool = True) -> tuple[int, int, int, int]:
     """(gru_size, n_actions, hx_code, obs_code) of an Atari MMN state_dict."""
     try:
         gru_size = state_dict["gru_net.gru.weight_hh"].shape[1]
@@ -74,7 +77,7 @@ def atari_mmn_shapes(state_dict) -> tuple[int, int, int, int]:
         obs_code = state_dict["obx_net.encoder.2.weight"].shape[0]
     except KeyError as err:
         raise KeyError(f"not an Atari MMN state_dict: missing key {err}") from err
-    if n_actions not in ACTION_MAPS:
+    if check_actions and n_actions not in ACTION_MAPS:
         raise ValueError(f"{n_actions} actions: Pong MMNs have 3 or 6")
     return int(gru_size), int(n_actions), int(hx_code), int(obs_code)
 
@@ -108,12 +111,14 @@ def imresize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(resized, dtype=np.uint8)
 
 
-def preprocess_frame(frame) -> torch.Tensor:
-    """(210, 160, 3) uint8 RGB -> (1, 1, 80, 80) float in [0, 1] (a new tensor)."""
+def preprocess_frame(frame, rows=(35, 195), cols=(0, 160)) -> torch.Tensor:
+    """(210, 160, 3) uint8 RGB -> (1, 1, 80, 80) float in [0, 1] (a new tensor), cropped to
+    ``rows`` and ``cols`` first (Pong's crop by default)."""
     frame = np.asarray(frame)
     if frame.shape != (210, 160, 3):
         raise ValueError(f"expected a (210, 160, 3) Atari frame, got {frame.shape}")
-    small = imresize_uint8(frame[35:195].mean(axis=2), (FRAME, FRAME))
+    crop = frame[rows[0] : rows[1], cols[0] : cols[1]]
+    small = imresize_uint8(crop.mean(axis=2), (FRAME, FRAME))
     return torch.tensor(small.astype(np.float32) / 255.0)[None, None]
 
 
@@ -141,6 +146,70 @@ def pong_task(max_steps: int | None = None, n_actions: int = 3) -> Task:
         make_gru=lambda: AtariGRUNet(32, n_actions),
         make_hx_qbn=atari_hx_qbn,
         mmn_from_state_dict=atari_mmn_from_state_dict,
+        max_steps=max_steps,
+    )
+
+
+@dataclass(frozen=True)
+class Game:
+    """An Atari game as the MMN code base's ``env_wrapper.py`` feeds it: the frame crop, the
+    network's actions as indices of the env's minimal action set, the frameskip of its
+    ``-Deterministic-v4`` env, and the channels of the GRU's last conv."""
+
+    env_id: str
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    actions: tuple[int, ...]
+    frameskip: int
+    conv4: int = 8
+
+
+GAMES = {
+    # SpaceInvaderWrapper: rows 0:195 (Crop15And195 crops :195), Discrete(4)
+    "SpaceInvadersDeterministic-v4": Game(
+        "ALE/SpaceInvaders-v5", (0, 195), (0, 160), (0, 1, 2, 3), 3
+    ),
+    # FreewayWrapper: rows 25:195, columns 10:, the whole minimal set
+    "FreewayDeterministic-v4": Game("ALE/Freeway-v5", (25, 195), (10, 160), (0, 1, 2), 4, conv4=4),
+}
+
+
+def game_task(name: str, max_steps: int | None = None) -> Task:
+    """A game of ``GAMES`` with the MMN code base's network and input (pretrained GRUs)."""
+    import ale_py
+    import gymnasium as gym
+
+    game = GAMES[name]
+
+    def make_env():
+        gym.register_envs(ale_py)
+        return gym.make(
+            game.env_id,
+            frameskip=game.frameskip,
+            repeat_action_probability=0.0,
+            full_action_space=False,
+        )
+
+    n_actions = len(game.actions)
+
+    def make_mmn(gru_size, hx_code, obs_code):
+        return MMNet(
+            AtariGRUNet(gru_size, n_actions, game.conv4),
+            QBN(game.conv4 * 25, obs_code, "relu6"),
+            atari_hx_qbn(gru_size, hx_code),
+        )
+
+    def shapes(state):
+        return tuple(atari_mmn_shapes(state, check_actions=False)[i] for i in (0, 2, 3))
+
+    return Task(
+        name,
+        make_env,
+        mmn_from_state_dict=partial(mmn_from_state_dict, make=make_mmn, shapes=shapes),
+        preprocess=partial(preprocess_frame, rows=game.rows, cols=game.cols),
+        env_action=lambda a: game.actions[int(a)],
+        make_gru=lambda: AtariGRUNet(32, len(game.actions), game.conv4),
+        make_hx_qbn=atari_hx_qbn,
         max_steps=max_steps,
     )
 

@@ -87,6 +87,20 @@ def differential_ig(
     return attribution.numpy(), abs(float(attribution.sum()) - delta)
 
 
+def completeness_gap(mmn: MMNet, observations, i: int, j: int) -> float:
+    """|F(x_i) - F(x_j)| averaged over the code units, the quantity the attributions of
+    ``differential_ig`` sum to; F(x_i) = 0, so it is mean_k (pre_k(x_j) - pre_k(x_i))^2."""
+    x_i, x_j = _pair(observations, i, j)
+    with torch.no_grad():
+        pre = mmn.obx_net.pre_quantization(mmn.gru_net.input_ff(torch.stack([x_i, x_j])))
+    return float(((pre[1] - pre[0]) ** 2).mean())
+
+
+def relative_completeness_error(error: float, gap: float) -> float | None:
+    """The completeness error as a fraction of |F(x_i) - F(x_j)|; None if that is 0."""
+    return error / gap if gap > 0 else None
+
+
 def masked_differential_ig(
     mmn: MMNet, observations, i: int, j: int, *, m: int = 50, rule: str = "seed"
 ) -> dict:

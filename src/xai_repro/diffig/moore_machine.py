@@ -1,6 +1,6 @@
 """Moore machines of an MMN: extraction from greedy rollouts, minimization, execution as a table."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 import torch
@@ -122,6 +122,51 @@ def _is_closed(block, actions, trans) -> bool:
     return all(acts.setdefault(block[s], a) == a for s, a in actions.items())
 
 
+def _merged_rows(block, states, trans, obs_ids) -> dict[int, dict[int, int | None]]:
+    """Each block's transition row over every observation, ``None`` where no member has one.
+
+    As the MMN code base's ``minimize_partial_fsm``: a block's entry for o is the first
+    member (in ``states`` order) with a transition on o.
+    """
+    rows: dict[int, dict[int, int | None]] = {}
+    for s in states:
+        row = rows.setdefault(block[s], dict.fromkeys(obs_ids))
+        for o, n in trans.get(s, {}).items():
+            if row[o] is None:
+                row[o] = block[n]
+    return rows
+
+
+def _merge_lone_start(rows, start, members) -> dict[int, int]:
+    """The MMN code base's start-state merge: a block holding only the start state joins
+    the first other block with the same row (``None`` entries included), since the start
+    state's action is never emitted. Returns the block renaming (identity if no merge)."""
+    rename = {b: b for b in rows}
+    if members[start] == 1:
+        same = [b for b, row in rows.items() if b != start and row == rows[start]]
+        rename[start] = same[0] if same else start
+    return rename
+
+
+def _wildcard_observation_groups(new_trans, obs_ids) -> list[list[int]]:
+    """Greedy groups of observations that agree wherever both are defined (a missing
+    transition matches anything)."""
+    groups: list[list[int]] = []
+    for o in obs_ids:
+        for group in groups:
+            if all(
+                new_trans[s][o] == new_trans[s][m]
+                for m in group
+                for s in new_trans
+                if o in new_trans[s] and m in new_trans[s]
+            ):
+                group.append(o)
+                break
+        else:
+            groups.append([o])
+    return groups
+
+
 def minimize_moore_machine(machine: dict, restarts: int = 0, seed: int = 0) -> dict:
     """Merge states, then observations, of a partially specified Moore machine.
 
@@ -130,8 +175,13 @@ def minimize_moore_machine(machine: dict, restarts: int = 0, seed: int = 0) -> d
     refinement; unseen pairs constrain nothing). Which compatible states end up together
     depends on the order states are placed in (minimizing a partially specified machine
     is NP-hard): ``restarts`` further random orders are tried and the smallest closed
-    partition is kept. Observations: merge those that send every state to the same block
-    wherever both are defined. Returns a machine on the blocks with ``state_map`` and
+    partition is kept. Then, as the MMN code base's ``minimize_partial_fsm`` (its
+    ``moore_machine.py``): a block's missing transitions stay missing (``None``); a block
+    holding only the start state merges into another block with the identical row; and
+    two observations merge only if their whole columns over the blocks are identical,
+    ``None`` included, so ``n_observations`` is the number of distinct columns.
+    ``n_observations_wildcard`` counts the coarser greedy grouping in which a missing
+    transition matches anything. Returns a machine on the blocks with ``state_map`` and
     ``observation_map`` from old ids to new ones.
     """
     actions = {int(k): v for k, v in machine["actions"].items()}
@@ -145,43 +195,42 @@ def minimize_moore_machine(machine: dict, restarts: int = 0, seed: int = 0) -> d
             candidate, actions, trans
         ):
             block = candidate
+    obs_ids = sorted({o for d in trans.values() for o in d})
+    s0 = int(machine["initial_state"])
+    start = block[s0]
+    rows = _merged_rows(block, states, trans, obs_ids)
+    rename = _merge_lone_start(rows, start, Counter(block[s] for s in states))
+    start = rename[start]
     # renumber so the initial state is 0
-    order = sorted(set(block.values()), key=lambda b: (b != block[machine["initial_state"]], b))
+    order = sorted(set(rename.values()), key=lambda b: (b != start, b))
     renum = {b: i for i, b in enumerate(order)}
-    state_map = {s: renum[block[s]] for s in states}
-    new_trans: dict[int, dict[int, int]] = defaultdict(dict)
-    for s, d in trans.items():
-        for o, n in d.items():
-            new_trans[state_map[s]][o] = state_map[n]
-    # merge observations with compatible columns
-    obs_ids = sorted({o for d in new_trans.values() for o in d})
-    obs_groups: list[list[int]] = []
-    for o in obs_ids:
-        for group in obs_groups:
-            if all(
-                new_trans[s][o] == new_trans[s][m]
-                for m in group
-                for s in new_trans
-                if o in new_trans[s] and m in new_trans[s]
-            ):
-                group.append(o)
-                break
-        else:
-            obs_groups.append([o])
-    observation_map = {o: i for i, group in enumerate(obs_groups) for o in group}
-    final: dict[int, dict[int, int]] = defaultdict(dict)
-    for s, d in new_trans.items():
-        for o, n in d.items():
-            final[s][observation_map[o]] = n
-    new_actions = {}
-    for s, a in actions.items():
-        new_actions[state_map[s]] = a
+    state_map = {s: renum[rename[block[s]]] for s in states}
+    new_trans: dict[int, dict[int, int]] = {i: {} for i in range(len(order))}
+    for b, row in rows.items():
+        if rename[b] != b:
+            continue
+        for o, n in row.items():
+            if n is not None:
+                new_trans[renum[b]][o] = renum[rename[n]]
+    # observation classes: identical columns over the blocks, missing entries included
+    columns: dict[tuple, int] = {}
+    observation_map = {
+        o: columns.setdefault(tuple(new_trans[s].get(o) for s in range(len(order))), len(columns))
+        for o in obs_ids
+    }
+    wildcard_groups = _wildcard_observation_groups(new_trans, obs_ids)
+    final = {s: {observation_map[o]: n for o, n in d.items()} for s, d in new_trans.items()}
+    merged_start = rename[block[s0]] != block[s0]
+    new_actions = {  # a merged start state takes its new block's action
+        state_map[s]: a for s, a in actions.items() if not (merged_start and s == s0)
+    }
     return {
         "n_states": len(order),
-        "n_observations": len(obs_groups),
+        "n_observations": len(columns),
+        "n_observations_wildcard": len(wildcard_groups),
         "initial_state": 0,
         "actions": new_actions,
-        "transitions": {int(s): dict(d) for s, d in final.items()},
+        "transitions": {int(s): dict(d) for s, d in final.items() if d},
         "state_map": state_map,
         "observation_map": observation_map,
     }

@@ -105,10 +105,9 @@ class MMNet(nn.Module):
         return self.gru_net.actor_linear(hx), hx, obs_code, hx_code
 
     def initial_hidden(self):
-        hx = self.gru_net.init_hidden(1)
-        if self.bhx_net is not None:
-            hx = self.bhx_net(hx)
-        return hx
+        """The zero hidden state, fed to the GRU as it is (the MMN code base's
+        ``MMNet.init_hidden``); only the hidden states the GRU produces pass the HxQBN."""
+        return self.gru_net.init_hidden(1)
 
 
 def make_mmn(gru_size: int = 32, hx_code: int = 4, obs_code: int = 4) -> MMNet:

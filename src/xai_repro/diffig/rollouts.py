@@ -54,6 +54,23 @@ class Task:
 CARTPOLE = Task(ENV_ID, make_env)
 
 
+def control_task(env_id: str, obs_dim: int, n_actions: int) -> Task:
+    """Another control task of the MMN code base's ``main_control.py``: CartPole's networks
+    with ``obs_dim`` inputs and ``n_actions`` actions, the raw observation as input."""
+    import gymnasium as gym
+
+    def make(gru_size=32, hx_code=64, obs_code=64):
+        gru = GRUNet(obs_dim, gru_size, n_actions)
+        return MMNet(gru, QBN(8, obs_code, "relu6"), cartpole_hx_qbn(gru_size, hx_code))
+
+    return Task(
+        env_id,
+        lambda: gym.make(env_id),
+        make_gru=lambda: GRUNet(obs_dim, 32, n_actions),
+        mmn_from_state_dict=lambda state: mmn_from_state_dict(state, make=make),
+    )
+
+
 @torch.no_grad()
 def run_episode(
     net: MMNet,

@@ -2,10 +2,15 @@
 
 from dataclasses import replace
 
-from xai_repro.diffig.atari import pong_task
-from xai_repro.diffig.rollouts import CARTPOLE, Task
+from xai_repro.diffig.atari import GAMES, game_task, pong_task
+from xai_repro.diffig.rollouts import CARTPOLE, Task, control_task
 
-TASKS = {"CartPole-v1": lambda: CARTPOLE, "PongDeterministic-v4": pong_task}
+TASKS = {
+    "CartPole-v1": lambda: CARTPOLE,
+    "Acrobot-v1": lambda: control_task("Acrobot-v1", 6, 3),
+    "PongDeterministic-v4": pong_task,
+    **{name: (lambda name=name: game_task(name)) for name in GAMES},
+}
 
 
 def get_task(name: str, max_steps: int | None = None) -> Task:

@@ -185,6 +185,14 @@ def train_qbn(
     return qbn, history
 
 
+def _finetune_loss(logits, targets, loss: str):
+    """``mse``: sum over steps of the mean squared difference of the action probabilities
+    (``bgru_nn._train``); ``cross_entropy``: mean soft-target cross-entropy."""
+    if loss == "mse":
+        return ((torch.softmax(logits, dim=1) - targets) ** 2).mean(dim=1).sum()
+    return nn.functional.cross_entropy(logits, targets)
+
+
 def finetune_mmn(
     mmn: MMNet,
     gru: GRUNet,
@@ -197,13 +205,23 @@ def finetune_mmn(
     seed: int,
     train_gru: bool = True,
     task: Task = CARTPOLE,
+    loss: str = "mse",
+    truncation: int | None = 100,
+    grad_clip: float | None = 0.5,
 ) -> tuple[MMNet, list[dict]]:
     """Fine-tune the MMN to reproduce the GRU's action probabilities.
 
     All parameters (``train_gru``, as the MMN code base, at its lr 1e-4) or the QBNs only.
     States come from MMN rollouts; the target is the original GRU's distribution given the
     same observation history. Stops once the MMN's greedy return reaches ``target_return``.
+    The defaults are the MMN code base's ``bgru_nn._train``: ``loss`` "mse" between the
+    MMN's and the GRU's action probabilities, summed over the steps of a window (or
+    "cross_entropy" with the GRU's probabilities as soft targets, averaged); an optimizer
+    step after every ``truncation`` steps (truncated backpropagation; None: one per
+    episode) with the gradient norm clipped to ``grad_clip`` (None: no clip).
     """
+    if loss not in ("mse", "cross_entropy"):
+        raise ValueError(f"diffig.finetune.loss: unknown loss {loss!r}")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     reference = MMNet(copy.deepcopy(gru))  # the target stays the GRU as it was
@@ -222,18 +240,23 @@ def finetune_mmn(
             _, rec = run_episode(mmn, env, int(rng.integers(2**31)), record=True, task=task)
             obs = torch.tensor(rec["obs"])
             hx, hx_ref = mmn.initial_hidden(), reference.initial_hidden()
-            logits, targets = [], []
-            for t in range(len(obs)):
-                lo, hx, _, _ = mmn.step(obs[t : t + 1], hx)
-                with torch.no_grad():
-                    lr_, hx_ref, _, _ = reference.step(obs[t : t + 1], hx_ref)
-                logits.append(lo)
-                targets.append(torch.softmax(lr_, dim=1))
-            loss = nn.functional.cross_entropy(torch.cat(logits), torch.cat(targets))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            loss_total += loss.item()
+            window = truncation or len(obs)
+            for start in range(0, len(obs), window):
+                hx = hx.detach()
+                logits, targets = [], []
+                for t in range(start, min(start + window, len(obs))):
+                    lo, hx, _, _ = mmn.step(obs[t : t + 1], hx)
+                    with torch.no_grad():
+                        lr_, hx_ref, _, _ = reference.step(obs[t : t + 1], hx_ref)
+                    logits.append(lo)
+                    targets.append(torch.softmax(lr_, dim=1))
+                loss_value = _finetune_loss(torch.cat(logits), torch.cat(targets), loss)
+                opt.zero_grad()
+                loss_value.backward()
+                if grad_clip is not None:
+                    nn.utils.clip_grad_norm_(mmn.parameters(), grad_clip)
+                opt.step()
+                loss_total += loss_value.item()
         ret = float(evaluate(mmn, eval_episodes, 30_000 + step, task).mean())
         history.append({"step": step, "loss": loss_total / episodes_per_step, "mean_return": ret})
         log.info(
