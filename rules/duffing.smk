@@ -47,7 +47,7 @@ wildcard_constraints:
 
 rule simulate_duffing:
     input:
-        modules=modules("duffing.ode"),
+        modules=modules("duffing.data", "duffing.ode"),
     output:
         samples="results/duffing/data/samples.csv",
     log:
@@ -73,7 +73,7 @@ rule simulate_duffing:
 rule split_duffing:
     input:
         samples=rules.simulate_duffing.output.samples,
-        modules=modules("duffing.ode"),
+        modules=modules("duffing.data", "duffing.ode"),
     output:
         train="results/duffing/data/train.csv",
         test="results/duffing/data/test.csv",
@@ -159,7 +159,7 @@ rule evaluate_surrogate:
         test=rules.split_duffing.output.test,
         scaler=SCALER,
         model=SURROGATE,
-        modules=modules("duffing.ode", "duffing.surrogate"),
+        modules=modules("duffing.data", "duffing.ode", "duffing.surrogate"),
     output:
         predictions="results/duffing/models/test_predictions.csv",
         metrics="results/duffing/models/surrogate_metrics.json",
@@ -181,7 +181,7 @@ rule benchmark_true_model:
     input:
         test=rules.split_duffing.output.test,
         scaler=rules.split_duffing.output.scaler,
-        modules=modules("duffing.ode"),
+        modules=modules("duffing.benchmark", "duffing.ode"),
     output:
         benchmark="results/duffing/true_model_benchmark.json",
     log:
@@ -381,7 +381,7 @@ rule summarize_duffing:
         attributions=ATTRIBUTIONS,
         queries=QUERIES,
         gradients=rules.differentiate_models.output.gradients,
-        modules=modules("duffing.ode", "duffing.tables"),
+        modules=modules("duffing.ode", "duffing.summary", "duffing.tables"),
     output:
         metrics="results/duffing/metrics.json",
     log:

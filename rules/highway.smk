@@ -107,6 +107,7 @@ rule evaluate_highway:
         untrained=rules.train_highway.output.untrained,
         modules=modules(
             "highway.env",
+            "highway.evaluation",
             "highway.fast_numpy",
             "highway.fast_sim",
             "highway.network",
@@ -372,6 +373,7 @@ rule ablate_highway:
             "highway.data",
             "highway.network",
             "highway.env",
+            "highway.evaluation",
             "highway.fast_numpy",
             "highway.fast_sim",
             "highway.intervention",
@@ -497,6 +499,7 @@ rule summarize_highway:
             if HIGHWAY["benchmark"].get("run", True)
             else []
         ),
+        modules=modules("highway.summary"),
     output:
         metrics="results/highway/metrics.json",
     log:

@@ -309,20 +309,14 @@ def check_imports_stay_in_wing(root: Path) -> list[str]:
 # it is deleted; the listed violations are reported as warnings, by name.
 PUBLIC_FUNCTIONS_LEFT = frozenset(
     {
-        "ablate_highway", "analyze_atari_mmn", "attribute_diffig", "benchmark_highway_training",
-        "benchmark_true_model", "evaluate_highway", "evaluate_mmn", "evaluate_surrogate",
-        "explain_conductance_highway", "explain_ig_highway", "extract_moore_machine",
-        "plot_attributions", "plot_diff_ig", "plot_gradient_comparison", "plot_moore_machine",
-        "plot_rollout_highway", "plot_surrogate", "simulate_duffing", "split_duffing",
-        "summarize_diffig", "summarize_duffing", "summarize_highway", "train_surrogate",
+        "analyze_atari_mmn", "attribute_diffig", "evaluate_mmn", "extract_moore_machine",
+        "plot_diff_ig", "plot_moore_machine", "summarize_diffig",
     }
 )  # fmt: skip
 MAIN_UNTESTED = frozenset(
     {
-        "ablate_highway", "benchmark_highway_training", "collect_bottleneck_data",
-        "evaluate_mmn", "extract_moore_machine", "finetune_mmn", "import_gru", "import_mmn",
-        "plot_diff_ig", "plot_moore_machine", "rollout_highway",
-        "search_baseline_counterfactuals", "summarize_diffig", "summarize_highway",
+        "collect_bottleneck_data", "evaluate_mmn", "extract_moore_machine", "finetune_mmn",
+        "import_gru", "import_mmn", "plot_diff_ig", "plot_moore_machine", "summarize_diffig",
         "train_gru_policy", "train_qbn",
     }
 )  # fmt: skip

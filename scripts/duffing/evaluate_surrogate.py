@@ -12,19 +12,8 @@ import numpy as np
 import pandas as pd
 
 from xai_repro.common import limit_threads, read_csv, setup_logging, write_csv, write_json
+from xai_repro.duffing.data import relative_norm_error, relative_state_error
 from xai_repro.duffing.ode import FEATURES, TARGETS, load_scaler
-
-
-def relative_norm_error(y_pred, y_true) -> np.ndarray:
-    """| ||y_pred|| - ||y_true|| | / ||y_true|| per row (the notebook's error histogram)."""
-    true_norm = np.linalg.norm(y_true, axis=1)
-    return np.abs(np.linalg.norm(y_pred, axis=1) - true_norm) / np.maximum(true_norm, 1e-12)
-
-
-def relative_state_error(y_pred, y_true) -> np.ndarray:
-    """||y_pred - y_true|| / ||y_true|| per row."""
-    true_norm = np.linalg.norm(y_true, axis=1)
-    return np.linalg.norm(np.asarray(y_pred) - y_true, axis=1) / np.maximum(true_norm, 1e-12)
 
 
 def main(test_csv, scaler_json, model_path, predictions_csv, metrics_json):

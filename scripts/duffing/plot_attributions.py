@@ -21,7 +21,7 @@ from xai_repro.duffing.tables import aggregate_importance, read_attributions  # 
 MODELS = {"ml": ("surrogate (ML)", "o"), "true": ("true model (ODE)", "x")}
 
 
-def contributions_figure(frame, explainer: str):
+def _contributions_figure(frame, explainer: str):
     fig, axs = plt.subplots(
         len(TARGETS), len(FEATURES), figsize=(4.2 * len(FEATURES), 7), squeeze=False
     )
@@ -47,7 +47,7 @@ def contributions_figure(frame, explainer: str):
 AGGREGATES = {False: ("all slices", None), True: ("own slice (notebook)", "//")}
 
 
-def aggregate_figure(frame, explainer: str):
+def _aggregate_figure(frame, explainer: str):
     """Bars of mean |contribution| per feature: each model, over all slices and over the
     feature's own slice (the notebook's aggregate), side by side."""
     fig, axs = plt.subplots(1, len(TARGETS), figsize=(6 * len(TARGETS), 4.5), squeeze=False)
@@ -83,8 +83,8 @@ def aggregate_figure(frame, explainer: str):
 
 def main(attributions_csv, contributions_png, aggregate_png, *, explainer):
     (frame,) = read_attributions([attributions_csv]).values()
-    save_figure(contributions_figure(frame, explainer), contributions_png)
-    save_figure(aggregate_figure(frame, explainer), aggregate_png)
+    save_figure(_contributions_figure(frame, explainer), contributions_png)
+    save_figure(_aggregate_figure(frame, explainer), aggregate_png)
 
 
 if __name__ == "__main__":

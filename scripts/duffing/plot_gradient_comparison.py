@@ -22,7 +22,7 @@ from xai_repro.duffing.tables import read_attributions, read_gradients  # noqa: 
 MODELS = {"ml": ("surrogate (ML)", "o"), "true": ("true model (ODE)", "x")}
 
 
-def figure(attributions: dict, gradients):
+def _figure(attributions: dict, gradients):
     fig, axs = plt.subplots(
         len(TARGETS), len(attributions), figsize=(4.5 * len(attributions), 8), squeeze=False
     )
@@ -72,7 +72,7 @@ def figure(attributions: dict, gradients):
 
 def main(attribution_csvs, gradients_csv, figure_png):
     attributions = read_attributions(attribution_csvs)
-    save_figure(figure(attributions, read_gradients(gradients_csv)), figure_png)
+    save_figure(_figure(attributions, read_gradients(gradients_csv)), figure_png)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from xai_repro.common import read_csv, save_figure, setup_logging  # noqa: E402
 PHASE_POINTS = 2000
 
 
-def figure(history, predictions):
+def _figure(history, predictions):
     fig, axs = plt.subplots(2, 2, figsize=(12, 8))
     ax = axs[0, 0]
     if history is None:
@@ -61,7 +61,7 @@ def main(history_csv, predictions_csv, figure_png):
     predictions = read_csv(
         predictions_csv, columns=["xt", "vt", "xt_pred", "vt_pred", "relative_error"]
     )
-    save_figure(figure(history, predictions), figure_png)
+    save_figure(_figure(history, predictions), figure_png)
 
 
 if __name__ == "__main__":

@@ -14,36 +14,10 @@ import numpy as np
 import pandas as pd
 
 from xai_repro.common import limit_threads, setup_logging, write_csv
+from xai_repro.duffing.data import sample_inputs
 from xai_repro.duffing.ode import FEATURES, TARGETS, duffing_flow
 
 log = logging.getLogger(__name__)
-
-
-def sample_inputs(
-    n_trajectories: int,
-    points_per_trajectory: int,
-    x0_range,
-    v0_range,
-    t_max: float,
-    rng: np.random.Generator,
-    t_grid: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (x0, v0, t), shape (n_trajectories * points_per_trajectory, 3), and trajectory ids.
-
-    t is uniform on [0, t_max] (``t_grid`` None) or uniform on the ``t_grid`` points
-    linspace(0, t_max, t_grid, endpoint=False).
-    """
-    x0 = rng.uniform(*x0_range, n_trajectories)
-    v0 = rng.uniform(*v0_range, n_trajectories)
-    shape = (n_trajectories, points_per_trajectory)
-    if t_grid is None:
-        t = rng.uniform(0.0, t_max, shape)
-    else:
-        t = np.linspace(0.0, t_max, t_grid, endpoint=False)[rng.integers(0, t_grid, shape)]
-    t = np.sort(t, axis=1)
-    ids = np.repeat(np.arange(n_trajectories), points_per_trajectory)
-    X = np.column_stack([x0[ids], v0[ids], t.ravel()])
-    return X, ids
 
 
 def main(samples_csv, *, seed, ode, sampling, tolerances):

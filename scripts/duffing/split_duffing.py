@@ -10,20 +10,11 @@ import logging
 
 import numpy as np
 
-from xai_repro.common import InputError, read_csv, setup_logging, write_csv, write_json
+from xai_repro.common import read_csv, setup_logging, write_csv, write_json
+from xai_repro.duffing.data import split_by_trajectory
 from xai_repro.duffing.ode import FEATURES, TARGETS, StandardScaler
 
 log = logging.getLogger(__name__)
-
-
-def split_by_trajectory(trajectory, test_fraction: float, rng: np.random.Generator):
-    """Boolean test mask: a random ``test_fraction`` of trajectories (at least one each side)."""
-    ids = np.unique(trajectory)
-    if len(ids) < 2:
-        raise InputError("need at least 2 trajectories to split into train and test")
-    n_test = min(max(1, round(test_fraction * len(ids))), len(ids) - 1)
-    test_ids = rng.choice(ids, n_test, replace=False)
-    return np.isin(trajectory, test_ids)
 
 
 def main(samples_csv, train_csv, test_csv, scaler_json, *, seed, test_fraction):

@@ -10,56 +10,34 @@ Writes the ablation figure and the ablation JSON.
 
 import logging
 
-import numpy as np
-
 from xai_repro.common import save_figure, seed_everything, write_json
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
-from xai_repro.highway.env import make_env, run_episode
-from xai_repro.highway.intervention import ablated_policy, ablation_on_states, head_means
+from xai_repro.highway.evaluation import episode_outcome, episode_records
+from xai_repro.highway.intervention import (
+    ablated_policy,
+    ablation_on_states,
+    ablation_variants,
+    head_means,
+)
 from xai_repro.highway.plots import metric_panels
 
 log = logging.getLogger(__name__)
-
-
-def episode_records(policy, seeds, order):
-    """run_episode records of ``policy`` over seeded intersection-v0 episodes."""
-    env = make_env(order=order)
-    try:
-        return [run_episode(env, policy, s) for s in seeds]
-    finally:
-        env.close()
-
-
-def outcome(records):
-    """Mean return, crash rate and arrival rate of run_episode records."""
-    return {
-        "mean_return": float(np.mean([r["return"] for r in records])),
-        "crash_rate": float(np.mean([r["crashed"] for r in records])),
-        "arrival_rate": float(np.mean([r["arrived"] for r in records])),
-    }
-
-
-def variants(heads):
-    """Ablation name -> ablated_policy / ablation_on_states keywords."""
-    out = {f"head_{h}": {"heads": (h,)} for h in range(heads)}
-    out["most_attended_vehicle"] = {"remove_most_attended": True}
-    return out
 
 
 def main(models, rollouts, figures, out_path, *, seed, ablation_episodes, order):
     seed_everything(seed)
     nets, _, x = load_analysis_inputs(models, rollouts)
     seeds = [seed + 50_000 + i for i in range(ablation_episodes)]
-    kinds = variants(nets["trained"].config["heads"])
+    kinds = ablation_variants(nets["trained"].config["heads"])
     abl = {}
     for m in MODELS:
         net = nets[m]
         means = head_means(net, x)
-        base = outcome(episode_records(ablated_policy(net), seeds, order))
+        base = episode_outcome(episode_records(ablated_policy(net), seeds, order))
         abl[m] = {f"intact_{k}": v for k, v in base.items()}
         for name, kw in kinds.items():
             kw = dict(kw, means=means) if "heads" in kw else kw
-            run = outcome(episode_records(ablated_policy(net, **kw), seeds, order))
+            run = episode_outcome(episode_records(ablated_policy(net, **kw), seeds, order))
             abl[m][name] = {
                 **ablation_on_states(
                     net, x, kw.get("heads", ()), "heads" not in kw, kw.get("means")

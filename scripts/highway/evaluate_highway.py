@@ -3,28 +3,16 @@
 and the trained - untrained differences with theirs."""
 
 import logging
-import time
 
 import numpy as np
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
-from xai_repro.highway.env import greedy_policy, make_env, run_episode
+from xai_repro.highway.env import greedy_policy
+from xai_repro.highway.evaluation import episode_records
 from xai_repro.highway.network import load_network
 from xai_repro.highway.pretrained import episode_statistics, separation
 
 log = logging.getLogger(__name__)
-
-
-def evaluate(policy, episodes, seed0, order="sorted"):
-    """run_episode records of ``episodes`` seeded episodes (seeds seed0, seed0 + 1, ...)."""
-    env = make_env(order=order)
-    out, t0 = [], time.perf_counter()
-    for i in range(episodes):
-        out.append(run_episode(env, policy, seed0 + i))
-        if (i + 1) % 10 == 0:
-            log.info("%d/%d episodes, %.1f s", i + 1, episodes, time.perf_counter() - t0)
-    env.close()
-    return out
 
 
 def main(trained, untrained, out_path, *, seed, episodes, order="sorted"):
@@ -36,7 +24,8 @@ def main(trained, untrained, out_path, *, seed, episodes, order="sorted"):
         "random": lambda obs: int(rng.integers(3)),
     }
     runs = {
-        name: evaluate(policy, episodes, 10_000 + seed, order) for name, policy in policies.items()
+        name: episode_records(policy, range(10_000 + seed, 10_000 + seed + episodes), order)
+        for name, policy in policies.items()
     }
     stats_rng = np.random.default_rng(seed)
     result = {name: episode_statistics(runs[name], stats_rng) for name in policies}

@@ -16,15 +16,11 @@ from xai_repro.highway.attribution import (
     layer_conductances,
     neuron_conductance,
     q_gap,
+    top_neurons,
 )
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.network import ACTIONS, FEATURES
 from xai_repro.highway.plots import grouped_bars, triplet_rows
-
-
-def top_neurons(cond, layer):
-    """Per action, the neuron of ``layer`` with the largest |mean conductance|."""
-    return [int(np.abs(row).argmax()) for row in cond[layer]]
 
 
 def main(models, rollouts, figures, out_path, *, seed, conductance_steps):

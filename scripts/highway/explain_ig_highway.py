@@ -21,7 +21,7 @@ from xai_repro.highway.network import ACTIONS, FEATURES
 from xai_repro.highway.plots import diverging, row_scale, triplet_rows
 
 
-def signed_figure(summaries):
+def _signed_figure(summaries):
     """Signed IG per feature (rows: actions) and per vehicle slot (one panel per action); the
     trained and untrained panels of a column share one colour scale."""
     n = len(ACTIONS)
@@ -83,7 +83,7 @@ def main(models, rollouts, figures, out_path, *, seed, ig_steps):
     save_figure(
         triplet_rows(rows, "IG feature importance per action", FEATURES, ACTIONS), figures["ig"]
     )
-    save_figure(signed_figure(summaries), figures["ig_signed"])
+    save_figure(_signed_figure(summaries), figures["ig_signed"])
     write_json(out_path, result)
 
 

@@ -13,7 +13,7 @@ from xai_repro.highway.data import MODELS, load_rollout
 from xai_repro.highway.network import ACTIONS
 
 
-def activations_figure(rolls):
+def _activations_figure(rolls):
     keys = sorted(k for k in rolls["trained"] if k.startswith("act__"))
     fig, axes = plt.subplots(len(keys), 2, figsize=(12, 2.2 * len(keys)), squeeze=False)
     for i, k in enumerate(keys):
@@ -24,7 +24,7 @@ def activations_figure(rolls):
     return fig
 
 
-def contact_sheet(roll, cols=6):
+def _contact_sheet(roll, cols=6):
     frames, att, actions = roll["frames"], roll["attention"], roll["actions"]
     n = len(frames)
     cols = min(n, cols)
@@ -49,8 +49,8 @@ def main(rollouts, figures, gif_path):
     import imageio.v2 as imageio
 
     rolls = {m: load_rollout(rollouts[m]) for m in MODELS}
-    save_figure(activations_figure(rolls), figures["activations"])
-    save_figure(contact_sheet(rolls["trained"]), figures["contact_sheet"])
+    save_figure(_activations_figure(rolls), figures["activations"])
+    save_figure(_contact_sheet(rolls["trained"]), figures["contact_sheet"])
     frames = [np.asarray(f, dtype=np.uint8)[::2, ::2] for f in rolls["trained"]["frames"]]
     with atomic_output(gif_path) as tmp:
         imageio.mimsave(tmp, frames, format="GIF", duration=0.5)

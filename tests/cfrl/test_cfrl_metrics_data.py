@@ -284,6 +284,28 @@ def test_explaining_more_images_than_the_test_set_names_the_key(tmp_path):
     assert not (tmp_path / "cf.npz").exists()
 
 
+def test_baseline_searching_more_images_than_cfrl_explains_names_the_key(tmp_path):
+    """Refused before TensorFlow's graph mode is entered, so it runs in this process; the
+    searches themselves run in their own process (test_cfrl_pipeline.py)."""
+    import search_baseline_counterfactuals
+
+    path = tmp_path / "dataset.npz"
+    prepare_cfrl_data.main(path, dataset="digits", mnist={}, **PREPARE)
+    outputs = (tmp_path / "baseline_0.npz", tmp_path / "baseline_0_timing.json")
+    with pytest.raises(InputError, match="cfrl.baseline.n_instances = 3 exceeds the 2"):
+        search_baseline_counterfactuals.main(
+            path,
+            tmp_path / "classifier.npz",
+            *outputs,
+            seed=0,
+            image_size=8,
+            n_explained=2,
+            baseline={"n_instances": 3, "shards": 1},
+            shard="0",
+        )
+    assert not any(p.exists() for p in outputs)
+
+
 def test_reader_on_the_real_mnist_t10k_files():
     """The reader on MNIST's own t10k files, against a decoding written here from the format
     (16-byte image header, 8-byte label header, unsigned bytes)."""

@@ -104,7 +104,7 @@ def test_true_model_gradient_matches_reference_differences(rows):
 
 
 def test_benchmark_compare_reports_both_models_and_errors():
-    from benchmark_true_model import compare
+    from xai_repro.duffing.benchmark import compare_true_models as compare
 
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.uniform(-2, 2, 50), rng.uniform(-2, 2, 50), rng.uniform(0, 5, 50)])

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-import summarize_highway
 from xai_repro.common import InputError
 from xai_repro.highway.attribution import integrated_gradients, rank_correlation
 from xai_repro.highway.checkpoint import latest_checkpoint
@@ -16,6 +15,7 @@ from xai_repro.highway.inspection import ego_attention_stats, qk_ov_circuits
 from xai_repro.highway.intervention import ablated_policy
 from xai_repro.highway.network import EgoAttentionNetwork, load_network, save_rl_agents_checkpoint
 from xai_repro.highway.rollout import frame_is_blank, record_linear_activations
+from xai_repro.highway.summary import build_metrics
 from xai_repro.highway.training import ExponentialEpsilon, clip_gradients, double_dqn_targets
 
 
@@ -199,7 +199,7 @@ def test_summarize_requires_every_policy_and_key():
     ev = {"trained": pol, "untrained": pol, "random": pol, "trained_minus_untrained": separation}
     analysis = {"attention": {}, "ig_completeness_error_median": 0.01}
     bench = {"speedup_median": 1.4, "runs": [1, 2]}
-    m = summarize_highway.build_metrics(ev, {"env_steps_per_s": 3.0}, bench, analysis)
+    m = build_metrics(ev, {"env_steps_per_s": 3.0}, bench, analysis)
     assert set(m) >= {
         "evaluation",
         "attention",
@@ -212,17 +212,17 @@ def test_summarize_requires_every_policy_and_key():
     assert "pretrained" not in m
     pretrained = {"network": {}, "trained": pol, "untrained": pol}
     with pytest.raises(InputError, match="trained_minus_untrained"):
-        summarize_highway.build_metrics(ev, {}, None, analysis, pretrained=pretrained)
+        build_metrics(ev, {}, None, analysis, pretrained=pretrained)
     pretrained["trained_minus_untrained"] = separation
-    m = summarize_highway.build_metrics(ev, {}, None, analysis, pretrained=pretrained)
+    m = build_metrics(ev, {}, None, analysis, pretrained=pretrained)
     assert m["pretrained"]["trained"]["crash_rate_ci95"] == [0.04, 0.21]
     assert "returns" not in m["pretrained"]["untrained"]
     # highway.benchmark.run: false -> no benchmark input, no key (the scorecard says absent)
-    assert "benchmark" not in summarize_highway.build_metrics(ev, {}, None, analysis)
+    assert "benchmark" not in build_metrics(ev, {}, None, analysis)
     with pytest.raises(InputError, match="random"):
-        summarize_highway.build_metrics({"trained": pol, "untrained": pol}, {}, {}, analysis)
+        build_metrics({"trained": pol, "untrained": pol}, {}, {}, analysis)
     with pytest.raises(InputError, match="ig_completeness"):
-        summarize_highway.build_metrics(ev, {}, {}, {"attention": {}})
+        build_metrics(ev, {}, {}, {"attention": {}})
 
 
 def test_evaluate_rule_main_reports_intervals_and_differences(tmp_path):

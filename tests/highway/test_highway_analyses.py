@@ -417,9 +417,48 @@ def test_plot_rollout_rule(analysis_inputs, tmp_path):
 
 
 def test_summarize_refuses_a_key_from_two_analyses():
-    import summarize_highway
     from xai_repro.common import InputError
+    from xai_repro.highway.summary import merge_analyses
 
-    assert summarize_highway.merge_analyses({"a": {"x": 1}, "b": {"y": 2}}) == {"x": 1, "y": 2}
+    assert merge_analyses({"a": {"x": 1}, "b": {"y": 2}}) == {"x": 1, "y": 2}
     with pytest.raises(InputError, match="b"):
-        summarize_highway.merge_analyses({"a": {"x": 1}, "b": {"x": 2}})
+        merge_analyses({"a": {"x": 1}, "b": {"x": 2}})
+
+
+def test_top_neurons_pick_the_largest_absolute_mean_per_action():
+    from xai_repro.highway.attribution import top_neurons
+
+    cond = {"layer": np.array([[0.1, -0.9, 0.5], [0.2, 0.1, -0.3], [0.0, 0.0, 0.0]])}
+    assert top_neurons(cond, "layer") == [1, 2, 0]
+
+
+def test_ablate_rule_matches_the_ablation_on_states_and_the_intact_episodes(
+    analysis_inputs, tmp_path
+):
+    res = run_rule(
+        "ablate_highway",
+        analysis_inputs,
+        tmp_path,
+        ["ablation"],
+        ablation_episodes=1,
+        order="sorted",
+    )
+    nets, x = rule_inputs(analysis_inputs)
+    for m in ("trained", "untrained"):
+        abl = res["ablation"][m]
+        assert set(abl) >= {"head_0", "head_1", "most_attended_vehicle", "intact_mean_return"}
+        means = head_means(nets[m], x)
+        for h in (0, 1):
+            expected = ablation_on_states(nets[m], x, heads=(h,), means=means)
+            got = abl[f"head_{h}"]
+            assert got["action_change_rate"] == pytest.approx(expected["action_change_rate"])
+            assert got["mean_abs_q_change"] == pytest.approx(
+                expected["mean_abs_q_change"], rel=1e-5
+            )
+        for name in ("head_0", "head_1", "most_attended_vehicle"):
+            run = abl[name]
+            assert run["episodes"] == 1
+            assert run["return_change"] == pytest.approx(
+                run["mean_return"] - abl["intact_mean_return"]
+            )
+            assert 0.0 <= run["crash_rate"] <= 1.0 and 0.0 <= run["arrival_rate"] <= 1.0

@@ -2,15 +2,21 @@
 
 Seed architecture: Flatten, 8 x Dense(200, relu), Dense(32) with relu, relu, sigmoid,
 tanh, Dense(2); Adam(learning_rate=1e-3, beta_1=0.7) on MSE.
+``train_surrogate`` fits it with the notebook's early stopping.
 Used by the rules train_surrogate, import_surrogate, evaluate_surrogate and attribute_duffing.
 """
 
+import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from xai_repro.common import InputError
+from xai_repro.common import InputError, seed_everything
+
+log = logging.getLogger(__name__)
 
 
 def build_surrogate(
@@ -171,3 +177,63 @@ def keras_predictor(model):
         return a
 
     return predict
+
+
+def _progress_callback(epochs: int, every: int = 10):
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            done = epoch + 1
+            if done % every == 0 or done == 1:
+                rate = done / (time.perf_counter() - self.start)
+                log.info(
+                    "epoch %d/%d loss %.3g val_loss %.3g (%.2f epochs/s, ETA %.0f s at most)",
+                    done,
+                    epochs,
+                    logs["loss"],
+                    logs["val_loss"],
+                    rate,
+                    (epochs - done) / rate,
+                )
+
+    return Progress()
+
+
+def train_surrogate(Z, y, *, surrogate: dict, seed: int, verbose: int = 0):
+    """Build and fit the surrogate on scaled inputs ``Z`` (n, 3) and targets ``y`` (n, 2).
+
+    Returns (model, history DataFrame with epoch, loss, val_loss).
+    """
+    import keras
+
+    seed_everything(seed)
+    params = {k: surrogate[k] for k in ("width", "depth", "head_width", "head_activations")}
+    model = build_surrogate(
+        Z.shape[1],
+        y.shape[1],
+        learning_rate=surrogate["learning_rate"],
+        beta_1=surrogate["beta_1"],
+        **params,
+    )
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=surrogate["patience"]),
+        keras.callbacks.EarlyStopping(monitor="loss", patience=surrogate["patience"]),
+        _progress_callback(surrogate["epochs"]),
+    ]
+    history = model.fit(
+        Z.astype(np.float32),
+        y.astype(np.float32),
+        epochs=surrogate["epochs"],
+        batch_size=surrogate["batch_size"],
+        validation_split=surrogate["validation_split"],
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    frame = pd.DataFrame(history.history)
+    frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+    return model, frame[["epoch", "loss", "val_loss"]]

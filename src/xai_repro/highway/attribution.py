@@ -206,3 +206,8 @@ def shap_efficiency_gap(net, x, values, expected):
 def shap_importance(values):
     """Mean |SHAP value| per action and feature (summed over vehicles): (actions, features)."""
     return np.abs(values).sum(axis=1).mean(axis=0).T
+
+
+def top_neurons(cond, layer):
+    """Per action, the neuron of ``layer`` with the largest |mean conductance|."""
+    return [int(np.abs(row).argmax()) for row in cond[layer]]

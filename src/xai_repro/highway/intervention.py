@@ -144,3 +144,10 @@ def logit_lens(net, x):
                 "mean_abs_dq": float((ql - q).abs().mean()),
             }
     return out
+
+
+def ablation_variants(heads):
+    """Ablation name -> ablated_policy / ablation_on_states keywords."""
+    out = {f"head_{h}": {"heads": (h,)} for h in range(heads)}
+    out["most_attended_vehicle"] = {"remove_most_attended": True}
+    return out

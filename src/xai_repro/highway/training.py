@@ -225,3 +225,20 @@ def resume(ckpt, done_steps, env, dqn, total_steps, checkpoint_dir, settings, de
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"{ckpt}: cannot resume from this checkpoint ({exc})") from exc
     return model
+
+
+def training_steps_per_s(env_fn, n_envs, *, steps, seed, net, dqn):
+    """Env steps/s of ``steps`` DQN training steps on ``n_envs`` copies of ``env_fn()``
+    (subprocess envs when more than one)."""
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
+    kw = {"start_method": "fork"} if n_envs > 1 else None
+    env = make_vec_env(env_fn, n_envs=n_envs, seed=seed, vec_env_cls=cls, vec_env_kwargs=kw)
+    model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=steps)
+    t0 = time.perf_counter()
+    model.learn(steps)
+    rate = steps / (time.perf_counter() - t0)
+    env.close()
+    return rate
