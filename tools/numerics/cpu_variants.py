@@ -79,7 +79,9 @@ def main():
             other = run(code, VARIANTS[name])
             differ = (base != other).mean()
             gap = (abs(base - other) / np.maximum(abs(base), 1e-300)).max()
-            cells.append("same bits" if differ == 0 else f"{differ:.1%} differ (max relative {gap:.0e})")
+            cells.append(
+                "same bits" if differ == 0 else f"{differ:.1%} differ (max relative {gap:.0e})"
+            )
         print(f"| {probe} | " + " | ".join(cells) + " |")
     print(
         f"\nbaseline: {names[0]}; each cell compares with it, on one machine ({os.cpu_count()} cores)"
