@@ -115,6 +115,7 @@ rule train_cfrl_autoencoder:
         **CFRL["autoencoder"],
         seed=CFRL["seed"],
         backend=CFRL["cfrl"]["backend"],
+        device=CFRL.get("device", "auto"),
     script:
         "../scripts/cfrl/train_cfrl_autoencoder.py"
 
@@ -202,6 +203,7 @@ rule train_cfrl_scorers:
     params:
         seed=CFRL["seed"],
         scoring=CFRL["scoring"],
+        device=CFRL.get("device", "auto"),
     script:
         "../scripts/cfrl/train_cfrl_scorers.py"
 

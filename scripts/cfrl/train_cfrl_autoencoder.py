@@ -7,6 +7,7 @@ PyTorch: ``autoencoder.pt``, a weights-only state_dict) and ``autoencoder.json``
 Loss: binary cross-entropy, as in the seed.
 """
 
+import functools
 import logging
 import time
 
@@ -17,7 +18,7 @@ from xai_repro.cfrl.metrics import reconstruction_error
 from xai_repro.cfrl.models import reconstruct, save_weights
 from xai_repro.cfrl.training import train_keras_autoencoder, train_torch_autoencoder
 from xai_repro.common.io import atomic_output, write_json
-from xai_repro.common.runtime import limit_threads, setup_logging
+from xai_repro.common.runtime import limit_threads, resolve_device, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def main(
     epochs,
     batch_size,
     learning_rate,
+    device="auto",
 ):
     data = load_dataset(dataset_npz)
     kwargs = dict(
@@ -44,7 +46,10 @@ def main(
         learning_rate=learning_rate,
         seed=seed,
     )
-    train = train_keras_autoencoder if backend == "tensorflow" else train_torch_autoencoder
+    if backend == "tensorflow":  # TensorFlow places its own ops
+        train = train_keras_autoencoder
+    else:
+        train = functools.partial(train_torch_autoencoder, device=resolve_device(device))
     cpu = time.process_time()
     encoder, decoder, losses = train(data["x_train"], **kwargs)
     cpu = time.process_time() - cpu

@@ -15,18 +15,24 @@ from xai_repro.cfrl.data import load_dataset
 from xai_repro.cfrl.metrics import reconstruction_error
 from xai_repro.cfrl.scoring import reconstruct_all, train_scorers
 from xai_repro.common.io import atomic_output, write_json
-from xai_repro.common.runtime import limit_threads, seed_everything, setup_logging
+from xai_repro.common.runtime import (
+    limit_threads,
+    resolve_device,
+    seed_everything,
+    setup_logging,
+)
 
 log = logging.getLogger(__name__)
 
 
-def main(dataset_npz, scorers_path, metrics_json, *, seed, scoring):
+def main(dataset_npz, scorers_path, metrics_json, *, seed, scoring, device="auto"):
     data = load_dataset(dataset_npz)
     seed_everything(seed + scoring["seed_offset"])
     scorers, losses = train_scorers(
         data["x_train"],
         data["y_train"],
         seed=seed + scoring["seed_offset"],
+        device=resolve_device(device),
         **{k: v for k, v in scoring.items() if k != "seed_offset"},
     )
     rec = reconstruct_all(scorers, data["x_test"])["all"]

@@ -8,7 +8,14 @@ kept epoch is the one whose inserted network returns best (ties: lower MSE).
 import numpy as np
 import pandas as pd
 
-from xai_repro.common import InputError, limit_threads, seed_everything, setup_logging, write_csv
+from xai_repro.common import (
+    InputError,
+    limit_threads,
+    resolve_device,
+    seed_everything,
+    setup_logging,
+    write_csv,
+)
 from xai_repro.diffig.io import load_gru, save_state
 from xai_repro.diffig.networks import QBN, MMNet
 from xai_repro.diffig.tasks import get_task
@@ -47,6 +54,7 @@ def main(gru_pt, data_npz, qbn_pt, history_csv, *, kind, seed, qbn, env, max_ste
         patience=qbn["patience"],
         grad_clip=qbn["grad_clip"],
         task=task,
+        device=resolve_device(qbn.get("device", "auto")),
     )
     save_state(model, qbn_pt)
     write_csv(history_csv, pd.DataFrame(history))

@@ -133,15 +133,25 @@ def build_torch_autoencoder(image_size: int, latent_dim: int, hidden_dim: int):
 
 
 def fit_torch_autoencoder(
-    model, x, *, epochs: int, batch_size: int, learning_rate: float, seed: int, on_epoch=None
+    model,
+    x,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    on_epoch=None,
+    device: str = "cpu",
 ) -> list:
     """Train a PyTorch autoencoder (images NHWC -> images) with binary cross-entropy.
 
     Minibatches are reshuffled every epoch by a generator seeded with ``seed``;
     ``on_epoch(epoch, loss)`` is called after each epoch. Returns the mean loss per epoch.
+    Batches and model live on ``device`` while training; the model comes back on the CPU.
     """
     import torch
 
+    model.to(device)
     data = torch.from_numpy(np.asarray(x, dtype=np.float32))
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     loss_fn = torch.nn.BCELoss()
@@ -151,7 +161,7 @@ def fit_torch_autoencoder(
         order = torch.randperm(len(data), generator=generator)
         total = 0.0
         for i in range(0, len(data), batch_size):
-            batch = data[order[i : i + batch_size]]
+            batch = data[order[i : i + batch_size]].to(device)
             optimizer.zero_grad()
             loss = loss_fn(model(batch), batch)
             loss.backward()
@@ -161,6 +171,7 @@ def fit_torch_autoencoder(
         if on_epoch is not None:
             on_epoch(epoch, losses[-1])
     model.eval()
+    model.cpu()
     return losses
 
 

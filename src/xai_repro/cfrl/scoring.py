@@ -46,7 +46,9 @@ def build_scorers(image_size: int, hidden_dim: int, latent_dim: int):
     )
 
 
-def train_scorers(x, y, *, hidden_dim, latent_dim, epochs, batch_size, learning_rate, seed):
+def train_scorers(
+    x, y, *, hidden_dim, latent_dim, epochs, batch_size, learning_rate, seed, device="cpu"
+):
     """Fit the all-class autoencoder on x and one per class on x[y == c]: (ModuleDict, losses).
 
     Weights are initialised from ``seed``; scorer k shuffles with seed + k.
@@ -66,6 +68,7 @@ def train_scorers(x, y, *, hidden_dim, latent_dim, epochs, batch_size, learning_
             batch_size=batch_size,
             learning_rate=learning_rate,
             seed=seed + k,
+            device=device,
         )[-1]
         log.info(
             "scorer %s: %d images, final loss %.4f (%.0f s so far)",

@@ -106,7 +106,9 @@ def train_keras_autoencoder(x, *, latent_dim, hidden_dim, epochs, batch_size, le
     return encoder, decoder, [float(v) for v in history.history["loss"]]
 
 
-def train_torch_autoencoder(x, *, latent_dim, hidden_dim, epochs, batch_size, learning_rate, seed):
+def train_torch_autoencoder(
+    x, *, latent_dim, hidden_dim, epochs, batch_size, learning_rate, seed, device="cpu"
+):
     """Fit the PyTorch autoencoder on images x; returns (encoder, decoder, losses per epoch)."""
     import torch
 
@@ -121,5 +123,6 @@ def train_torch_autoencoder(x, *, latent_dim, hidden_dim, epochs, batch_size, le
         learning_rate=learning_rate,
         seed=seed,
         on_epoch=lambda epoch, loss: _log_epoch(epoch, epochs, loss, start),
+        device=device,
     )
     return encoder, decoder, losses

@@ -135,23 +135,26 @@ def train_qbn(
     patience: int,
     grad_clip: float | None = 5.0,
     task: Task = CARTPOLE,
+    device: str = "cpu",
 ) -> tuple[QBN, list[dict]]:
     """Fit a QBN on MSE reconstruction; keep the epoch whose inserted network returns best.
 
     ``insert(qbn)`` builds the network with this QBN inserted (for the return check).
     Stops after ``patience`` evaluations without a better return or reconstruction loss.
     As the MMN code base: Adam, gradient norm clipped at ``grad_clip``, the kept epoch is the
-    best return (ties: lower loss).
+    best return (ties: lower loss). The reconstruction runs on ``device``; the return check
+    plays the environment on the CPU, with a CPU copy of the QBN. The QBN comes back on the CPU.
     """
     torch.manual_seed(seed)
-    x = torch.tensor(data, dtype=torch.float32)
+    qbn.to(device)
+    x = torch.tensor(data, dtype=torch.float32, device=device)
     opt = torch.optim.Adam(qbn.parameters(), lr=lr)
     best = (-np.inf, np.inf)
     best_state = {k: v.clone() for k, v in qbn.state_dict().items()}
     history, stale = [], 0
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        perm = torch.randperm(len(x))
+        perm = torch.randperm(len(x)).to(device)
         total = 0.0
         for i in range(0, len(x), batch_size):
             batch = x[perm[i : i + batch_size]]
@@ -164,7 +167,8 @@ def train_qbn(
             total += float(loss.detach()) * len(batch)
         mse = total / len(x)
         if epoch % eval_every == 0 or epoch == epochs:
-            ret = float(evaluate(insert(qbn), eval_episodes, 20_000 + epoch, task).mean())
+            on_cpu = copy.deepcopy(qbn).cpu()
+            ret = float(evaluate(insert(on_cpu), eval_episodes, 20_000 + epoch, task).mean())
             history.append({"epoch": epoch, "mse": mse, "mean_return": ret})
             log.info(
                 "QBN epoch %d/%d: mse %.5f, inserted return %.1f (%.1f epochs/s)",
@@ -182,7 +186,7 @@ def train_qbn(
                 if stale >= patience:
                     break
     qbn.load_state_dict(best_state)
-    return qbn, history
+    return qbn.cpu(), history
 
 
 def _finetune_loss(logits, targets, loss: str):
