@@ -88,6 +88,7 @@ rule train_highway:
         mem_mb=4096,
         runtime=HIGHWAY["train"]["runtime_min"],
     params:
+        fast_env=HIGHWAY["env"].get("fast", True),
         seed=HIGHWAY["seed"],
         net=HIGHWAY["network"],
         dqn=HIGHWAY["dqn"],
@@ -129,6 +130,7 @@ rule evaluate_highway:
         mem_mb=2048,
         runtime=60,
     params:
+        fast_env=HIGHWAY["env"].get("fast", True),
         seed=HIGHWAY["seed"],
         episodes=HIGHWAY["evaluate"]["episodes"],
         order=HIGHWAY["env"]["order"],
@@ -163,6 +165,7 @@ if HIGHWAY_PRETRAINED.get("checkpoint"):
             mem_mb=2048,
             runtime=60,
         params:
+            fast_env=HIGHWAY["env"].get("fast", True),
             seed=HIGHWAY["seed"],
             network=HIGHWAY_PRETRAINED["network"],
             observation=HIGHWAY_PRETRAINED["observation"],
@@ -194,6 +197,7 @@ rule benchmark_highway_training:
         mem_mb=4096,
         runtime=30,
     params:
+        fast_env=HIGHWAY["env"].get("fast", True),
         seed=HIGHWAY["seed"],
         steps=HIGHWAY["benchmark"]["steps"],
         repeats=HIGHWAY["benchmark"]["repeats"],
@@ -230,6 +234,7 @@ rule rollout_highway:
         mem_mb=2048,
         runtime=10,
     params:
+        fast_env=HIGHWAY["env"].get("fast", True),
         seed=HIGHWAY["seed"],
         episode_seed=HIGHWAY["analysis"]["episode_seed"],
         order=HIGHWAY["env"]["order"],
@@ -394,6 +399,7 @@ rule ablate_highway:
         mem_mb=2048,
         runtime=60,
     params:
+        fast_env=HIGHWAY["env"].get("fast", True),
         figures=HIGHWAY_ANALYSES["ablate_highway"],
         seed=HIGHWAY["seed"],
         ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],

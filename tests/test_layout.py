@@ -315,8 +315,8 @@ PUBLIC_FUNCTIONS_LEFT = frozenset(
 )  # fmt: skip
 MAIN_UNTESTED = frozenset(
     {
-        "collect_bottleneck_data", "evaluate_mmn", "extract_moore_machine", "finetune_mmn",
-        "import_gru", "import_mmn", "plot_diff_ig", "plot_moore_machine", "summarize_diffig",
+        "collect_bottleneck_data", "evaluate_mmn", "extract_moore_machine",
+        "plot_diff_ig", "plot_moore_machine", "summarize_diffig",
         "train_gru_policy", "train_qbn",
     }
 )  # fmt: skip

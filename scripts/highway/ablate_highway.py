@@ -12,6 +12,7 @@ import logging
 
 from xai_repro.common import save_figure, seed_everything, write_json
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
+from xai_repro.highway.env import set_fast_path
 from xai_repro.highway.evaluation import episode_outcome, episode_records
 from xai_repro.highway.intervention import (
     ablated_policy,
@@ -24,7 +25,8 @@ from xai_repro.highway.plots import metric_panels
 log = logging.getLogger(__name__)
 
 
-def main(models, rollouts, figures, out_path, *, seed, ablation_episodes, order):
+def main(models, rollouts, figures, out_path, *, seed, ablation_episodes, order, fast_env=True):
+    set_fast_path(fast_env)
     seed_everything(seed)
     nets, _, x = load_analysis_inputs(models, rollouts)
     seeds = [seed + 50_000 + i for i in range(ablation_episodes)]

@@ -10,17 +10,18 @@ import logging
 import numpy as np
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
-from xai_repro.highway.env import make_env
+from xai_repro.highway.env import make_env, set_fast_path
 from xai_repro.highway.training import training_steps_per_s
 
 log = logging.getLogger(__name__)
 
 
-def main(out_path, *, seed, steps, repeats, n_envs, net, dqn, order="sorted"):
+def main(out_path, *, seed, steps, repeats, n_envs, net, dqn, order="sorted", fast_env=True):
+    set_fast_path(fast_env)
     seed_everything(seed)
     # gradient updates must happen inside the timed window
     dqn = dict(dqn, learning_starts=min(dqn["learning_starts"], steps // 5))
-    env_fn = functools.partial(make_env, order=order)
+    env_fn = functools.partial(make_env, order=order, fast=fast_env)
     rates = {"single_env": [], f"subproc_{n_envs}_envs": []}
     for r in range(repeats):
         for name, n in (("single_env", 1), (f"subproc_{n_envs}_envs", n_envs)):

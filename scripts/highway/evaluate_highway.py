@@ -7,7 +7,7 @@ import logging
 import numpy as np
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
-from xai_repro.highway.env import greedy_policy
+from xai_repro.highway.env import greedy_policy, set_fast_path
 from xai_repro.highway.evaluation import episode_records
 from xai_repro.highway.network import load_network
 from xai_repro.highway.pretrained import episode_statistics, separation
@@ -15,7 +15,8 @@ from xai_repro.highway.pretrained import episode_statistics, separation
 log = logging.getLogger(__name__)
 
 
-def main(trained, untrained, out_path, *, seed, episodes, order="sorted"):
+def main(trained, untrained, out_path, *, seed, episodes, order="sorted", fast_env=True):
+    set_fast_path(fast_env)
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     policies = {

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
-from xai_repro.highway.env import greedy_policy, make_env, run_episode
+from xai_repro.highway.env import greedy_policy, make_env, run_episode, set_fast_path
 from xai_repro.highway.network import ObsNetwork, load_network, network_config
 from xai_repro.highway.pretrained import (
     configure_observation,
@@ -21,7 +21,8 @@ from xai_repro.highway.pretrained import (
 log = logging.getLogger(__name__)
 
 
-def main(checkpoint, out_path, *, seed, network, observation, episodes):
+def main(checkpoint, out_path, *, seed, network, observation, episodes, fast_env=True):
+    set_fast_path(fast_env)
     seed_everything(seed)
     nets = {"trained": load_network(checkpoint, network)}
     torch.manual_seed(seed)

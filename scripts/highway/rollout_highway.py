@@ -15,13 +15,15 @@ from xai_repro.common import (
     seed_everything,
     setup_logging,
 )
+from xai_repro.highway.env import set_fast_path
 from xai_repro.highway.network import load_network
 from xai_repro.highway.rollout import rollout
 
 log = logging.getLogger(__name__)
 
 
-def main(model_path, out_path, *, seed, episode_seed, order="sorted"):
+def main(model_path, out_path, *, seed, episode_seed, order="sorted", fast_env=True):
+    set_fast_path(fast_env)
     seed_everything(seed)
     net = load_network(model_path)
     rec = rollout(net, episode_seed, order=order)

@@ -20,7 +20,7 @@ from xai_repro.common import (
     write_json,
 )
 from xai_repro.highway.checkpoint import StateWrapper, checkpoint_callback, resumable_checkpoint
-from xai_repro.highway.env import make_env
+from xai_repro.highway.env import make_env, set_fast_path
 from xai_repro.highway.network import save_network
 from xai_repro.highway.training import build_model, progress_callback, resume
 
@@ -41,7 +41,9 @@ def main(
     checkpoint_dir,
     order="sorted",
     device="cpu",
+    fast_env=True,
 ):
+    set_fast_path(fast_env)
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
@@ -51,7 +53,7 @@ def main(
     os.makedirs(checkpoint_dir, exist_ok=True)
     vec_cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
     kw = {"start_method": "fork"} if n_envs > 1 else None
-    env_fn = functools.partial(make_env, order=order)
+    env_fn = functools.partial(make_env, order=order, fast=fast_env)
     env = make_vec_env(
         env_fn,
         n_envs=n_envs,

@@ -35,20 +35,22 @@ def set_fast_path(fast):
     return True
 
 
-def make_env(render=False, order="sorted", fast=True, observation=None):
+def make_env(render=False, order="sorted", fast=None, observation=None):
     """intersection-v0 with rl-agents' observation (15 vehicles x 7 features).
 
     ``order``: highway-env's order of the other vehicles' rows, "sorted" by distance
     (highway-env's default) or "shuffled" (rl-agents' IntersectionEnv env.json).
     ``observation``: further keys of the observation config (e.g. ``absolute``,
     ``observe_intentions``, ``vehicles_count`` of an rl-agents env.json), over the defaults.
-    ``fast``: ``set_fast_path(fast)`` first (process-wide, logged).
+    ``fast``: ``set_fast_path(fast)`` first (process-wide, logged); None leaves the process's
+    setting as it is (a job sets it once from the config's ``highway.env.fast``).
     """
     import gymnasium as gym
     import highway_env  # noqa: F401  (registers the envs)
     from highway_env.envs.intersection_env import IntersectionEnv
 
-    set_fast_path(fast)
+    if fast is not None:
+        set_fast_path(fast)
     config = dict(IntersectionEnv.default_config()["observation"], order=order)
     config.update(observation or {})
     if config["order"] not in VEHICLE_ORDERS:
