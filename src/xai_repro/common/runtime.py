@@ -79,8 +79,7 @@ def limit_threads(n: int) -> None:
         with contextlib.suppress(RuntimeError):  # only settable before TF initializes
             tf.config.threading.set_intra_op_parallelism_threads(n)
             tf.config.threading.set_inter_op_parallelism_threads(n)
-    # torch last: the libraries above may reset the OpenMP thread count torch reports (the
-    # shared-helper test saw torch at 2 threads after limit_threads(1) in a full test session)
+    # torch last: the libraries above may reset the OpenMP thread count torch reports
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         torch.set_num_threads(n)
