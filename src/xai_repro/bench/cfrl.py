@@ -8,20 +8,16 @@ Reads the workflow's trained classifier, autoencoder and actor (TensorFlow backe
 """
 
 import inspect
-import os
-import time
 from pathlib import Path
 
 import numpy as np
 
-from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import summary, timed
+from xai_repro.bench.report import interleaved, make_curve, make_row, summary, timed
+from xai_repro.cfrl.baseline import counterfactual_settings, graph_mode_keras, search
 from xai_repro.cfrl.data import explained_indices, load_dataset
 from xai_repro.cfrl.explainer import build_explainer, load_cfrl
 from xai_repro.cfrl.metrics import baseline_pairs, expand_targets, validity
 from xai_repro.cfrl.models import build_keras_autoencoder, build_torch_autoencoder
-
-BASELINE_KEYS = ("n_instances", "targets_per_image", "shards")  # not Counterfactual's settings
 
 
 def _first_images(cfg: dict, art: Path, n: int):
@@ -31,42 +27,26 @@ def _first_images(cfg: dict, art: Path, n: int):
 
 
 def measure_baseline(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
-    """alibi's Counterfactual per search on the first images CFRL explains: {"baseline":
-    {seconds, validity, n, settings}} for the cfrl group. TensorFlow 1 graph mode
-    with tf-keras, so it must run before TensorFlow is imported (a process of its own)."""
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    import tensorflow as tf
-    from alibi.explainers import Counterfactual
-
+    """alibi's Counterfactual (``xai_repro.cfrl.baseline.search``) on the first images CFRL
+    explains: {"baseline": {seconds, validity, n, settings}} for the cfrl group. TF1 graph
+    mode, so it must run before TensorFlow is imported (a process of its own)."""
     from xai_repro.cfrl.models import build_classifier, load_weights, set_keras_weights
 
-    tf.compat.v1.disable_eager_execution()
+    _, keras = graph_mode_keras()
     art = Path(results) / "cfrl"
     _, x = _first_images(cfg, art, 2 if quick else 4)
-    model = build_classifier(tf.keras, x.shape[1], probabilities=True)
+    model = build_classifier(keras, x.shape[1], probabilities=True)
     weights = art / "models/classifier.npz"
     set_keras_weights(model, load_weights(weights), weights)
     y_pred = model.predict(x, verbose=0).argmax(axis=1)
     instance, target = baseline_pairs(y_pred, cfg["baseline"]["targets_per_image"], cfg["seed"])
-    settings = {k: v for k, v in cfg["baseline"].items() if k not in BASELINE_KEYS}
-    x_cf, seconds = x[instance].astype(np.float32), []
-    for t in np.unique(target):  # one search object (one graph) per target class
-        cf = Counterfactual(
-            model,
-            shape=(1, *x.shape[1:]),
-            target_class=int(t),
-            feature_range=(0.0, 1.0),
-            **settings,
-        )
-        for row in np.flatnonzero(target == t):
-            start = time.perf_counter()
-            explanation = cf.explain(x[instance[row] : instance[row] + 1])
-            seconds.append(time.perf_counter() - start)
-            if explanation.cf is not None:
-                x_cf[row] = np.asarray(explanation.cf["X"]).reshape(x.shape[1:])
-    valid = validity(model.predict(x_cf, verbose=0).argmax(axis=1), target)
-    out = {"seconds": summary(seconds), "validity": valid, "n": len(seconds), "settings": settings}
-    return {"baseline": out}
+    settings = counterfactual_settings(cfg["baseline"])
+    out = search(model, x, instance, target, settings=settings)
+    valid = validity(model.predict(out["x_cf"], verbose=0).argmax(axis=1), target)
+    seconds = summary(out["seconds"])
+    return {
+        "baseline": {"seconds": seconds, "validity": valid, "n": len(target), "settings": settings}
+    }
 
 
 def per_counterfactual_row(cfg: dict, art: Path, baseline: dict | None, repeats: int):
@@ -84,15 +64,11 @@ def per_counterfactual_row(cfg: dict, art: Path, baseline: dict | None, repeats:
     batch = cfg["explain"]["batch_size"]
     explainer.explain(x_rep, Y_t=targets, batch_size=batch)  # warm-up (tracing)
     out = {}
-    seconds = timed(
-        lambda: out.update(e=explainer.explain(x_rep, Y_t=targets, batch_size=batch)), repeats
-    )
+    run = {"cfrl": lambda: out.update(e=explainer.explain(x_rep, Y_t=targets, batch_size=batch))}
+    seconds = interleaved(run, repeats, per={"cfrl": len(targets)})["cfrl"]
     x_cf = np.asarray(out["e"].data["cf"]["X"], dtype=np.float32).reshape(x_rep.shape)
     valid = validity(predictor(x_cf).argmax(axis=1), targets)
-    ours = {
-        "label": f"CFRL ({len(targets)} cfs per call)",
-        "values": [s / len(targets) for s in seconds],
-    }
+    ours = {"label": f"CFRL ({len(targets)} cfs per call)", "values": seconds}
     base, notes = None, f"validity CFRL {valid:.3f}"
     if baseline is not None:
         base = {"label": f"alibi Counterfactual ({baseline['n']} searches)", **baseline["seconds"]}

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import gymnasium as gym
 
-from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import seconds_per_item, timed
+from xai_repro.bench.report import make_curve, make_row, seconds_per_item, timed
 from xai_repro.diffig.diff_ig import differential_ig
 from xai_repro.diffig.io import load_mmn
 from xai_repro.diffig.moore_machine import extract_moore_machine

@@ -5,8 +5,7 @@ the loop; scaling curves of ``duffing_flow`` and the loop. Needs no trained mode
 
 import numpy as np
 
-from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import timed
+from xai_repro.bench.report import interleaved, make_curve, make_row, timed
 from xai_repro.duffing.explain import background_sample, exact_shapley, kernel_shap
 from xai_repro.duffing.ode import (
     StandardScaler,
@@ -39,12 +38,10 @@ def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
             numba.set_num_threads(threads)
 
     fast(X[:8])  # compile outside the timed runs
-    runs = {"1thread": (lambda: fast(X, 1), n), "threads": (lambda: fast(X), n)}
-    runs["loop"] = (lambda: odeint_loop_flow(X[:n_loop], ode), n_loop)
-    rates = {k: [] for k in runs}
-    for _ in range(repeats):  # interleaved: every variant sees the same load
-        for k, (run, rows) in runs.items():
-            rates[k] += [rows / s for s in timed(run, 1)]
+    runs = {"1thread": lambda: fast(X, 1), "threads": lambda: fast(X)}
+    runs["loop"] = lambda: odeint_loop_flow(X[:n_loop], ode)
+    per_row = interleaved(runs, repeats, {"1thread": n, "threads": n, "loop": n_loop})
+    rates = {k: [1 / s for s in v] for k, v in per_row.items()}
     ref = reference_flow(X[:n_loop], ode, tol=1e-11)
     err = float(np.abs(fast(X[:n_loop]) - ref).max())
     loop_err = float(np.abs(odeint_loop_flow(X[:n_loop], ode) - ref).max())
@@ -77,7 +74,7 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
     scaler = StandardScaler.fit(train)
     background = background_sample(scaler.transform(train), cfg["explain"]["background_size"], seed)
     Z = scaler.transform(sample_rows(3 if quick else 9, cfg["sampling"], seed + 1))
-    model, asked = TrueModel(scaler, cfg["ode"], tol["rtol"], tol["atol"]).predict, [0]
+    model, asked, out = TrueModel(scaler, cfg["ode"], tol["rtol"], tol["atol"]).predict, [0], {}
 
     def counted(A):  # the rows shap asks the model for
         asked[0] += len(A)
@@ -87,51 +84,44 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
         return odeint_loop_flow(scaler.inverse_transform(A), cfg["ode"])
 
     runs = {
-        "fast": lambda: kernel_shap(counted, background, Z, seed=seed),
-        "loop": lambda: kernel_shap(loop, background, Z, seed=seed),
-        "exact": lambda: exact_shapley(model, background, Z),
+        "fast": lambda: out.update(fast=kernel_shap(counted, background, Z, seed=seed)),
+        "loop": lambda: out.update(loop=kernel_shap(loop, background, Z, seed=seed)),
+        "exact": lambda: out.update(exact=exact_shapley(model, background, Z)),
     }
     kernel_shap(model, background, Z[:1], seed=seed)  # numba compile, shap import
-    out, per_point = {}, {k: [] for k in runs}
-    for _ in range(repeats):
-        for k, run in runs.items():
-            per_point[k] += [
-                s / len(Z) for s in timed(lambda k=k, run=run: out.update({k: run()}), 1)
-            ]
+    per_point = interleaved(runs, repeats, dict.fromkeys(runs, len(Z)))
     rows_per_point = asked[0] / (repeats * len(Z))
     (model_s,) = timed(lambda: model(np.repeat(Z, int(np.ceil(rows_per_point)), 0)), 1)
     diff = {k: float(np.abs(out[k] - out["loop"]).max()) for k in ("fast", "exact")}
     notebook = {"label": "notebook KernelSHAP (odeint per row)", "values": per_point["loop"]}
     sizes = f"s per point ({len(Z)} points, background {len(background)})"
-    fast_notes = (
-        f"max abs difference of the values {diff['fast']:.2e}; shap asks for {rows_per_point:.0f} "
-        f"rows per point, {model_s / len(Z):.3g} s of the numba model: the rest is shap's own "
-        "work, which caps the ratio"
-    )
-    exact_notes = f"max abs difference of the values {diff['exact']:.2e} (same points, background)"
-
-    def row(key, what, k, label, notes):
-        ours = {"label": label, "values": per_point[k]}
-        kw = dict(goal={"min": 100}, notes=notes, extra={"max_abs_difference": diff[k]})
-        what = f"{what}, {sizes}"
-        return make_row(key, what, "s/point", ours, notebook, higher_is_better=False, **kw)
-
-    what = "exact Shapley values (workflow) vs KernelSHAP (notebook) on the true model"
+    notes = {
+        "fast": f"max abs difference of the values {diff['fast']:.2e}; shap asks for "
+        f"{rows_per_point:.0f} rows per point, {model_s / len(Z):.3g} s of the numba model: the "
+        "rest is shap's own work, which caps the ratio",
+        "exact": f"max abs difference of the values {diff['exact']:.2e} (same points, background)",
+    }
+    what = {
+        "fast": ("kernel_shap", "KernelSHAP on the true model", "workflow KernelSHAP"),
+        "exact": (
+            "exact_shapley",
+            "exact Shapley values (workflow) vs KernelSHAP (notebook) on the true model",
+            "workflow exact explainer",
+        ),
+    }
     return [
-        row(
-            "duffing.kernel_shap_true_model",
-            "KernelSHAP on the true model",
-            "fast",
-            "workflow KernelSHAP (numba flow)",
-            fast_notes,
-        ),
-        row(
-            "duffing.exact_shapley_true_model",
-            what,
-            "exact",
-            "workflow exact explainer (numba flow)",
-            exact_notes,
-        ),
+        make_row(
+            f"duffing.{what[k][0]}_true_model",
+            f"{what[k][1]}, {sizes}",
+            "s/point",
+            {"label": f"{what[k][2]} (numba flow)", "values": per_point[k]},
+            notebook,
+            higher_is_better=False,
+            goal={"min": 100},
+            notes=notes[k],
+            extra={"max_abs_difference": diff[k]},
+        )
+        for k in ("fast", "exact")
     ]
 
 
@@ -139,10 +129,9 @@ def curves(cfg: dict, repeats: int, quick: bool) -> list:
     tol, ode = cfg["true_model"], cfg["ode"]
     X = sample_rows(10**6, cfg["sampling"], cfg["seed"])
     duffing_flow(X[:8], ode, tol["rtol"], tol["atol"])
-    sizes = (10**3, 10**4, 10**5, 10**6)
     fast = {
         n: timed(lambda n=n: duffing_flow(X[:n], ode, tol["rtol"], tol["atol"]), repeats)
-        for n in sizes
+        for n in (10**3, 10**4, 10**5, 10**6)
     }
     sizes = [10, 10**2, 10**3] if quick else [10, 10**2, 10**3, 10**4]
     loop = {n: timed(lambda n=n: odeint_loop_flow(X[:n], ode), repeats) for n in sizes}

@@ -7,52 +7,45 @@ import functools
 import time
 from pathlib import Path
 
-from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import seconds_per_item
+from xai_repro.bench.report import make_curve, make_row, seconds_per_item, timed
 from xai_repro.highway.attribution import integrated_gradients
 from xai_repro.highway.env import make_env
 from xai_repro.highway.network import load_network
 from xai_repro.highway.training import build_model
 
 
-def steps_per_s(n_envs: int, *, steps: int, seed: int, net: dict, dqn: dict, order: str) -> float:
-    """Env steps per second of ``steps`` steps of DQN training (updates included)."""
+def training_rows(cfg: dict, repeats: int, quick: bool):
+    """Env steps/s of DQN training (updates included) with n subprocess envs against 1 env."""
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
-    kw = {"start_method": "fork"} if n_envs > 1 else None
-    env_fn = functools.partial(make_env, order=order)
-    env = make_vec_env(env_fn, n_envs=n_envs, seed=seed, vec_env_cls=cls, vec_env_kwargs=kw)
-    model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=steps)
-    start = time.perf_counter()
-    model.learn(steps)
-    rate = steps / (time.perf_counter() - start)
-    env.close()
-    return rate
-
-
-def training_rows(cfg: dict, repeats: int, quick: bool):
     steps = 60 if quick else cfg["benchmark"]["steps"]
     n_envs, order = cfg["benchmark"]["n_envs"], cfg.get("env", {}).get("order", "sorted")
     # gradient updates must happen inside the timed window
     dqn = dict(cfg["dqn"], learning_starts=min(cfg["dqn"]["learning_starts"], steps // 5))
-    rates = {1: [], n_envs: []}
-    for r in range(repeats):
-        for n in rates:
-            rate = steps_per_s(
-                n, steps=steps, seed=cfg["seed"] + r, net=cfg["network"], dqn=dqn, order=order
-            )
-            rates[n].append(rate)
+
+    def train(n):
+        cls, kw = (SubprocVecEnv, {"start_method": "fork"}) if n > 1 else (DummyVecEnv, None)
+        env_fn = functools.partial(make_env, order=order)
+        env = make_vec_env(env_fn, n_envs=n, seed=cfg["seed"], vec_env_cls=cls, vec_env_kwargs=kw)
+        model = build_model(env, seed=cfg["seed"], net=cfg["network"], dqn=dqn, total_steps=steps)
+        (seconds,) = timed(lambda: model.learn(steps), 1)
+        env.close()
+        return seconds
+
+    per_step = {n: [] for n in (1, n_envs)}
+    for _ in range(repeats):  # alternating, so that both see the same load
+        for n in per_step:
+            per_step[n].append(train(n) / steps)
     row = make_row(
         "highway.env_steps_per_s",
         f"DQN training env steps/s ({steps} steps with updates)",
         "env steps/s",
-        {"label": f"{n_envs} subprocess envs", "values": rates[n_envs]},
-        {"label": "1 env", "values": rates[1]},
+        {"label": f"{n_envs} subprocess envs", "values": [1 / s for s in per_step[n_envs]]},
+        {"label": "1 env", "values": [1 / s for s in per_step[1]]},
         notes="ratio = subprocess over single env",
     )
-    points = {n: [100.0 / r for r in v] for n, v in rates.items()}
+    points = {n: [100 * s for s in v] for n, v in per_step.items()}
     return row, make_curve(
         "highway.n_envs", "highway training, s per 100 env steps", "n_envs", points
     )

@@ -1,14 +1,92 @@
-"""Benchmark rows, the machine they ran on, and their rendering (markdown table, figure)."""
+"""Benchmark numbers and their rendering: repeat timing and statistics, rows (ours beside a
+baseline, ratio, goal, verdict), scaling curves, the machine, the markdown and the figure."""
 
 import contextlib
+import math
 import os
 import platform
+import time
+from collections.abc import Callable, Sequence
 from importlib import metadata
 
-from xai_repro.bench.stats import fit_exponent, ratio, summary, verdict
+import numpy as np
 
 PACKAGES = ("numpy", "scipy", "numba", "shap", "tensorflow", "keras", "torch", "alibi", "captum")
 PACKAGES += ("stable-baselines3", "highway-env", "gymnasium", "snakemake")
+
+
+def timed(fn: Callable[[], object], repeats: int, clock=time.perf_counter) -> list[float]:
+    """``clock`` seconds of each of ``repeats`` calls of ``fn``."""
+    seconds = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        seconds.append(clock() - start)
+    return seconds
+
+
+def interleaved(runs: dict, repeats: int, per: dict | None = None) -> dict[str, list[float]]:
+    """Seconds of each call in ``runs`` (name -> fn), the variants interleaved per repeat so
+    that each sees the same machine load; divided by ``per[name]`` items where given."""
+    out = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            out[name] += [s / (per or {}).get(name, 1) for s in timed(fn, 1)]
+    return out
+
+
+def seconds_per_item(fn: Callable[[object], object], items: Sequence, repeats: int) -> list:
+    """Per repeat: wall seconds of ``fn`` over every item, divided by the number of items."""
+    return interleaved({"x": lambda: [fn(item) for item in items]}, repeats, {"x": len(items)})["x"]
+
+
+def summary(values: Sequence[float]) -> dict:
+    """min, median and max of repeated measurements, and how many there were."""
+    arr = np.asarray(list(values), dtype=np.float64)
+    if arr.size == 0 or not np.isfinite(arr).all():
+        raise ValueError(f"need at least one finite value, got {values!r}")
+    stats = {"min": arr.min(), "median": np.median(arr), "max": arr.max()}
+    return {k: float(v) for k, v in stats.items()} | {"n": int(arr.size)}
+
+
+def ratio(fast: dict, slow: dict, *, higher_is_better: bool) -> dict:
+    """How many times better ``fast`` is than ``slow`` (two summaries): for rates fast/slow,
+    for costs slow/fast; ``low`` pairs the worst of ``fast`` with the best of ``slow``."""
+    a, b = (fast, slow) if higher_is_better else (slow, fast)
+    return {
+        "median": a["median"] / b["median"],
+        "low": a["min"] / b["max"],
+        "high": a["max"] / b["min"],
+    }
+
+
+def verdict(value: float | None, goal: dict | None) -> str:
+    """ "met", "missed: ..." (by how much) or "no goal" for ``value`` against {min: x} / {max: x}."""
+    if not goal:
+        return "no goal"
+    if value is None or not math.isfinite(value):
+        return "not measured"
+    if "min" in goal:
+        t = goal["min"]
+        return "met" if value >= t else f"missed: {value:.3g} < {t:.3g} ({value / t:.2f} of goal)"
+    if "max" in goal:
+        t = goal["max"]
+        return (
+            "met" if value <= t else f"missed: {value:.3g} > {t:.3g} ({value / t:.2f}x the limit)"
+        )
+    raise ValueError(f"goal needs 'min' or 'max', got {goal!r}")
+
+
+def fit_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:
+    """Growth exponent b of cost ~ a * size**b: least squares on log-log (>= 2 distinct sizes)."""
+    sizes, costs = np.asarray(sizes, dtype=np.float64), np.asarray(costs, dtype=np.float64)
+    if sizes.shape != costs.shape or len(np.unique(sizes)) < 2:
+        raise ValueError("need costs at two or more distinct sizes")
+    if not (np.isfinite(sizes).all() and np.isfinite(costs).all()):
+        raise ValueError("sizes and costs must be finite")
+    if (sizes <= 0).any() or (costs <= 0).any():
+        raise ValueError("sizes and costs must be positive")
+    return float(np.polyfit(np.log(sizes), np.log(costs), 1)[0])
 
 
 def _side(side: dict) -> dict:
@@ -46,10 +124,9 @@ def make_curve(curve_id: str, what: str, size_name: str, points: dict, note: str
 
 
 def _version(name: str) -> str | None:
-    try:
+    with contextlib.suppress(metadata.PackageNotFoundError):
         return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
+    return None
 
 
 def machine() -> dict:
@@ -70,28 +147,17 @@ def machine() -> dict:
 
 
 def _fmt(x) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, str):
-        return x
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e4 or abs(x) < 1e-2:
+    if x is None or isinstance(x, str):
+        return x or "–"
+    if x != 0 and (abs(x) >= 1e4 or abs(x) < 1e-2):
         return f"{x:.2e}"
     return f"{x:.3g}"
 
 
-def _triple(s: dict | None) -> str:
-    if s is None:
-        return "–"
-    return f"{_fmt(s['min'])} / **{_fmt(s['median'])}** / {_fmt(s['max'])} (n={s['n']})"
-
-
-def _goal(goal: dict | None, on_ratio: bool) -> str:
-    if not goal:
-        return "–"
-    sign, target = (">=", goal["min"]) if "min" in goal else ("<=", goal["max"])
-    return f"{sign} {_fmt(target)}{'x' if on_ratio else ''}"
+def _triple(s: dict) -> str:
+    return (
+        f"{s['label']}: {_fmt(s['min'])} / **{_fmt(s['median'])}** / {_fmt(s['max'])} (n={s['n']})"
+    )
 
 
 def rows_table(rows: list[dict]) -> str:
@@ -102,13 +168,14 @@ def rows_table(rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        ours = f"{r['ours']['label']}: {_triple(r['ours'])}"
-        base = f"{r['baseline']['label']}: {_triple(r['baseline'])}" if r["baseline"] else "–"
-        rat = r["ratio"]
+        base, rat, goal = r["baseline"], r["ratio"], r["goal"]
         rat_s = f"{_fmt(rat['median'])}x [{_fmt(rat['low'])}, {_fmt(rat['high'])}]" if rat else "–"
-        goal = _goal(r["goal"], rat is not None)
+        if goal:
+            sign, target = (">=", goal["min"]) if "min" in goal else ("<=", goal["max"])
+            goal = f"{sign} {_fmt(target)}{'x' if rat else ''}"
         lines.append(
-            f"| `{r['id']}` {r['what']} | {r['unit']} | {ours} | {base} | {rat_s} | {goal} "
+            f"| `{r['id']}` {r['what']} | {r['unit']} | {_triple(r['ours'])} "
+            f"| {_triple(base) if base else '–'} | {rat_s} | {goal or '–'} "
             f"| {r['verdict']} | {r['notes']} |"
         )
     return "\n".join(lines)
@@ -143,11 +210,8 @@ def render_markdown(results: dict) -> str:
         f"## Scaling\n\n{curves_table(r['curves'])}",
         "Figure: `scaling.png` (log-log, median seconds per call against size, min-max bars).",
     ]
-    if r["failures"]:
-        parts += [
-            "## Not measured\n\n" + "\n".join(f"- `{k}`: {v}" for k, v in r["failures"].items())
-        ]
-    return "\n\n".join(parts) + "\n"
+    failed = "\n".join(f"- `{k}`: {v}" for k, v in r["failures"].items())
+    return "\n\n".join(parts + ([f"## Not measured\n\n{failed}"] if failed else [])) + "\n"
 
 
 def plot_scaling(curves: list[dict], path) -> None:
@@ -163,13 +227,12 @@ def plot_scaling(curves: list[dict], path) -> None:
     for ax, c in zip(axes.flat, curves, strict=False):
         med = [s["median"] for s in c["seconds"]]
         bars = [
-            [s["median"] - s["min"] for s in c["seconds"]],
-            [s["max"] - s["median"] for s in c["seconds"]],
+            [m - s["min"] for m, s in zip(med, c["seconds"])],
+            [s["max"] - m for m, s in zip(med, c["seconds"])],
         ]
         ax.errorbar(c["sizes"], med, yerr=bars, marker="o", capsize=3)
         ax.set(xscale="log", yscale="log", xlabel=c["size_name"], ylabel="seconds")
-        b = "–" if c["exponent"] is None else f"{c['exponent']:.2f}"
-        ax.set_title(f"{c['what']}\nb = {b}", fontsize=9)
+        ax.set_title(f"{c['what']}\nb = {_fmt(c['exponent'])}", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
     for ax in list(axes.flat)[len(curves) :]:
         ax.axis("off")
