@@ -14,19 +14,19 @@ from xai_repro.bench import run
 
 STUDIES = ["duffing", "cfrl", "highway", "diffig"]
 
-# a group module for the tests: its rows say what config section, results and earlier
-# groups' output the child process saw; "fail" in the section's name makes it raise
+# a group module for the tests: its rows say what config section and results the child
+# process saw; "fail" in the section makes it raise
 FAKE_GROUP = """
 from xai_repro.bench.report import make_curve, make_row
 
 
-def measure(cfg, results, repeats, quick, earlier):
+def measure(cfg, results, repeats, quick):
     if cfg.get("fail"):
         raise ValueError("planted failure")
-    seen = f"seed {cfg['seed']} results {results} earlier {sorted(earlier)} quick {quick}"
+    seen = f"seed {cfg['seed']} results {results} quick {quick}"
     row = make_row("fake." + str(cfg["seed"]), "a fake row", "s", {"label": "x", "values": [1.0]}, notes=seen)
     curve = make_curve("fake.curve", "fake", "n", {1: [0.1] * repeats, 10: [1.0] * repeats})
-    return {"rows": [row], "curves": [curve], "shared_" + str(cfg["seed"]): 1}
+    return {"rows": [row], "curves": [curve]}
 """
 
 
@@ -48,7 +48,7 @@ def outputs(tmp_path):
 
 
 def test_groups_follow_the_studies_in_run_order():
-    assert run.groups_for(STUDIES) == ["duffing", "cfrl_baseline", "cfrl", "highway", "diffig"]
+    assert run.groups_for(STUDIES) == ["duffing", "cfrl", "highway", "diffig"]
     assert run.groups_for(["diffig", "duffing"]) == ["duffing", "diffig"]
     assert run.groups_for(["a_new_study"]) == []
 
@@ -66,10 +66,10 @@ def test_main_writes_the_three_outputs_from_children_on_the_runs_config(tmp_path
     )
     got = json.loads(outputs(tmp_path)[0].read_text())
     notes = [row["notes"] for row in got["rows"]]
-    # in run order, each on its own section, the second seeing what the first handed on
+    # in run order, each on its own section
     assert notes == [
-        f"seed 3 results {results.resolve()} earlier [] quick True",
-        f"seed 4 results {results.resolve()} earlier ['shared_3'] quick True",
+        f"seed 3 results {results.resolve()} quick True",
+        f"seed 4 results {results.resolve()} quick True",
     ]
     assert got["failures"] == {} and len(got["curves"]) == 2
     assert "`fake.3`" in outputs(tmp_path)[1].read_text()

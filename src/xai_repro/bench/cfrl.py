@@ -1,90 +1,61 @@
 """CFRL rows: seconds per counterfactual against alibi's ``Counterfactual`` (the study's
-optimization baseline, measured by ``measure_baseline`` in a TF1-graph process of its own on
-the same images and seeded non-own targets), CFRL fit steps/s with the PyTorch vs the
-TensorFlow backend, and the cost of one explain call against its number of counterfactuals.
-
-Reads the workflow's trained classifier, autoencoder and actor (TensorFlow backend) from
-``<results>/cfrl``.
-"""
+optimization baseline), CFRL fit steps/s with the PyTorch vs the TensorFlow backend, and the
+cost of one explain call against its number of counterfactuals; on the workflow's trained
+classifier, autoencoder and actor (TensorFlow backend) in ``<results>/cfrl``."""
 
 import inspect
 from pathlib import Path
 
 import numpy as np
 
-from xai_repro.bench.report import interleaved, make_curve, make_row, summary, timed
-from xai_repro.cfrl.baseline import counterfactual_settings, graph_mode_keras, search
+from xai_repro.bench.report import make_curve, make_row, timed
+from xai_repro.cfrl.baseline import counterfactual_settings
 from xai_repro.cfrl.data import explained_indices, load_dataset
 from xai_repro.cfrl.explainer import build_explainer, load_cfrl
-from xai_repro.cfrl.metrics import baseline_pairs, expand_targets, validity
+from xai_repro.cfrl.metrics import baseline_pairs, expand_targets
 from xai_repro.cfrl.models import build_keras_autoencoder, build_torch_autoencoder
+from xai_repro.cfrl.timing import time_side_by_side
 
 
-def _first_images(cfg: dict, art: Path, n: int):
+def per_counterfactual_row(cfg: dict, art: Path, repeats: int, quick: bool) -> dict:
+    """``xai_repro.cfrl.timing.time_side_by_side``: CFRL's whole batch against the first
+    ``2 if quick else 4`` images' alibi searches, in alternating rounds (one per repeat)."""
+    from xai_repro.cfrl.models import keras_predictor, load_classifier
+
     data = load_dataset(art / "data/dataset.npz")
-    index = explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)
-    return data, data["x_test"][index[:n]]
-
-
-def measure_baseline(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
-    """alibi's Counterfactual (``xai_repro.cfrl.baseline.search``) on the first images CFRL
-    explains: {"baseline": {seconds, validity, n, settings}} for the cfrl group. TF1 graph
-    mode, so it must run before TensorFlow is imported (a process of its own)."""
-    from xai_repro.cfrl.models import build_classifier, load_weights, set_keras_weights
-
-    _, keras = graph_mode_keras()
-    art = Path(results) / "cfrl"
-    _, x = _first_images(cfg, art, 2 if quick else 4)
-    model = build_classifier(keras, x.shape[1], probabilities=True)
-    weights = art / "models/classifier.npz"
-    set_keras_weights(model, load_weights(weights), weights)
-    y_pred = model.predict(x, verbose=0).argmax(axis=1)
+    size, n_base = data["x_test"].shape[1], 2 if quick else 4
+    x = data["x_test"][explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)]
+    classifier = art / "models/classifier.npz"
+    y_pred = keras_predictor(load_classifier(classifier, size))(x[:n_base]).argmax(axis=1)
     instance, target = baseline_pairs(y_pred, cfg["baseline"]["targets_per_image"], cfg["seed"])
-    settings = counterfactual_settings(cfg["baseline"])
-    out = search(model, x, instance, target, settings=settings)
-    valid = validity(model.predict(out["x_cf"], verbose=0).argmax(axis=1), target)
-    seconds = summary(out["seconds"])
-    return {
-        "baseline": {"seconds": seconds, "validity": valid, "n": len(target), "settings": settings}
-    }
-
-
-def per_counterfactual_row(cfg: dict, art: Path, baseline: dict | None, repeats: int):
-    data, x = _first_images(cfg, art, cfg["explain"]["n_instances"])
-    predictor, explainer = load_cfrl(
-        art / "models/classifier.npz",
-        art / "models/autoencoder.npz",
-        image_size=data["x_test"].shape[1],
-        autoencoder=cfg["autoencoder"],
-        cfrl=dict(cfg["cfrl"], backend="tensorflow"),
-        seed=cfg["seed"],
-        actor_path=art / "models/actor.npz",
-    )
     x_rep, _, targets = expand_targets(x)
-    batch = cfg["explain"]["batch_size"]
-    explainer.explain(x_rep, Y_t=targets, batch_size=batch)  # warm-up (tracing)
-    out = {}
-    run = {"cfrl": lambda: out.update(e=explainer.explain(x_rep, Y_t=targets, batch_size=batch))}
-    seconds = interleaved(run, repeats, per={"cfrl": len(targets)})["cfrl"]
-    x_cf = np.asarray(out["e"].data["cf"]["X"], dtype=np.float32).reshape(x_rep.shape)
-    valid = validity(predictor(x_cf).argmax(axis=1), targets)
-    ours = {"label": f"CFRL ({len(targets)} cfs per call)", "values": seconds}
-    base, notes = None, f"validity CFRL {valid:.3f}"
-    if baseline is not None:
-        base = {"label": f"alibi Counterfactual ({baseline['n']} searches)", **baseline["seconds"]}
-        notes += f", alibi {baseline['validity']:.3f} (same images, targets, classifier)"
-    row = make_row(
+    settings = dict(seed=cfg["seed"], image_size=size, autoencoder=cfg["autoencoder"])
+    times = time_side_by_side(
+        x_rep,
+        targets,
+        x[:n_base],
+        instance,
+        target,
+        classifier_path=str(classifier),
+        autoencoder_path=str(art / "models/autoencoder.npz"),
+        actor_path=str(art / "models/actor.npz"),
+        cfrl_settings=dict(settings, cfrl=cfg["cfrl"]),
+        search_settings=counterfactual_settings(cfg["baseline"]),
+        image_size=size,
+        batch_size=cfg["explain"]["batch_size"],
+        rounds=min(max(repeats, 2), len(target)),
+    )
+    return make_row(
         "cfrl.seconds_per_counterfactual",
-        "seconds per counterfactual",
+        "seconds per counterfactual (one thread each, alternating rounds)",
         "s",
-        ours,
-        base,
+        {"label": f"CFRL ({len(targets)} cfs per call)", **times["cfrl"]["wall"]},
+        {"label": f"alibi Counterfactual ({len(target)} searches)", **times["baseline"]["wall"]},
         higher_is_better=False,
         goal={"min": 1000},
-        notes=notes,
-        extra={"validity_cfrl": valid, "baseline": baseline},
+        notes="same images, classifier and seeded non-own targets; validity: the study's metrics",
+        extra={"cpu": {k: v["cpu"] for k, v in times.items()}},
     )
-    return row, explainer, x
 
 
 def fit_steps_row(cfg: dict, art: Path, repeats: int, quick: bool):
@@ -123,7 +94,18 @@ def fit_steps_row(cfg: dict, art: Path, repeats: int, quick: bool):
     )
 
 
-def batch_curve(explainer, x, repeats: int, quick: bool) -> dict:
+def batch_curve(cfg: dict, art: Path, repeats: int, quick: bool) -> dict:
+    data = load_dataset(art / "data/dataset.npz")
+    x = data["x_test"][explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)]
+    _, explainer = load_cfrl(
+        art / "models/classifier.npz",
+        art / "models/autoencoder.npz",
+        image_size=x.shape[1],
+        autoencoder=cfg["autoencoder"],
+        cfrl=cfg["cfrl"],
+        seed=cfg["seed"],
+        actor_path=art / "models/actor.npz",
+    )
     x_rep, _, targets = expand_targets(x)
     sizes = [1, 10, 100, 1000] if quick else [1, 10, 100, 1000, 10_000]
     reps = -(-max(sizes) // len(x_rep))
@@ -135,13 +117,15 @@ def batch_curve(explainer, x, repeats: int, quick: bool) -> dict:
     return make_curve("cfrl.explain_batch", "CFRL explain call", "counterfactuals", points)
 
 
-def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
-    """The CFRL group's rows and curves; ``earlier["baseline"]`` from measure_baseline."""
+def measure(cfg: dict, results, repeats: int, quick: bool):
+    """The CFRL group's rows and curve."""
     if cfg["cfrl"]["backend"] != "tensorflow":
         raise ValueError(
             f"cfrl.cfrl.backend is {cfg['cfrl']['backend']}: the CFRL rows read the tensorflow models"
         )
     art = Path(results) / "cfrl"
-    row, explainer, x = per_counterfactual_row(cfg, art, earlier.get("baseline"), repeats)
-    curve = batch_curve(explainer, x, repeats, quick)
-    return {"rows": [row, fit_steps_row(cfg, art, repeats, quick)], "curves": [curve]}
+    rows = [
+        per_counterfactual_row(cfg, art, repeats, quick),
+        fit_steps_row(cfg, art, repeats, quick),
+    ]
+    return {"rows": rows, "curves": [batch_curve(cfg, art, repeats, quick)]}

@@ -81,7 +81,7 @@ def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
     return row, curve
 
 
-def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+def measure(cfg: dict, results, repeats: int, quick: bool):
     """The differential-IG group's rows and curve."""
     mmn = load_mmn(Path(results) / "diffig/models/mmn.pt")
     row, curve = machine_rows(mmn, cfg, repeats, quick)

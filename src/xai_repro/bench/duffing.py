@@ -142,7 +142,7 @@ def curves(cfg: dict, repeats: int, quick: bool) -> list:
     ]
 
 
-def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+def measure(cfg: dict, results, repeats: int, quick: bool):
     """The Duffing group's rows and curves."""
     rows = true_model_rows(cfg, repeats, quick) + attribution_rows(cfg, repeats, quick)
     return {"rows": rows, "curves": curves(cfg, repeats, quick)}

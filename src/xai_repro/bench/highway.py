@@ -111,7 +111,7 @@ def ig_row(cfg: dict, results, repeats: int, quick: bool) -> dict:
     )
 
 
-def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+def measure(cfg: dict, results, repeats: int, quick: bool):
     """The highway group's rows and curve."""
     row, curve = training_rows(cfg, repeats, quick)
     rows = [row, env_step_row(cfg, repeats, quick), ig_row(cfg, results, repeats, quick)]

@@ -30,14 +30,10 @@ from xai_repro.bench.workflow import config_rows, copy_workflow
 
 log = logging.getLogger(__name__)
 
-# (group, its study's config section, module:function) in run order (the cfrl group reads
-# the baseline's result). A study without a group here simply has no kernel rows.
-GROUPS = (
-    ("duffing", "duffing", "xai_repro.bench.duffing:measure"),
-    ("cfrl_baseline", "cfrl", "xai_repro.bench.cfrl:measure_baseline"),
-    ("cfrl", "cfrl", "xai_repro.bench.cfrl:measure"),
-    ("highway", "highway", "xai_repro.bench.highway:measure"),
-    ("diffig", "diffig", "xai_repro.bench.diffig:measure"),
+# (group, its study's config section, module:function) in run order. A study without a
+# group here simply has no kernel rows.
+GROUPS = tuple(
+    (s, s, f"xai_repro.bench.{s}:measure") for s in ("duffing", "cfrl", "highway", "diffig")
 )
 CAVEAT = (
     "Absolute times vary with the machine's load (the load averages at start and end are "
@@ -64,16 +60,16 @@ def check_complete(results: dict) -> dict:
     return results
 
 
-def measure_group(target, cfg, results, *, repeats, quick, threads, earlier):
+def measure_group(target, cfg, results, *, repeats, quick, threads):
     """One kernel group (``target``: "module:function") in this process on its config section
-    ``cfg``: {"rows", "curves", ...what later groups read}."""
+    ``cfg``: {"rows", "curves"}."""
     from xai_repro.common import limit_threads, seed_everything
 
     os.environ.update(SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2", TQDM_DISABLE="1")
     limit_threads(threads)
     seed_everything(cfg["seed"])
     module, function = target.split(":")
-    return getattr(importlib.import_module(module), function)(cfg, results, repeats, quick, earlier)
+    return getattr(importlib.import_module(module), function)(cfg, results, repeats, quick)
 
 
 def _run_group(group: str, config: dict, **settings) -> dict:
@@ -94,7 +90,7 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
     out_dir, tmp = Path(out_dir), Path(tempfile.mkdtemp(prefix="xai-bench-"))
     out = {"started": _now(), "repeats": repeats, "quick": quick, "caveat": CAVEAT}
     out.update(load_start=list(os.getloadavg()), machine=machine())
-    rows, curves, failures, earlier = [], [], {}, {}
+    rows, curves, failures = [], [], {}
     trained = None  # the last workflow run's models (results/<run>/ of its copy)
     for config_file in workflow:
         name = Path(config_file).stem
@@ -111,14 +107,13 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
         threads = cores if group == "duffing" else 1
         settings = dict(results=results, repeats=repeats, quick=quick, threads=threads)
         try:
-            got = _run_group(group, config, earlier=earlier, **settings)
+            got = _run_group(group, config, **settings)
         except Exception as err:  # noqa: BLE001 (the group's own error, named in the output)
             failures[group] = f"{type(err).__name__}: {err}"
             continue
-        rows, curves = rows + got.pop("rows", []), curves + got.pop("curves", [])
-        earlier.update(got)
+        rows, curves = rows + got["rows"], curves + got["curves"]
     out.update(rows=rows, curves=curves, failures=failures, load_end=list(os.getloadavg()))
-    out.update(earlier, finished=_now(), results=str(results))
+    out.update(finished=_now(), results=str(results))
     out_dir.mkdir(parents=True, exist_ok=True)
     if curves:
         plot_scaling(curves, out_dir / "scaling.png")
