@@ -35,10 +35,7 @@ def fake_groups(tmp_path, monkeypatch):
     """GROUPS of two fake groups (studies duffing and diffig), importable by the children."""
     (tmp_path / "fake_bench_group.py").write_text(FAKE_GROUP)
     monkeypatch.syspath_prepend(tmp_path)  # a spawned child starts from this sys.path
-    groups = (
-        ("first", "duffing", "fake_bench_group:measure"),
-        ("second", "diffig", "fake_bench_group:measure"),
-    )
+    groups = {"duffing": "fake_bench_group", "diffig": "fake_bench_group"}
     monkeypatch.setattr(run, "GROUPS", groups)
     return groups
 
@@ -78,7 +75,7 @@ def test_main_writes_the_three_outputs_from_children_on_the_runs_config(tmp_path
 
 def test_main_writes_nothing_when_a_group_fails(tmp_path, fake_groups):
     config = {"duffing": {"seed": 3}, "diffig": {"seed": 4, "fail": True}}
-    with pytest.raises(RuntimeError, match="second: ValueError: planted failure"):
+    with pytest.raises(RuntimeError, match="diffig: ValueError: planted failure"):
         benchmark_kernels.main(
             *outputs(tmp_path),
             config=config,
@@ -90,19 +87,11 @@ def test_main_writes_nothing_when_a_group_fails(tmp_path, fake_groups):
     assert not any(p.exists() for p in outputs(tmp_path))
 
 
-def test_groups_that_need_models_fail_without_results(tmp_path, fake_groups, monkeypatch):
-    monkeypatch.setattr(
-        run,
-        "GROUPS",
-        (
-            ("duffing", "duffing", "fake_bench_group:measure"),
-            ("second", "diffig", "fake_bench_group:measure"),
-        ),
-    )
+def test_groups_that_need_models_fail_without_results(tmp_path, fake_groups):
     config = {"duffing": {"seed": 1}, "diffig": {"seed": 2}}
     got = run.measure(
         tmp_path / "out",
-        groups=["duffing", "second"],
+        groups=["duffing", "diffig"],
         config=config,
         results=None,
         cores=1,
@@ -110,8 +99,8 @@ def test_groups_that_need_models_fail_without_results(tmp_path, fake_groups, mon
         quick=True,
     )
     assert [row["id"] for row in got["rows"]] == ["fake.1"]
-    assert "no trained models" in got["failures"]["second"]
-    with pytest.raises(RuntimeError, match="second: no trained models"):
+    assert "no trained models" in got["failures"]["diffig"]
+    with pytest.raises(RuntimeError, match="diffig: no trained models"):
         run.check_complete(got)
 
 

@@ -1,13 +1,12 @@
 """The benchmarks' one entry point, ``python -m xai_repro.bench`` (``make bench``): every row
 side by side in one run -> ``<out-dir>/results.{md,json}`` and ``scaling.png``.
 
-First the workflow rows (each ``--workflow`` config run by Snakemake at ``--cores`` in a
-throw-away copy of the workflow), then each kernel group **in a fresh process of its own**
-(TensorFlow graph mode, numba and torch thread pools must not leak between groups) on the
-trained models under ``--results`` (a run's ``results/<run>``; default: the last workflow
-copy's). A group that fails is listed under "Not measured" with its error; the others still
-report. The rule ``benchmark_kernels`` calls ``measure`` for the kernel groups of its run's
-studies.
+First the workflow rows (each ``--workflow`` config run by Snakemake in a throw-away copy of
+the workflow), then each study's kernel group **in a fresh process of its own** (TensorFlow,
+numba and torch state must not leak between groups) on the trained models under
+``--results`` (a run's ``results/<run>``; default: the last workflow copy's). A group that
+fails is listed under "Not measured"; the others still report. The rule
+``benchmark_kernels`` calls ``measure`` for the groups of its run's studies.
 """
 
 import argparse
@@ -30,11 +29,9 @@ from xai_repro.bench.workflow import config_rows, copy_workflow
 
 log = logging.getLogger(__name__)
 
-# (group, its study's config section, module:function) in run order. A study without a
-# group here simply has no kernel rows.
-GROUPS = tuple(
-    (s, s, f"xai_repro.bench.{s}:measure") for s in ("duffing", "cfrl", "highway", "diffig")
-)
+# study -> the module whose measure(cfg, results, repeats, quick) gives its rows and curves,
+# in run order. A study without a module here simply has no kernel rows.
+GROUPS = {study: f"xai_repro.bench.{study}" for study in ("duffing", "cfrl", "highway", "diffig")}
 CAVEAT = (
     "Absolute times vary with the machine's load (the load averages at start and end are "
     "above); rely on the ratios, which come from runs interleaved in one process."
@@ -47,7 +44,7 @@ def _now() -> str:
 
 def groups_for(studies) -> list[str]:
     """The kernel groups of ``studies``, in run order."""
-    return [group for group, study, _ in GROUPS if study in studies]
+    return [group for group in GROUPS if group in studies]
 
 
 def check_complete(results: dict) -> dict:
@@ -60,27 +57,14 @@ def check_complete(results: dict) -> dict:
     return results
 
 
-def measure_group(target, cfg, results, *, repeats, quick, threads):
-    """One kernel group (``target``: "module:function") in this process on its config section
-    ``cfg``: {"rows", "curves"}."""
+def measure_group(module: str, cfg: dict, results, *, repeats, quick, threads) -> dict:
+    """``module``'s measure on its study's config section ``cfg``: {"rows", "curves"}."""
     from xai_repro.common import limit_threads, seed_everything
 
     os.environ.update(SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2", TQDM_DISABLE="1")
     limit_threads(threads)
     seed_everything(cfg["seed"])
-    module, function = target.split(":")
-    return getattr(importlib.import_module(module), function)(cfg, results, repeats, quick)
-
-
-def _run_group(group: str, config: dict, **settings) -> dict:
-    """``measure_group`` in a fresh (spawned) process."""
-    _, section, target = next(g for g in GROUPS if g[0] == group)
-    cfg = config[section]
-    start, spawn = time.perf_counter(), multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        got = pool.submit(measure_group, target, cfg, **settings).result()
-    log.info("bench: %s done in %.0f s", group, time.perf_counter() - start)
-    return got
+    return importlib.import_module(module).measure(cfg, results, repeats, quick)
 
 
 def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=None, workflow=()):
@@ -91,26 +75,28 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
     out = {"started": _now(), "repeats": repeats, "quick": quick, "caveat": CAVEAT}
     out.update(load_start=list(os.getloadavg()), machine=machine())
     rows, curves, failures = [], [], {}
-    trained = None  # the last workflow run's models (results/<run>/ of its copy)
     for config_file in workflow:
         name = Path(config_file).stem
         try:
             rows += config_rows(copy_workflow(repo, tmp / name), config_file, cores)
-            trained = next(p for p in (tmp / name / "results").iterdir() if p.is_dir())
+            # the last workflow run's models, results/<run>/ of its copy
+            results = results or next(p for p in (tmp / name / "results").iterdir() if p.is_dir())
         except RuntimeError as err:
             failures[f"workflow.{name}"] = str(err)
-    results = results or trained
+    spawn = multiprocessing.get_context("spawn")
     for group in groups:
         if results is None and group != "duffing":  # duffing's rows need no trained model
             failures[group] = "no trained models: give --results, or a workflow run failed"
             continue
-        threads = cores if group == "duffing" else 1
+        threads, start = cores if group == "duffing" else 1, time.perf_counter()
         settings = dict(results=results, repeats=repeats, quick=quick, threads=threads)
         try:
-            got = _run_group(group, config, **settings)
+            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                got = pool.submit(measure_group, GROUPS[group], config[group], **settings).result()
         except Exception as err:  # noqa: BLE001 (the group's own error, named in the output)
             failures[group] = f"{type(err).__name__}: {err}"
             continue
+        log.info("bench: %s done in %.0f s", group, time.perf_counter() - start)
         rows, curves = rows + got["rows"], curves + got["curves"]
     out.update(rows=rows, curves=curves, failures=failures, load_end=list(os.getloadavg()))
     out.update(finished=_now(), results=str(results))
@@ -132,20 +118,16 @@ def main(argv=None) -> None:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--workflow", nargs="*", default=["config/test.yaml"], help="configs to run")
     p.add_argument("--config", default="config/config.yaml", help="the kernels' settings")
-    p.add_argument("--groups", default=",".join(g for g, _, _ in GROUPS), help="kernel groups")
+    p.add_argument("--groups", default=",".join(GROUPS), help="kernel groups (studies)")
     p.add_argument("--results", help="a finished run's results/<run>/ (its trained models)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    if unknown := set(args.groups.split(",")) - {g for g, _, _ in GROUPS}:
+    if unknown := set(args.groups.split(",")) - set(GROUPS):
         p.error(f"unknown groups {sorted(unknown)}")
+    config = yaml.safe_load(Path(args.config).read_text())
+    results = Path(args.results).resolve() if args.results else None
+    settings = dict(cores=args.cores, repeats=args.repeats, quick=args.quick, repo=Path.cwd())
+    groups, workflow = args.groups.split(","), args.workflow
     measure(
-        args.out_dir,
-        groups=args.groups.split(","),
-        config=yaml.safe_load(Path(args.config).read_text()),
-        results=Path(args.results).resolve() if args.results else None,
-        cores=args.cores,
-        repo=Path.cwd(),
-        workflow=args.workflow,
-        repeats=args.repeats,
-        quick=args.quick,
+        args.out_dir, groups=groups, config=config, results=results, workflow=workflow, **settings
     )
