@@ -46,18 +46,20 @@ def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
     err = float(np.abs(fast(X[:n_loop]) - ref).max())
     loop_err = float(np.abs(odeint_loop_flow(X[:n_loop], ode) - ref).max())
     loop = {"label": f"odeint loop ({n_loop} rows)", "values": rates["loop"]}
-    rows = []
-    for key, label in (("1thread", "1 thread"), ("threads", f"{threads} threads")):
-        ours = {"label": f"numba DOP853, {label} ({n} rows)", "values": rates[key]}
-        what = f"true model, rows/s ({label} vs the loop)"
-        rows.append(
-            make_row(f"duffing.true_model_{key}", what, "rows/s", ours, loop, goal={"min": 100})
+    rows = [
+        make_row(
+            f"duffing.true_model_{key}",
+            f"true model, rows/s ({label} vs the loop)",
+            "rows/s",
+            {"label": f"numba DOP853, {label} ({n} rows)", "values": rates[key]},
+            loop,
+            goal={"min": 100},
         )
+        for key, label in (("1thread", "1 thread"), ("threads", f"{threads} threads"))
+    ]
     what = f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})"
-    ours, notes = (
-        {"label": "numba DOP853", "values": [err]},
-        f"odeint loop: {loop_err:.2e} on the same rows",
-    )
+    notes = f"odeint loop: {loop_err:.2e} on the same rows"
+    ours = {"label": "numba DOP853", "values": [err]}
     return rows + [
         make_row(
             "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
@@ -96,32 +98,31 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
     notebook = {"label": "notebook KernelSHAP (odeint per row)", "values": per_point["loop"]}
     sizes = f"s per point ({len(Z)} points, background {len(background)})"
     notes = {
-        "fast": f"max abs difference of the values {diff['fast']:.2e}; shap asks for "
-        f"{rows_per_point:.0f} rows per point, {model_s / len(Z):.3g} s of the numba model: the "
-        "rest is shap's own work, which caps the ratio",
-        "exact": f"max abs difference of the values {diff['exact']:.2e} (same points, background)",
+        "fast": f"shap asks for {rows_per_point:.0f} rows per point, {model_s / len(Z):.3g} s of "
+        "the numba model: the rest is shap's own work, which caps the ratio",
+        "exact": "same points, background",
     }
     what = {
-        "fast": ("kernel_shap", "KernelSHAP on the true model", "workflow KernelSHAP"),
-        "exact": (
-            "exact_shapley",
+        "kernel_shap": ("fast", "KernelSHAP on the true model", "workflow KernelSHAP"),
+        "exact_shapley": (
+            "exact",
             "exact Shapley values (workflow) vs KernelSHAP (notebook) on the true model",
             "workflow exact explainer",
         ),
     }
     return [
         make_row(
-            f"duffing.{what[k][0]}_true_model",
-            f"{what[k][1]}, {sizes}",
+            f"duffing.{key}_true_model",
+            f"{title}, {sizes}",
             "s/point",
-            {"label": f"{what[k][2]} (numba flow)", "values": per_point[k]},
+            {"label": f"{label} (numba flow)", "values": per_point[k]},
             notebook,
             higher_is_better=False,
             goal={"min": 100},
-            notes=notes[k],
+            notes=f"max abs difference of the values {diff[k]:.2e}; {notes[k]}",
             extra={"max_abs_difference": diff[k]},
         )
-        for k in ("fast", "exact")
+        for key, (k, title, label) in what.items()
     ]
 
 
@@ -130,7 +131,7 @@ def curves(cfg: dict, repeats: int, quick: bool) -> list:
     X = sample_rows(10**6, cfg["sampling"], cfg["seed"])
     duffing_flow(X[:8], ode, tol["rtol"], tol["atol"])
     fast = {
-        n: timed(lambda n=n: duffing_flow(X[:n], ode, tol["rtol"], tol["atol"]), repeats)
+        n: timed(lambda n=n: duffing_flow(X[:n], ode, **tol), repeats)
         for n in (10**3, 10**4, 10**5, 10**6)
     }
     sizes = [10, 10**2, 10**3] if quick else [10, 10**2, 10**3, 10**4]

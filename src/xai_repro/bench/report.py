@@ -15,24 +15,21 @@ PACKAGES = ("numpy", "scipy", "numba", "shap", "tensorflow", "keras", "torch", "
 PACKAGES += ("stable-baselines3", "highway-env", "gymnasium", "snakemake")
 
 
-def timed(fn: Callable[[], object], repeats: int, clock=time.perf_counter) -> list[float]:
-    """``clock`` seconds of each of ``repeats`` calls of ``fn``."""
-    seconds = []
-    for _ in range(repeats):
-        start = clock()
-        fn()
-        seconds.append(clock() - start)
-    return seconds
-
-
-def interleaved(runs: dict, repeats: int, per: dict | None = None) -> dict[str, list[float]]:
-    """Seconds of each call in ``runs`` (name -> fn), the variants interleaved per repeat so
-    that each sees the same machine load; divided by ``per[name]`` items where given."""
+def interleaved(runs: dict, repeats: int, per=None, clock=time.perf_counter) -> dict:
+    """``clock`` seconds of each call in ``runs`` (name -> fn), the variants interleaved per
+    repeat so that each sees the same machine load; divided by ``per[name]`` items if given."""
     out = {name: [] for name in runs}
     for _ in range(repeats):
         for name, fn in runs.items():
-            out[name] += [s / (per or {}).get(name, 1) for s in timed(fn, 1)]
+            start = clock()
+            fn()
+            out[name].append((clock() - start) / (per or {}).get(name, 1))
     return out
+
+
+def timed(fn: Callable[[], object], repeats: int) -> list[float]:
+    """Wall seconds of each of ``repeats`` calls of ``fn``."""
+    return interleaved({"fn": fn}, repeats)["fn"]
 
 
 def seconds_per_item(fn: Callable[[object], object], items: Sequence, repeats: int) -> list:
@@ -82,10 +79,13 @@ def fit_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:
     sizes, costs = np.asarray(sizes, dtype=np.float64), np.asarray(costs, dtype=np.float64)
     if sizes.shape != costs.shape or len(np.unique(sizes)) < 2:
         raise ValueError("need costs at two or more distinct sizes")
-    if not (np.isfinite(sizes).all() and np.isfinite(costs).all()):
-        raise ValueError("sizes and costs must be finite")
-    if (sizes <= 0).any() or (costs <= 0).any():
-        raise ValueError("sizes and costs must be positive")
+    if not (
+        np.isfinite(sizes).all()
+        and np.isfinite(costs).all()
+        and (sizes > 0).all()
+        and (costs > 0).all()
+    ):
+        raise ValueError("sizes and costs must be finite and positive")
     return float(np.polyfit(np.log(sizes), np.log(costs), 1)[0])
 
 
@@ -226,11 +226,8 @@ def plot_scaling(curves: list[dict], path) -> None:
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
     for ax, c in zip(axes.flat, curves, strict=False):
         med = [s["median"] for s in c["seconds"]]
-        bars = [
-            [m - s["min"] for m, s in zip(med, c["seconds"])],
-            [s["max"] - m for m, s in zip(med, c["seconds"])],
-        ]
-        ax.errorbar(c["sizes"], med, yerr=bars, marker="o", capsize=3)
+        bars = [[s[k] for s in c["seconds"]] for k in ("min", "max")]
+        ax.errorbar(c["sizes"], med, yerr=np.abs(np.subtract(bars, med)), marker="o", capsize=3)
         ax.set(xscale="log", yscale="log", xlabel=c["size_name"], ylabel="seconds")
         ax.set_title(f"{c['what']}\nb = {_fmt(c['exponent'])}", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
