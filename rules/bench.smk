@@ -6,7 +6,7 @@
 rule benchmark_kernels:
     input:
         done=[path for study in STUDIES for path in STUDY_TARGETS[study]],
-        modules=modules("bench.run", "bench.report", "bench.workflow"),
+        modules=modules("bench.run", "bench.report"),
         # loaded by name in the groups' processes: each study's science and bench module
         code=sorted(
             os.path.relpath(path)

@@ -19,7 +19,7 @@ from xai_repro.bench.report import (
     summary,
     verdict,
 )
-from xai_repro.bench.workflow import config_rows, read_benchmarks
+from xai_repro.bench.run import config_rows, read_benchmarks
 
 
 def test_summary_min_median_max():
@@ -162,10 +162,14 @@ rule burn:
 
 
 def test_config_rows_of_a_tiny_workflow(tmp_path):
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config/tiny.yaml").write_text("jobs: 2\n")
-    (tmp_path / "Snakefile").write_text(TINY_WORKFLOW.replace("{PYTHON}", sys.executable))
-    rows = {row["id"]: row for row in config_rows(tmp_path, "config/tiny.yaml", 1)}
+    repo, work = tmp_path / "repo", tmp_path / "work"
+    (repo / "config").mkdir(parents=True)
+    (repo / "config/tiny.yaml").write_text("jobs: 2\n")
+    (repo / "Snakefile").write_text(TINY_WORKFLOW.replace("{PYTHON}", sys.executable))
+    (repo / "results").mkdir()  # not a workflow source: not copied
+    (repo / "results/old.txt").write_text("")
+    rows = {row["id"]: row for row in config_rows(repo, work, "config/tiny.yaml", 1)}
+    assert not (work / "results").exists() and (work / "burn_1.txt").exists()
     name = "workflow.tiny."
     assert sorted(rows) == sorted(name + k for k in ("wall", "efficiency", "utilisation"))
     wall = rows[name + "wall"]["ours"]["median"]

@@ -50,35 +50,27 @@ def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
 
 
 def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
-    counter = [0]
+    counter = [0]  # greedy rollouts from fixed seeds: every repeat takes the same steps
     task = dataclasses.replace(
         CARTPOLE, make_env=lambda: _StepCounter(CARTPOLE.make_env(), counter)
     )
-    points, per_1000, steps_at = {}, [], {}
+    points, steps = {}, {}
     for episodes in [1, 2, 4] if quick else [1, 2, 4, 8]:
-        points[episodes] = []
-        for _ in range(repeats):
-            counter[0] = 0
-            points[episodes] += timed(
-                lambda e=episodes: extract_moore_machine(
-                    mmn, episodes=e, seed=cfg["seed"], task=task
-                ),
-                1,
-            )
-            per_1000.append(points[episodes][-1] / counter[0] * 1000)
-        steps_at[episodes] = counter[0]
+        counter[0] = 0
+        run = lambda e=episodes: extract_moore_machine(mmn, episodes=e, seed=cfg["seed"], task=task)  # noqa: E731
+        points[episodes], steps[episodes] = timed(run, repeats), counter[0] // repeats
+    per_1000 = [1000 * s / steps[e] for e, seconds in points.items() for s in seconds]
     row = make_row(
         "diffig.moore_machine_per_1000_steps",
         "Moore machine extraction, s per 1,000 env steps",
         "s/1000 steps",
         {"label": "extract_moore_machine (all curve runs)", "values": per_1000},
-        notes="steps per run: " + ", ".join(f"{e} ep: {s}" for e, s in steps_at.items()),
+        notes="steps per run: " + ", ".join(f"{e} ep: {s}" for e, s in steps.items()),
     )
-    note = "env steps: " + ", ".join(str(s) for s in steps_at.values())
-    curve = make_curve(
+    note = "env steps: " + ", ".join(map(str, steps.values()))
+    return row, make_curve(
         "diffig.moore_machine", "Moore machine extraction", "episodes", points, note=note
     )
-    return row, curve
 
 
 def measure(cfg: dict, results, repeats: int, quick: bool):

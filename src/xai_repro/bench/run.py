@@ -10,12 +10,16 @@ fails is listed under "Not measured"; the others still report. The rule
 """
 
 import argparse
+import csv
 import importlib
 import json
 import logging
 import multiprocessing
 import os
+import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -24,14 +28,25 @@ from pathlib import Path
 
 import yaml
 
-from xai_repro.bench.report import machine, plot_scaling, render_markdown
-from xai_repro.bench.workflow import config_rows, copy_workflow
+from xai_repro.bench.report import machine, make_row, plot_scaling, render_markdown
 
 log = logging.getLogger(__name__)
 
 # study -> the module whose measure(cfg, results, repeats, quick) gives its rows and curves,
 # in run order. A study without a module here simply has no kernel rows.
 GROUPS = {study: f"xai_repro.bench.{study}" for study in ("duffing", "cfrl", "highway", "diffig")}
+# the workflow's sources, copied (without results) for a throw-away run
+PARTS = (
+    "Snakefile",
+    "rules",
+    "scripts",
+    "src",
+    "pyproject.toml",
+    "config",
+    "envs",
+    "report",
+    "profiles",
+)
 CAVEAT = (
     "Absolute times vary with the machine's load (the load averages at start and end are "
     "above); rely on the ratios, which come from runs interleaved in one process."
@@ -67,6 +82,85 @@ def measure_group(module: str, cfg: dict, results, *, repeats, quick, threads) -
     return importlib.import_module(module).measure(cfg, results, repeats, quick)
 
 
+def read_benchmarks(directory) -> dict[str, dict]:
+    """Every Snakemake benchmark ``.tsv`` under ``directory`` (with Snakemake's header) as
+    {relative path: {"s", "cpu_time"}} from its last line."""
+    out = {}
+    for path in sorted(Path(directory).rglob("*.tsv")):
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        if rows and {"s", "cpu_time"} <= set(rows[0]):
+            out[str(path.relative_to(directory))] = {
+                k: float(rows[-1][k]) for k in ("s", "cpu_time")
+            }
+    return out
+
+
+def config_rows(repo, workdir, config: str, cores: int) -> list[dict]:
+    """The workflow's sources under ``repo`` copied to ``workdir`` and run there on ``config``:
+    rows of its wall, and of the CPU the jobs' benchmark records and the OS count over
+    cores x wall. RuntimeError with Snakemake's output's tail on failure."""
+    top = Path(repo).resolve()
+    shutil.copytree(
+        repo,
+        workdir,
+        ignore=lambda d, names: [
+            n for n in names if n == "__pycache__" or (Path(d).resolve() == top and n not in PARTS)
+        ],
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(workdir) / "src"), SDL_VIDEODRIVER="offscreen")
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", config]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
+        raise RuntimeError(f"snakemake on {config} failed in {workdir}:\n{tail}")
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    jobs, name = read_benchmarks(Path(workdir) / "benchmarks"), Path(config).stem
+    slow = sorted(jobs.items(), key=lambda kv: -kv[1]["s"])[:5]
+    slowest = "; ".join(f"{Path(k).stem} {v['s']:.0f}/{v['cpu_time']:.0f}" for k, v in slow)
+    recorded = sum(j["cpu_time"] for j in jobs.values())
+    rows = [
+        make_row(
+            f"workflow.{name}.wall",
+            f"{name} config wall at --cores {cores} ({len(jobs)} jobs)",
+            "s",
+            {"label": "snakemake", "values": [wall]},
+            notes=f"slowest jobs (wall/CPU s): {slowest}",
+            extra={"jobs": jobs},
+        )
+    ]
+    for what, seconds, notes in (
+        (
+            "efficiency",
+            recorded,
+            "jobs' cpu_time from benchmarks/**.tsv (sampled: long jobs are under-counted)",
+        ),
+        (
+            "utilisation",
+            cpu,
+            "CPU s from the OS of Snakemake and every process under it (a shared machine's load shows)",
+        ),
+    ):
+        ours = {
+            "label": f"{seconds:.0f} CPU s / ({cores} x {wall:.0f} s)",
+            "values": [seconds / (cores * wall)],
+        }
+        rows.append(
+            make_row(
+                f"workflow.{name}.{what}",
+                f"{name} config {what}",
+                "share",
+                ours,
+                goal={"min": 0.9},
+                notes=notes,
+            )
+        )
+    return rows
+
+
 def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=None, workflow=()):
     """Every row and curve of ``groups`` on ``config`` (study -> its section) and of the
     ``workflow`` configs run from ``repo``: writes ``out_dir``/results.json, results.md and
@@ -78,7 +172,7 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
     for config_file in workflow:
         name = Path(config_file).stem
         try:
-            rows += config_rows(copy_workflow(repo, tmp / name), config_file, cores)
+            rows += config_rows(repo, tmp / name, config_file, cores)
             # the last workflow run's models, results/<run>/ of its copy
             results = results or next(p for p in (tmp / name / "results").iterdir() if p.is_dir())
         except RuntimeError as err:
