@@ -88,13 +88,13 @@ def test_make_row_goal_on_ratio_and_on_value():
         "x.speed",
         "speed",
         "rows/s",
-        {"label": "new", "values": [1000, 1200]},
-        {"label": "old", "values": [10, 14]},
+        ("new", [1000, 1200]),
+        ("old", [10, 14]),
         goal={"min": 100},
     )
     assert row["ratio"]["median"] == pytest.approx(1100 / 12)
     assert row["verdict"].startswith("missed")
-    row = make_row("x.err", "error", "abs", {"label": "e", "values": [2e-7]}, goal={"max": 1e-6})
+    row = make_row("x.err", "error", "abs", ("e", [2e-7]), goal={"max": 1e-6})
     assert row["ratio"] is None and row["verdict"] == "met"
     # an existing summary is taken as is
     row = make_row("x.s", "s", "s", {"label": "s", "min": 1, "median": 2, "max": 3, "n": 5})
@@ -103,13 +103,13 @@ def test_make_row_goal_on_ratio_and_on_value():
 
 def test_tables_render_every_row_and_curve():
     rows = [
-        make_row("a.b", "thing", "s", {"label": "p", "values": [1, 2, 3]}, goal={"max": 2.5}),
+        make_row("a.b", "thing", "s", ("p", [1, 2, 3]), goal={"max": 2.5}),
         make_row(
             "c.d",
             "other",
             "x/s",
-            {"label": "q", "values": [100]},
-            {"label": "r", "values": [1]},
+            ("q", [100]),
+            ("r", [1]),
             goal={"min": 1000},
         ),
     ]

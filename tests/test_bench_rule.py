@@ -24,7 +24,7 @@ def measure(cfg, results, repeats, quick):
     if cfg.get("fail"):
         raise ValueError("planted failure")
     seen = f"seed {cfg['seed']} results {results} quick {quick}"
-    row = make_row("fake." + str(cfg["seed"]), "a fake row", "s", {"label": "x", "values": [1.0]}, notes=seen)
+    row = make_row("fake." + str(cfg["seed"]), "a fake row", "s", ("x", [1.0]), notes=seen)
     curve = make_curve("fake.curve", "fake", "n", {1: [0.1] * repeats, 10: [1.0] * repeats})
     return {"rows": [row], "curves": [curve]}
 """

@@ -88,8 +88,8 @@ def fit_steps_row(cfg: dict, art: Path, repeats: int, quick: bool):
         "cfrl.fit_steps_per_s",
         f"CFRL fit steps/s ({steps} steps incl. TF tracing; batch {params['batch_size']})",
         "steps/s",
-        {"label": "PyTorch", "values": rates["pytorch"]},
-        {"label": "TensorFlow", "values": rates["tensorflow"]},
+        ("PyTorch", rates["pytorch"]),
+        ("TensorFlow", rates["tensorflow"]),
         notes=f"ratio = PyTorch over TensorFlow (workflow default backend: {cfg['cfrl']['backend']})",
     )
 

@@ -45,7 +45,7 @@ def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
         "diffig.seconds_per_pair",
         f"differential IG, s per pair (m={dig['m']}, rule {dig['rule']})",
         "s/pair",
-        {"label": f"{len(pairs)} pair(s), episode of {n} steps", "values": seconds},
+        (f"{len(pairs)} pair(s), episode of {n} steps", seconds),
     )
 
 
@@ -64,7 +64,7 @@ def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
         "diffig.moore_machine_per_1000_steps",
         "Moore machine extraction, s per 1,000 env steps",
         "s/1000 steps",
-        {"label": "extract_moore_machine (all curve runs)", "values": per_1000},
+        ("extract_moore_machine (all curve runs)", per_1000),
         notes="steps per run: " + ", ".join(f"{e} ep: {s}" for e, s in steps.items()),
     )
     note = "env steps: " + ", ".join(map(str, steps.values()))

@@ -45,13 +45,13 @@ def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
     ref = reference_flow(X[:n_loop], ode, tol=1e-11)
     err = float(np.abs(fast(X[:n_loop]) - ref).max())
     loop_err = float(np.abs(odeint_loop_flow(X[:n_loop], ode) - ref).max())
-    loop = {"label": f"odeint loop ({n_loop} rows)", "values": rates["loop"]}
+    loop = (f"odeint loop ({n_loop} rows)", rates["loop"])
     rows = [
         make_row(
             f"duffing.true_model_{key}",
             f"true model, rows/s ({label} vs the loop)",
             "rows/s",
-            {"label": f"numba DOP853, {label} ({n} rows)", "values": rates[key]},
+            (f"numba DOP853, {label} ({n} rows)", rates[key]),
             loop,
             goal={"min": 100},
         )
@@ -59,7 +59,7 @@ def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
     ]
     what = f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})"
     notes = f"odeint loop: {loop_err:.2e} on the same rows"
-    ours = {"label": "numba DOP853", "values": [err]}
+    ours = ("numba DOP853", [err])
     return rows + [
         make_row(
             "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
@@ -95,7 +95,7 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
     rows_per_point = asked[0] / (repeats * len(Z))
     (model_s,) = timed(lambda: model(np.repeat(Z, int(np.ceil(rows_per_point)), 0)), 1)
     diff = {k: float(np.abs(out[k] - out["loop"]).max()) for k in ("fast", "exact")}
-    notebook = {"label": "notebook KernelSHAP (odeint per row)", "values": per_point["loop"]}
+    notebook = ("notebook KernelSHAP (odeint per row)", per_point["loop"])
     sizes = f"s per point ({len(Z)} points, background {len(background)})"
     notes = {
         "fast": f"shap asks for {rows_per_point:.0f} rows per point, {model_s / len(Z):.3g} s of "
@@ -115,7 +115,7 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
             f"duffing.{key}_true_model",
             f"{title}, {sizes}",
             "s/point",
-            {"label": f"{label} (numba flow)", "values": per_point[k]},
+            (f"{label} (numba flow)", per_point[k]),
             notebook,
             higher_is_better=False,
             goal={"min": 100},

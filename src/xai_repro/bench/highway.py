@@ -1,13 +1,12 @@
-"""Highway rows: DQN training env steps/s with n subprocess envs against 1 env (alternating
-repeats), env step cost with and without the exact fast paths, integrated gradients seconds
-per state on the workflow's trained network
-(``<results>/highway/models/trained.pt``), and training cost against n_envs."""
+"""Highway rows: DQN training env steps/s with n subprocess envs against 1 env, env step cost
+with and without the exact fast paths, integrated gradients seconds per state on the
+workflow's trained network (``<results>/highway/models/trained.pt``)."""
 
 import functools
 import time
 from pathlib import Path
 
-from xai_repro.bench.report import make_curve, make_row, seconds_per_item, timed
+from xai_repro.bench.report import interleaved, make_curve, make_row, seconds_per_item, timed
 from xai_repro.highway.attribution import integrated_gradients
 from xai_repro.highway.env import make_env
 from xai_repro.highway.network import load_network
@@ -41,8 +40,8 @@ def training_rows(cfg: dict, repeats: int, quick: bool):
         "highway.env_steps_per_s",
         f"DQN training env steps/s ({steps} steps with updates)",
         "env steps/s",
-        {"label": f"{n_envs} subprocess envs", "values": [1 / s for s in per_step[n_envs]]},
-        {"label": "1 env", "values": [1 / s for s in per_step[1]]},
+        (f"{n_envs} subprocess envs", [1 / s for s in per_step[n_envs]]),
+        ("1 env", [1 / s for s in per_step[1]]),
         notes="ratio = subprocess over single env",
     )
     points = {n: [100 * s for s in v] for n, v in per_step.items()}
@@ -54,34 +53,31 @@ def training_rows(cfg: dict, repeats: int, quick: bool):
 def env_step_row(cfg: dict, repeats: int, quick: bool) -> dict:
     """CPU ms per env step: highway-env as released (``make_env(fast=False)``) against the
     exact fast paths ``make_env`` installs, on the same seeded episodes and random actions
-    (the trajectories are bit-identical), the order alternating per repeat."""
+    (the trajectories are bit-identical)."""
     import numpy as np
 
-    episodes, order = 3 if quick else 10, cfg.get("env", {}).get("order", "sorted")
+    episodes, order, steps = 3 if quick else 10, cfg.get("env", {}).get("order", "sorted"), {}
 
-    def ms_per_step(fast: bool, seed: int) -> float:
-        env, rng, steps = make_env(order=order, fast=fast), np.random.default_rng(seed), 0
-        start = time.process_time()
+    def run(fast: bool):
+        env, rng, steps[fast] = make_env(order=order, fast=fast), np.random.default_rng(100), 0
         for episode in range(episodes):
-            env.reset(seed=seed + episode)
+            env.reset(seed=100 + episode)
             done = False
             while not done:
                 _, _, terminated, truncated, _ = env.step(int(rng.integers(3)))
-                steps, done = steps + 1, terminated or truncated
+                steps[fast], done = steps[fast] + 1, terminated or truncated
         env.close()
-        return 1e3 * (time.process_time() - start) / steps
 
-    ms = {True: [], False: []}
-    for r in range(repeats):
-        for fast in (r % 2 == 0, r % 2 == 1):
-            ms[fast].append(ms_per_step(fast, 100 + r))
+    runs = {fast: functools.partial(run, fast) for fast in (True, False)}
+    cpu = interleaved(runs, repeats, clock=time.process_time)
+    ms = {fast: [1e3 * s / steps[fast] for s in seconds] for fast, seconds in cpu.items()}
     make_env(fast=True).close()  # the fast paths back for the rows that follow
     return make_row(
         "highway.env_step_ms",
         f"highway-env CPU ms per env step ({episodes} seeded episodes, random actions)",
         "ms/step",
-        {"label": "fast_sim + fast_numpy (make_env)", "values": ms[True]},
-        {"label": "highway-env as released", "values": ms[False]},
+        ("fast_sim + fast_numpy (make_env)", ms[True]),
+        ("highway-env as released", ms[False]),
         higher_is_better=False,
     )
 
@@ -107,7 +103,7 @@ def ig_row(cfg: dict, results, repeats: int, quick: bool) -> dict:
         "highway.ig_seconds_per_state",
         f"integrated gradients, s per state ({steps} steps)",
         "s/state",
-        {"label": f"captum IG, {len(x)} states", "values": seconds},
+        (f"captum IG, {len(x)} states", seconds),
     )
 
 

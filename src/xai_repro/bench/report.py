@@ -89,15 +89,15 @@ def fit_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:
     return float(np.polyfit(np.log(sizes), np.log(costs), 1)[0])
 
 
-def _side(side: dict) -> dict:
-    """{"label", "values"} or an existing {"label", "min", "median", "max", "n"} summary."""
-    if "values" in side:
-        return {"label": side["label"], **summary(side["values"])}
+def _side(side) -> dict:
+    """(label, values) or an existing {"label", "min", "median", "max", "n"} summary."""
+    if isinstance(side, tuple):
+        return {"label": side[0], **summary(side[1])}
     return {k: side[k] for k in ("label", "min", "median", "max", "n")}
 
 
 def make_row(row_id, what, unit, ours, baseline=None, *, higher_is_better=True, **kw) -> dict:
-    """One benchmark row. ``ours``/``baseline``: {"label", "values": [per repeat]} or a summary;
+    """One benchmark row. ``ours``/``baseline``: (label, [value per repeat]) or a summary;
     ``kw``: ``goal`` ({min: x} or {max: x}), ``notes``, ``extra`` (raw numbers).
 
     With a baseline the goal applies to the median ratio (ours over the baseline, "times

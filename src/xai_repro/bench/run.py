@@ -127,37 +127,22 @@ def config_rows(repo, workdir, config: str, cores: int) -> list[dict]:
             f"workflow.{name}.wall",
             f"{name} config wall at --cores {cores} ({len(jobs)} jobs)",
             "s",
-            {"label": "snakemake", "values": [wall]},
+            ("snakemake", [wall]),
             notes=f"slowest jobs (wall/CPU s): {slowest}",
             extra={"jobs": jobs},
         )
     ]
-    for what, seconds, notes in (
-        (
-            "efficiency",
-            recorded,
-            "jobs' cpu_time from benchmarks/**.tsv (sampled: long jobs are under-counted)",
-        ),
-        (
-            "utilisation",
-            cpu,
-            "CPU s from the OS of Snakemake and every process under it (a shared machine's load shows)",
-        ),
-    ):
-        ours = {
-            "label": f"{seconds:.0f} CPU s / ({cores} x {wall:.0f} s)",
-            "values": [seconds / (cores * wall)],
-        }
-        rows.append(
-            make_row(
-                f"workflow.{name}.{what}",
-                f"{name} config {what}",
-                "share",
-                ours,
-                goal={"min": 0.9},
-                notes=notes,
-            )
+    notes = {
+        "efficiency": "jobs' cpu_time from benchmarks/**.tsv (sampled: long jobs under-counted)",
+        "utilisation": "CPU s from the OS of Snakemake and every process under it",
+    }
+    for what, seconds in (("efficiency", recorded), ("utilisation", cpu)):
+        ours = (f"{seconds:.0f} CPU s / ({cores} x {wall:.0f} s)", [seconds / (cores * wall)])
+        what_, note = f"{name} config {what}", notes[what]
+        row = make_row(
+            f"workflow.{name}.{what}", what_, "share", ours, goal={"min": 0.9}, notes=note
         )
+        rows.append(row)
     return rows
 
 
