@@ -17,31 +17,25 @@ from xai_repro.cfrl.models import build_keras_autoencoder, build_torch_autoencod
 from xai_repro.cfrl.timing import time_side_by_side
 
 
-def per_counterfactual_row(cfg: dict, art: Path, repeats: int, quick: bool) -> dict:
+def per_counterfactual_row(cfg: dict, art: Path, x, predictor, repeats: int, quick: bool):
     """``xai_repro.cfrl.timing.time_side_by_side``: CFRL's whole batch against the first
     ``2 if quick else 4`` images' alibi searches, in alternating rounds (one per repeat)."""
-    from xai_repro.cfrl.models import keras_predictor, load_classifier
-
-    data = load_dataset(art / "data/dataset.npz")
-    size, n_base = data["x_test"].shape[1], 2 if quick else 4
-    x = data["x_test"][explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)]
-    classifier = art / "models/classifier.npz"
-    y_pred = keras_predictor(load_classifier(classifier, size))(x[:n_base]).argmax(axis=1)
+    y_pred = predictor(x[: 2 if quick else 4]).argmax(axis=1)
     instance, target = baseline_pairs(y_pred, cfg["baseline"]["targets_per_image"], cfg["seed"])
     x_rep, _, targets = expand_targets(x)
-    settings = dict(seed=cfg["seed"], image_size=size, autoencoder=cfg["autoencoder"])
+    settings = dict(seed=cfg["seed"], image_size=x.shape[1], autoencoder=cfg["autoencoder"])
     times = time_side_by_side(
         x_rep,
         targets,
-        x[:n_base],
+        x[: len(y_pred)],
         instance,
         target,
-        classifier_path=str(classifier),
+        classifier_path=str(art / "models/classifier.npz"),
         autoencoder_path=str(art / "models/autoencoder.npz"),
         actor_path=str(art / "models/actor.npz"),
         cfrl_settings=dict(settings, cfrl=cfg["cfrl"]),
         search_settings=counterfactual_settings(cfg["baseline"]),
-        image_size=size,
+        image_size=x.shape[1],
         batch_size=cfg["explain"]["batch_size"],
         rounds=min(max(repeats, 2), len(target)),
     )
@@ -58,32 +52,27 @@ def per_counterfactual_row(cfg: dict, art: Path, repeats: int, quick: bool) -> d
     )
 
 
-def fit_steps_row(cfg: dict, art: Path, repeats: int, quick: bool):
+def fit_steps_row(cfg: dict, x_train, predictor, repeats: int, quick: bool):
     """Steps/s of CounterfactualRL.fit on each backend (fresh autoencoders: speed only)."""
     import keras
 
-    from xai_repro.cfrl.models import keras_predictor, load_classifier
-
-    data = load_dataset(art / "data/dataset.npz")
-    size = data["x_train"].shape[1]
-    predictor = keras_predictor(load_classifier(art / "models/classifier.npz", size))
-    ae, steps = cfg["autoencoder"], 100 if quick else 400
+    size, steps = x_train.shape[1], 100 if quick else 400
+    latent, hidden = cfg["autoencoder"]["latent_dim"], cfg["autoencoder"]["hidden_dim"]
     accepted = set(inspect.signature(build_explainer).parameters) - {"backend"}
     params = {k: v for k, v in cfg["cfrl"].items() if k in accepted}
     params.update(train_steps=steps, exploration_steps=min(params["exploration_steps"], steps // 4))
-    params["update_after"] = min(params["update_after"], steps // 10)
-    latent, hidden = ae["latent_dim"], ae["hidden_dim"]
+    params.update(
+        update_after=min(params["update_after"], steps // 10), latent_dim=latent, seed=cfg["seed"]
+    )
     autoencoders = {
         "tensorflow": lambda: build_keras_autoencoder(keras, size, latent, hidden),
         "pytorch": lambda: build_torch_autoencoder(size, latent, hidden),
     }
     rates = {backend: [] for backend in autoencoders}
-    settings = dict(latent_dim=latent, seed=cfg["seed"], **params)
-    for _ in range(repeats):
+    for _ in range(repeats):  # alternating; fresh explainers, built outside the timing
         for backend, build in autoencoders.items():
-            explainer = build_explainer(predictor, *build(), backend=backend, **settings)
-            (sec,) = timed(lambda e=explainer: e.fit(X=data["x_train"]), 1)
-            rates[backend].append(steps / sec)
+            explainer = build_explainer(predictor, *build(), backend=backend, **params)
+            rates[backend] += [steps / s for s in timed(lambda e=explainer: e.fit(X=x_train), 1)]
     return make_row(
         "cfrl.fit_steps_per_s",
         f"CFRL fit steps/s ({steps} steps incl. TF tracing; batch {params['batch_size']})",
@@ -94,9 +83,7 @@ def fit_steps_row(cfg: dict, art: Path, repeats: int, quick: bool):
     )
 
 
-def batch_curve(cfg: dict, art: Path, repeats: int, quick: bool) -> dict:
-    data = load_dataset(art / "data/dataset.npz")
-    x = data["x_test"][explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)]
+def batch_curve(cfg: dict, art: Path, x, repeats: int, quick: bool) -> dict:
     _, explainer = load_cfrl(
         art / "models/classifier.npz",
         art / "models/autoencoder.npz",
@@ -119,13 +106,18 @@ def batch_curve(cfg: dict, art: Path, repeats: int, quick: bool) -> dict:
 
 def measure(cfg: dict, results, repeats: int, quick: bool):
     """The CFRL group's rows and curve."""
+    from xai_repro.cfrl.models import keras_predictor, load_classifier
+
     if cfg["cfrl"]["backend"] != "tensorflow":
         raise ValueError(
-            f"cfrl.cfrl.backend is {cfg['cfrl']['backend']}: the CFRL rows read the tensorflow models"
+            f"cfrl.cfrl.backend is {cfg['cfrl']['backend']}: the rows read the tensorflow models"
         )
     art = Path(results) / "cfrl"
+    data = load_dataset(art / "data/dataset.npz")
+    x = data["x_test"][explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)]
+    predictor = keras_predictor(load_classifier(art / "models/classifier.npz", x.shape[1]))
     rows = [
-        per_counterfactual_row(cfg, art, repeats, quick),
-        fit_steps_row(cfg, art, repeats, quick),
+        per_counterfactual_row(cfg, art, x, predictor, repeats, quick),
+        fit_steps_row(cfg, data["x_train"], predictor, repeats, quick),
     ]
-    return {"rows": rows, "curves": [batch_curve(cfg, art, repeats, quick)]}
+    return {"rows": rows, "curves": [batch_curve(cfg, art, x, repeats, quick)]}
