@@ -1,6 +1,5 @@
-# Opt-in (`--config bench=True`): `make bench`'s kernel rows and scaling curves on this run's
-# own models, after every study's targets (no timing may run beside another job).
-# xai_repro.bench.run.GROUPS says which rows a study has; docs/benchmarks.md lists them.
+# Opt-in (`--config bench=True`): `make bench`'s kernel rows and curves on this run's models,
+# after every study's targets (no timing may run beside another job). docs/benchmarks.md.
 
 
 rule benchmark_kernels:

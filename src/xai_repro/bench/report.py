@@ -79,12 +79,7 @@ def fit_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:
     sizes, costs = np.asarray(sizes, dtype=np.float64), np.asarray(costs, dtype=np.float64)
     if sizes.shape != costs.shape or len(np.unique(sizes)) < 2:
         raise ValueError("need costs at two or more distinct sizes")
-    if not (
-        np.isfinite(sizes).all()
-        and np.isfinite(costs).all()
-        and (sizes > 0).all()
-        and (costs > 0).all()
-    ):
+    if not (np.isfinite(both := np.r_[sizes, costs]).all() and (both > 0).all()):
         raise ValueError("sizes and costs must be finite and positive")
     return float(np.polyfit(np.log(sizes), np.log(costs), 1)[0])
 

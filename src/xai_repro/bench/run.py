@@ -1,12 +1,9 @@
-"""The benchmarks' one entry point, ``python -m xai_repro.bench`` (``make bench``): every row
-side by side in one run -> ``<out-dir>/results.{md,json}`` and ``scaling.png``.
-
-First the workflow rows (each ``--workflow`` config run by Snakemake in a throw-away copy of
-the workflow), then each study's kernel group **in a fresh process of its own** (TensorFlow,
-numba and torch state must not leak between groups) on the trained models under
-``--results`` (a run's ``results/<run>``; default: the last workflow copy's). A group that
-fails is listed under "Not measured"; the others still report. The rule
-``benchmark_kernels`` calls ``measure`` for the groups of its run's studies.
+"""``python -m xai_repro.bench`` (``make bench``): every row side by side in one run ->
+``<out-dir>/results.{md,json}`` and ``scaling.png``. First the workflow rows (each
+``--workflow`` config run by Snakemake in a throw-away copy), then each study's kernel group
+in a fresh process of its own (TensorFlow, numba and torch state must not leak) on the models
+under ``--results`` (a run's ``results/<run>``; default: the last workflow copy's). A group
+that fails is listed under "Not measured"; the others still report.
 """
 
 import argparse
@@ -153,15 +150,16 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
     out_dir, tmp = Path(out_dir), Path(tempfile.mkdtemp(prefix="xai-bench-"))
     out = {"started": _now(), "repeats": repeats, "quick": quick, "caveat": CAVEAT}
     out.update(load_start=list(os.getloadavg()), machine=machine())
-    rows, curves, failures = [], [], {}
+    rows, curves, failures, trained = [], [], {}, None
     for config_file in workflow:
         name = Path(config_file).stem
         try:
             rows += config_rows(repo, tmp / name, config_file, cores)
-            # the last workflow run's models, results/<run>/ of its copy
-            results = results or next(p for p in (tmp / name / "results").iterdir() if p.is_dir())
+            # the last workflow run's models (the default config's, if it ran): results/<run>/
+            trained = next(p for p in (tmp / name / "results").iterdir() if p.is_dir())
         except RuntimeError as err:
             failures[f"workflow.{name}"] = str(err)
+    results = results or trained
     spawn = multiprocessing.get_context("spawn")
     for group in groups:
         if results is None and group != "duffing":  # duffing's rows need no trained model
