@@ -2,6 +2,7 @@
 machine extraction seconds per 1,000 environment steps, and extraction cost against the
 number of episodes; on the workflow's MMN (``<results>/diffig/models/mmn.pt``)."""
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -28,11 +29,8 @@ class _StepCounter(gym.Wrapper):
 
 def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
     dig = cfg["diff_ig"]
-    env = CARTPOLE.make_env()
-    try:
+    with contextlib.closing(CARTPOLE.make_env()) as env:
         obs = run_episode(mmn, env, dig["episode_seed"], record=True)[1]["obs"]
-    finally:
-        env.close()
     n = len(obs)
     pairs = [(i, j) for i, j in dig["pairs"] if i < n and j < n] or [(n - 1, 0)]
     differential_ig(mmn, obs, *pairs[0], m=dig["m"], rule=dig["rule"])  # warm-up

@@ -2,9 +2,12 @@
 with and without the exact fast paths, integrated gradients seconds per state on the
 workflow's trained network (``<results>/highway/models/trained.pt``)."""
 
+import contextlib
 import functools
 import time
 from pathlib import Path
+
+import numpy as np
 
 from xai_repro.bench.report import interleaved, make_curve, make_row, seconds_per_item, timed
 from xai_repro.highway.attribution import integrated_gradients
@@ -54,8 +57,6 @@ def env_step_row(cfg: dict, repeats: int, quick: bool) -> dict:
     """CPU ms per env step: highway-env as released (``make_env(fast=False)``) against the
     exact fast paths ``make_env`` installs, on the same seeded episodes and random actions
     (the trajectories are bit-identical)."""
-    import numpy as np
-
     episodes, order, steps = 3 if quick else 10, cfg.get("env", {}).get("order", "sorted"), {}
 
     def run(fast: bool):
@@ -86,12 +87,9 @@ def ig_row(cfg: dict, results, repeats: int, quick: bool) -> dict:
     import torch
 
     net = load_network(Path(results) / "highway/models/trained.pt")
-    env = make_env(order=cfg.get("env", {}).get("order", "sorted"))
-    x = [
-        torch.as_tensor(env.reset(seed=s)[0], dtype=torch.float32)[None]
-        for s in range(4 if quick else 10)
-    ]
-    env.close()
+    with contextlib.closing(make_env(order=cfg.get("env", {}).get("order", "sorted"))) as env:
+        states = np.stack([env.reset(seed=s)[0] for s in range(4 if quick else 10)])
+    x = list(torch.as_tensor(states, dtype=torch.float32)[:, None])
     steps = cfg["analysis"]["ig_steps"]
     integrated_gradients(net, x[0], 0, n_steps=steps)  # captum import, warm-up
     seconds = seconds_per_item(

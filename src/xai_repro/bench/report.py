@@ -149,47 +149,48 @@ def _fmt(x) -> str:
     return f"{x:.3g}"
 
 
-def _triple(s: dict) -> str:
+def _triple(s: dict | None) -> str:
+    if s is None:
+        return "–"
     return (
         f"{s['label']}: {_fmt(s['min'])} / **{_fmt(s['median'])}** / {_fmt(s['max'])} (n={s['n']})"
     )
 
 
+def _table(header: list[str], cells: list[list]) -> str:
+    lines = [header, ["---"] * len(header), *cells]
+    return "\n".join("| " + " | ".join(map(str, line)) + " |" for line in lines)
+
+
 def rows_table(rows: list[dict]) -> str:
     """Markdown table of benchmark rows (min / median / max of each side, ratio, verdict)."""
-    lines = [
-        "| row | unit | ours: min / **median** / max | baseline: min / **median** / max "
-        "| ratio median [worst, best] | goal | verdict | notes |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    cells = []
     for r in rows:
-        base, rat, goal = r["baseline"], r["ratio"], r["goal"]
+        rat, goal = r["ratio"], r["goal"]
         rat_s = f"{_fmt(rat['median'])}x [{_fmt(rat['low'])}, {_fmt(rat['high'])}]" if rat else "–"
         if goal:
             sign, target = (">=", goal["min"]) if "min" in goal else ("<=", goal["max"])
             goal = f"{sign} {_fmt(target)}{'x' if rat else ''}"
-        lines.append(
-            f"| `{r['id']}` {r['what']} | {r['unit']} | {_triple(r['ours'])} "
-            f"| {_triple(base) if base else '–'} | {rat_s} | {goal or '–'} "
-            f"| {r['verdict']} | {r['notes']} |"
-        )
-    return "\n".join(lines)
+        row = [f"`{r['id']}` {r['what']}", r["unit"], _triple(r["ours"]), _triple(r["baseline"])]
+        cells.append(row + [rat_s, goal or "–", r["verdict"], r["notes"]])
+    header = "row|unit|ours: min / **median** / max|baseline: min / **median** / max"
+    return _table((header + "|ratio median [worst, best]|goal|verdict|notes").split("|"), cells)
 
 
 def curves_table(curves: list[dict]) -> str:
     """Markdown table of scaling curves: sizes, median seconds, fitted exponent."""
-    lines = [
-        "| curve | sizes | median seconds at each size | growth exponent b (cost ~ n^b) | note |",
-        "|---|---|---|---|---|",
+    header = ["curve", "sizes", "median seconds at each size", "growth exponent b (cost ~ n^b)"]
+    cells = [
+        [
+            f"`{c['id']}` {c['what']}",
+            f"{c['size_name']}: " + ", ".join(map(_fmt, c["sizes"])),
+            ", ".join(_fmt(s["median"]) for s in c["seconds"]),
+            _fmt(c["exponent"]),
+            c["note"],
+        ]
+        for c in curves
     ]
-    for c in curves:
-        sizes = ", ".join(_fmt(s) for s in c["sizes"])
-        secs = ", ".join(_fmt(s["median"]) for s in c["seconds"])
-        lines.append(
-            f"| `{c['id']}` {c['what']} | {c['size_name']}: {sizes} | {secs} "
-            f"| {_fmt(c['exponent'])} | {c['note']} |"
-        )
-    return "\n".join(lines)
+    return _table(header + ["note"], cells)
 
 
 def render_markdown(results: dict) -> str:
