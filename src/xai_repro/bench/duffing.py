@@ -1,19 +1,13 @@
 """Duffing rows: the vectorized true model against the notebook's per-row odeint loop (one
-thread and all threads, interleaved repeats, errors against solve_ivp DOP853 at 1e-11), and
-KernelSHAP / exact Shapley values on the true model against the notebook's KernelSHAP over
-the loop; scaling curves of ``duffing_flow`` and the loop. Needs no trained model."""
+thread and all threads, errors against solve_ivp DOP853 at 1e-11), and KernelSHAP / exact
+Shapley values on the true model against the notebook's KernelSHAP over the loop; scaling
+curves of ``duffing_flow`` and the loop. Needs no trained model."""
 
 import numpy as np
 
 from xai_repro.bench.report import interleaved, make_curve, make_row, timed
+from xai_repro.duffing import ode
 from xai_repro.duffing.explain import background_sample, exact_shapley, kernel_shap
-from xai_repro.duffing.ode import (
-    StandardScaler,
-    TrueModel,
-    duffing_flow,
-    odeint_loop_flow,
-    reference_flow,
-)
 
 
 def sample_rows(n: int, sampling: dict, seed: int) -> np.ndarray:
@@ -26,45 +20,41 @@ def sample_rows(n: int, sampling: dict, seed: int) -> np.ndarray:
 def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
     import numba
 
-    ode, tol, threads = cfg["ode"], cfg["true_model"], numba.get_num_threads()
+    params, tol, threads = cfg["ode"], cfg["true_model"], numba.get_num_threads()
     n, n_loop = (20_000, 300) if quick else (100_000, 1_000)
     X = sample_rows(n, cfg["sampling"], cfg["seed"])
 
     def fast(A, n_threads=threads):
         numba.set_num_threads(n_threads)
         try:
-            return duffing_flow(A, ode, tol["rtol"], tol["atol"])
+            return ode.duffing_flow(A, params, **tol)
         finally:
             numba.set_num_threads(threads)
 
     fast(X[:8])  # compile outside the timed runs
     runs = {"1thread": lambda: fast(X, 1), "threads": lambda: fast(X)}
-    runs["loop"] = lambda: odeint_loop_flow(X[:n_loop], ode)
+    runs["loop"] = lambda: ode.odeint_loop_flow(X[:n_loop], params)
     per_row = interleaved(runs, repeats, {"1thread": n, "threads": n, "loop": n_loop})
     rates = {k: [1 / s for s in v] for k, v in per_row.items()}
-    ref = reference_flow(X[:n_loop], ode, tol=1e-11)
-    err = float(np.abs(fast(X[:n_loop]) - ref).max())
-    loop_err = float(np.abs(odeint_loop_flow(X[:n_loop], ode) - ref).max())
-    loop = (f"odeint loop ({n_loop} rows)", rates["loop"])
+    ref = ode.reference_flow(X[:n_loop], params, tol=1e-11)
+    err, loop_err = (float(np.abs(y - ref).max()) for y in (fast(X[:n_loop]), runs["loop"]()))
     rows = [
         make_row(
             f"duffing.true_model_{key}",
             f"true model, rows/s ({label} vs the loop)",
             "rows/s",
             (f"numba DOP853, {label} ({n} rows)", rates[key]),
-            loop,
+            (f"odeint loop ({n_loop} rows)", rates["loop"]),
             goal={"min": 100},
         )
         for key, label in (("1thread", "1 thread"), ("threads", f"{threads} threads"))
     ]
     what = f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})"
-    notes = f"odeint loop: {loop_err:.2e} on the same rows"
-    ours = ("numba DOP853", [err])
-    return rows + [
-        make_row(
-            "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
-        )
-    ]
+    notes, ours = f"odeint loop: {loop_err:.2e} on the same rows", ("numba DOP853", [err])
+    row = make_row(
+        "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
+    )
+    return rows + [row]
 
 
 def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
@@ -73,17 +63,17 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
     enumerates every coalition, so both estimate the same values; the difference is noted)."""
     tol, seed = cfg["true_model"], cfg["seed"]
     train = sample_rows(2000, cfg["sampling"], seed)
-    scaler = StandardScaler.fit(train)
+    scaler = ode.StandardScaler.fit(train)
     background = background_sample(scaler.transform(train), cfg["explain"]["background_size"], seed)
     Z = scaler.transform(sample_rows(3 if quick else 9, cfg["sampling"], seed + 1))
-    model, asked, out = TrueModel(scaler, cfg["ode"], tol["rtol"], tol["atol"]).predict, [0], {}
+    model, asked, out = ode.TrueModel(scaler, cfg["ode"], **tol).predict, [0], {}
 
     def counted(A):  # the rows shap asks the model for
         asked[0] += len(A)
         return model(A)
 
     def loop(A):
-        return odeint_loop_flow(scaler.inverse_transform(A), cfg["ode"])
+        return ode.odeint_loop_flow(scaler.inverse_transform(A), cfg["ode"])
 
     runs = {
         "fast": lambda: out.update(fast=kernel_shap(counted, background, Z, seed=seed)),
@@ -127,15 +117,15 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
 
 
 def curves(cfg: dict, repeats: int, quick: bool) -> list:
-    tol, ode = cfg["true_model"], cfg["ode"]
+    tol, params = cfg["true_model"], cfg["ode"]
     X = sample_rows(10**6, cfg["sampling"], cfg["seed"])
-    duffing_flow(X[:8], ode, tol["rtol"], tol["atol"])
+    ode.duffing_flow(X[:8], params, **tol)
     fast = {
-        n: timed(lambda n=n: duffing_flow(X[:n], ode, **tol), repeats)
+        n: timed(lambda n=n: ode.duffing_flow(X[:n], params, **tol), repeats)
         for n in (10**3, 10**4, 10**5, 10**6)
     }
     sizes = [10, 10**2, 10**3] if quick else [10, 10**2, 10**3, 10**4]
-    loop = {n: timed(lambda n=n: odeint_loop_flow(X[:n], ode), repeats) for n in sizes}
+    loop = {n: timed(lambda n=n: ode.odeint_loop_flow(X[:n], params), repeats) for n in sizes}
     cap = f"capped at {max(sizes):.0e} rows (10^6 would take ~10 min per repeat)"
     return [
         make_curve("duffing.flow", "Duffing true model (numba)", "rows", fast),

@@ -33,17 +33,8 @@ log = logging.getLogger(__name__)
 # in run order. A study without a module here simply has no kernel rows.
 GROUPS = {study: f"xai_repro.bench.{study}" for study in ("duffing", "cfrl", "highway", "diffig")}
 # the workflow's sources, copied (without results) for a throw-away run
-PARTS = (
-    "Snakefile",
-    "rules",
-    "scripts",
-    "src",
-    "pyproject.toml",
-    "config",
-    "envs",
-    "report",
-    "profiles",
-)
+PARTS = {"Snakefile", "rules", "scripts", "src", "pyproject.toml", "config", "envs", "report"}
+PARTS |= {"profiles"}
 CAVEAT = (
     "Absolute times vary with the machine's load (the load averages at start and end are "
     "above); rely on the ratios, which come from runs interleaved in one process."
@@ -87,9 +78,8 @@ def read_benchmarks(directory) -> dict[str, dict]:
         with open(path, newline="") as fh:
             rows = list(csv.DictReader(fh, delimiter="\t"))
         if rows and {"s", "cpu_time"} <= set(rows[0]):
-            out[str(path.relative_to(directory))] = {
-                k: float(rows[-1][k]) for k in ("s", "cpu_time")
-            }
+            last = {k: float(rows[-1][k]) for k in ("s", "cpu_time")}
+            out[str(path.relative_to(directory))] = last
     return out
 
 
@@ -97,18 +87,15 @@ def config_rows(repo, workdir, config: str, cores: int) -> list[dict]:
     """The workflow's sources under ``repo`` copied to ``workdir`` and run there on ``config``:
     rows of its wall, and of the CPU the jobs' benchmark records and the OS count over
     cores x wall. RuntimeError with Snakemake's output's tail on failure."""
-    top = Path(repo).resolve()
-    shutil.copytree(
-        repo,
-        workdir,
-        ignore=lambda d, names: [
-            n for n in names if n == "__pycache__" or (Path(d).resolve() == top and n not in PARTS)
-        ],
-    )
+
+    def ignore(folder, names):  # everything but the sources, and Python's caches
+        top = Path(folder).resolve() == Path(repo).resolve()
+        return [n for n in names if n == "__pycache__" or (top and n not in PARTS)]
+
+    shutil.copytree(repo, workdir, ignore=ignore)
     env = dict(os.environ, PYTHONPATH=str(Path(workdir) / "src"), SDL_VIDEODRIVER="offscreen")
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", config]
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
+    usage, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
     wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -135,11 +122,10 @@ def config_rows(repo, workdir, config: str, cores: int) -> list[dict]:
     }
     for what, seconds in (("efficiency", recorded), ("utilisation", cpu)):
         ours = (f"{seconds:.0f} CPU s / ({cores} x {wall:.0f} s)", [seconds / (cores * wall)])
-        what_, note = f"{name} config {what}", notes[what]
-        row = make_row(
-            f"workflow.{name}.{what}", what_, "share", ours, goal={"min": 0.9}, notes=note
+        row_id, goal = f"workflow.{name}.{what}", {"min": 0.9}
+        rows.append(
+            make_row(row_id, f"{name} config {what}", "share", ours, goal=goal, notes=notes[what])
         )
-        rows.append(row)
     return rows
 
 
