@@ -50,11 +50,7 @@ def ratio(fast: dict, slow: dict, *, higher_is_better: bool) -> dict:
     """How many times better ``fast`` is than ``slow`` (two summaries): for rates fast/slow,
     for costs slow/fast; ``low`` pairs the worst of ``fast`` with the best of ``slow``."""
     a, b = (fast, slow) if higher_is_better else (slow, fast)
-    return {
-        "median": a["median"] / b["median"],
-        "low": a["min"] / b["max"],
-        "high": a["max"] / b["min"],
-    }
+    return dict(median=a["median"] / b["median"], low=a["min"] / b["max"], high=a["max"] / b["min"])
 
 
 def verdict(value: float | None, goal: dict | None) -> str:
@@ -68,9 +64,7 @@ def verdict(value: float | None, goal: dict | None) -> str:
         return "met" if value >= t else f"missed: {value:.3g} < {t:.3g} ({value / t:.2f} of goal)"
     if "max" in goal:
         t = goal["max"]
-        return (
-            "met" if value <= t else f"missed: {value:.3g} > {t:.3g} ({value / t:.2f}x the limit)"
-        )
+        return "met" if value <= t else f"missed: {value:.3g} > {t:.3g} ({value / t:.2f}x limit)"
     raise ValueError(f"goal needs 'min' or 'max', got {goal!r}")
 
 
@@ -212,14 +206,12 @@ def render_markdown(results: dict) -> str:
 
 def plot_scaling(curves: list[dict], path) -> None:
     """Log-log panels of cost against size, one per curve, with min-max bars and exponent."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no backend, no global state
 
     cols = min(3, max(1, len(curves)))
     rows = -(-max(1, len(curves)) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    fig = Figure(figsize=(4.2 * cols, 3.4 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, c in zip(axes.flat, curves, strict=False):
         med = [s["median"] for s in c["seconds"]]
         bars = [[s[k] for s in c["seconds"]] for k in ("min", "max")]
@@ -231,4 +223,3 @@ def plot_scaling(curves: list[dict], path) -> None:
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
