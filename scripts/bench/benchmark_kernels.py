@@ -15,11 +15,8 @@ def main(out_json, out_md, out_figure, *, config, results, cores, repeats, quick
         settings = dict(config=config, results=Path(results).resolve(), cores=cores)
         groups = groups_for(list(config))
         check_complete(measure(out, groups=groups, repeats=repeats, quick=quick, **settings))
-        for name, path in zip(
-            ("results.json", "results.md", "scaling.png"),
-            (out_json, out_md, out_figure),
-            strict=True,
-        ):
+        outputs = {"results.json": out_json, "results.md": out_md, "scaling.png": out_figure}
+        for name, path in outputs.items():
             with atomic_output(path) as dst:
                 shutil.copyfile(Path(out) / name, dst)
 

@@ -30,9 +30,10 @@ def per_counterfactual_row(cfg: dict, art: Path, x, predictor, repeats: int, qui
         x[: len(y_pred)],
         instance,
         target,
-        classifier_path=str(art / "models/classifier.npz"),
-        autoencoder_path=str(art / "models/autoencoder.npz"),
-        actor_path=str(art / "models/actor.npz"),
+        **{
+            f"{m}_path": str(art / f"models/{m}.npz")
+            for m in ("classifier", "autoencoder", "actor")
+        },
         cfrl_settings=dict(settings, cfrl=cfg["cfrl"]),
         search_settings=counterfactual_settings(cfg["baseline"]),
         image_size=x.shape[1],

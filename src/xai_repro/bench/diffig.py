@@ -4,6 +4,7 @@ number of episodes; on the workflow's MMN (``<results>/diffig/models/mmn.pt``)."
 
 import contextlib
 import dataclasses
+import functools
 from pathlib import Path
 
 import gymnasium as gym
@@ -52,10 +53,10 @@ def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
     task = dataclasses.replace(
         CARTPOLE, make_env=lambda: _StepCounter(CARTPOLE.make_env(), counter)
     )
-    points, steps = {}, {}
+    points, steps, settings = {}, {}, dict(seed=cfg["seed"], task=task)
     for episodes in [1, 2, 4] if quick else [1, 2, 4, 8]:
         counter[0] = 0
-        run = lambda e=episodes: extract_moore_machine(mmn, episodes=e, seed=cfg["seed"], task=task)  # noqa: E731
+        run = functools.partial(extract_moore_machine, mmn, episodes=episodes, **settings)
         points[episodes], steps[episodes] = timed(run, repeats), counter[0] // repeats
     per_1000 = [1000 * s / steps[e] for e, seconds in points.items() for s in seconds]
     row = make_row(
