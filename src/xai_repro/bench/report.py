@@ -119,7 +119,7 @@ def _version(name: str) -> str | None:
 
 
 def machine() -> dict:
-    """Cores, CPU model, memory, load and package versions of this machine."""
+    """Cores, CPU model, memory and package versions of this machine."""
     model = platform.processor() or "unknown"
     with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as fh:
         model = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
@@ -130,7 +130,6 @@ def machine() -> dict:
         "memory_gib": round(memory, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "load_average": list(os.getloadavg()),
         "packages": {name: _version(name) for name in PACKAGES},
     }
 
@@ -195,7 +194,8 @@ def render_markdown(results: dict) -> str:
         f"# Benchmarks\n\nRun {r['started']} – {r['finished']} UTC, repeats {r['repeats']}. "
         f"Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gib']} GiB, Python "
         f"{m['python']}; load average at start {r['load_start']}, at end {r['load_end']}.",
-        f"Packages: {versions}.\n\n{r['caveat']}",
+        f"Packages: {versions}.\n\nAbsolute times vary with the machine's load (the load "
+        "averages above); rely on the ratios, which come from runs interleaved in one process.",
         f"## Rows\n\n{rows_table(r['rows'])}",
         f"## Scaling\n\n{curves_table(r['curves'])}",
         "Figure: `scaling.png` (log-log, median seconds per call against size, min-max bars).",

@@ -35,10 +35,6 @@ GROUPS = {study: f"xai_repro.bench.{study}" for study in ("duffing", "cfrl", "hi
 # the workflow's sources, copied (without results) for a throw-away run
 PARTS = {"Snakefile", "rules", "scripts", "src", "pyproject.toml", "config", "envs", "report"}
 PARTS |= {"profiles"}
-CAVEAT = (
-    "Absolute times vary with the machine's load (the load averages at start and end are "
-    "above); rely on the ratios, which come from runs interleaved in one process."
-)
 
 
 def _now() -> str:
@@ -134,7 +130,7 @@ def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=Non
     ``workflow`` configs run from ``repo``: writes ``out_dir``/results.json, results.md and
     (with curves) scaling.png; returns the results dict ("failures": the groups that failed)."""
     out_dir, tmp = Path(out_dir), Path(tempfile.mkdtemp(prefix="xai-bench-"))
-    out = {"started": _now(), "repeats": repeats, "quick": quick, "caveat": CAVEAT}
+    out = {"started": _now(), "repeats": repeats, "quick": quick}
     out.update(load_start=list(os.getloadavg()), machine=machine())
     rows, curves, failures, trained = [], [], {}, None
     for config_file in workflow:
