@@ -1,15 +1,12 @@
-# Opt-in (`--config bench=True`): `make bench`'s kernel rows and scaling curves on this run's
-# own trained models, so `snakemake --report` shows the curves (category "bench") beside the
-# studies. It runs after every study's targets (no timing may run beside another job);
-# xai_repro.bench.run.GROUPS says which rows a study has. docs/benchmarks.md lists the rows.
+# Opt-in (`--config bench=True`): `make bench`'s kernel rows and curves on this run's models,
+# after every study's targets (no timing may run beside another job). docs/benchmarks.md.
 
 
 rule benchmark_kernels:
     input:
         done=[path for study in STUDIES for path in STUDY_TARGETS[study]],
-        modules=modules("bench.run", "bench.report", "bench.stats", "bench.workflow"),
-        # what the groups time, loaded by name in their own processes: a study's bench
-        # module (xai_repro.bench.<study>) and its science
+        modules=modules("bench.run", "bench.report"),
+        # loaded by name in the groups' processes: each study's science and bench module
         code=sorted(
             os.path.relpath(path)
             for study in STUDIES
@@ -39,7 +36,6 @@ rule benchmark_kernels:
     params:
         # the studies' sections only: bench's own keys would rerun the measurement for nothing
         config={key: config[key] for key in STUDIES},
-        studies=STUDIES,
         results=run_path("results"),
         repeats=config.get("bench_repeats", 3),
         quick=config.get("bench_quick", False),

@@ -1,22 +1,25 @@
 """Pure parts of the benchmarks (no timing): statistics, ratios, goals, exponents, log
-parsing and the markdown table; and the workflow rows of a tiny workflow whose
+the markdown table; and the workflow rows of a tiny workflow whose
 jobs burn a known amount of CPU."""
 
 import os
 import sys
-from datetime import datetime
 
 import pytest
 
-from xai_repro.bench.report import curves_table, make_curve, make_row, rows_table
-from xai_repro.bench.stats import fit_exponent, ratio, seconds_per_item, summary, verdict
-from xai_repro.bench.workflow import (
-    config_rows,
-    first_log_time,
-    job_starts,
-    read_benchmarks,
-    startup_seconds,
+from xai_repro.bench.report import (
+    curves_table,
+    fit_exponent,
+    interleaved,
+    make_curve,
+    make_row,
+    ratio,
+    rows_table,
+    seconds_per_item,
+    summary,
+    verdict,
 )
+from xai_repro.bench.run import config_rows, read_benchmarks
 
 
 def test_summary_min_median_max():
@@ -35,6 +38,13 @@ def test_seconds_per_item_calls_every_item_each_repeat():
     seconds = seconds_per_item(seen.append, [1, 2, 3], repeats=2)
     assert seen == [1, 2, 3, 1, 2, 3]
     assert len(seconds) == 2 and all(s >= 0 for s in seconds)
+
+
+def test_interleaved_alternates_variants_and_divides_per_item():
+    calls = []
+    got = interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 2, {"b": 4})
+    assert calls == ["a", "b", "a", "b"] and sorted(got) == ["a", "b"]
+    assert all(len(v) == 2 and min(v) >= 0 for v in got.values())
 
 
 def test_ratio_rates_and_costs():
@@ -78,13 +88,13 @@ def test_make_row_goal_on_ratio_and_on_value():
         "x.speed",
         "speed",
         "rows/s",
-        {"label": "new", "values": [1000, 1200]},
-        {"label": "old", "values": [10, 14]},
+        ("new", [1000, 1200]),
+        ("old", [10, 14]),
         goal={"min": 100},
     )
     assert row["ratio"]["median"] == pytest.approx(1100 / 12)
     assert row["verdict"].startswith("missed")
-    row = make_row("x.err", "error", "abs", {"label": "e", "values": [2e-7]}, goal={"max": 1e-6})
+    row = make_row("x.err", "error", "abs", ("e", [2e-7]), goal={"max": 1e-6})
     assert row["ratio"] is None and row["verdict"] == "met"
     # an existing summary is taken as is
     row = make_row("x.s", "s", "s", {"label": "s", "min": 1, "median": 2, "max": 3, "n": 5})
@@ -93,13 +103,13 @@ def test_make_row_goal_on_ratio_and_on_value():
 
 def test_tables_render_every_row_and_curve():
     rows = [
-        make_row("a.b", "thing", "s", {"label": "p", "values": [1, 2, 3]}, goal={"max": 2.5}),
+        make_row("a.b", "thing", "s", ("p", [1, 2, 3]), goal={"max": 2.5}),
         make_row(
             "c.d",
             "other",
             "x/s",
-            {"label": "q", "values": [100]},
-            {"label": "r", "values": [1]},
+            ("q", [100]),
+            ("r", [1]),
             goal={"min": 1000},
         ),
     ]
@@ -111,33 +121,6 @@ def test_tables_render_every_row_and_curve():
     curve = make_curve("k", "kernel", "rows", {10: [1.0], 100: [10.0], 1000: [100.0]})
     assert curve["exponent"] == pytest.approx(1.0)
     assert "| `k` kernel | rows: 10, 100, 1e+03 |" in curves_table([curve])
-
-
-SNAKEMAKE_OUTPUT = """\
-[Mon Nov 30 23:59:50 2026]
-localrule simulate_duffing:
-    output: results/duffing/data/samples.csv
-    log: logs/duffing/simulate_duffing.log
-    jobid: 4
-
-[Mon Nov 30 23:59:55 2026]
-rule all:
-    input: results/duffing/metrics.json
-    jobid: 0
-"""
-
-
-def test_job_starts_and_startup(tmp_path):
-    jobs = job_starts(SNAKEMAKE_OUTPUT)
-    assert [j["rule"] for j in jobs] == ["simulate_duffing", "all"]
-    assert jobs[0]["log"] == "logs/duffing/simulate_duffing.log" and jobs[1]["log"] is None
-    assert jobs[0]["start"] == datetime(2026, 11, 30, 23, 59, 50)
-    log = tmp_path / "logs/duffing/simulate_duffing.log"
-    log.parent.mkdir(parents=True)
-    log.write_text("Traceback noise\n00:00:07 INFO __main__: integrated\n00:00:09 INFO x: y\n")
-    # the first timestamped line is after midnight: 17 s after the job started
-    assert startup_seconds(SNAKEMAKE_OUTPUT, tmp_path) == {"logs/duffing/simulate_duffing.log": 17}
-    assert first_log_time("no stamps\n", jobs[0]["start"]) is None
 
 
 def test_read_benchmarks(tmp_path):
@@ -179,18 +162,19 @@ rule burn:
 
 
 def test_config_rows_of_a_tiny_workflow(tmp_path):
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config/tiny.yaml").write_text("jobs: 2\n")
-    (tmp_path / "Snakefile").write_text(TINY_WORKFLOW.replace("{PYTHON}", sys.executable))
-    rows = {row["id"]: row for row in config_rows(tmp_path, "config/tiny.yaml", 1, 1)}
+    repo, work = tmp_path / "repo", tmp_path / "work"
+    (repo / "config").mkdir(parents=True)
+    (repo / "config/tiny.yaml").write_text("jobs: 2\n")
+    (repo / "Snakefile").write_text(TINY_WORKFLOW.replace("{PYTHON}", sys.executable))
+    (repo / "results").mkdir()  # not a workflow source: not copied
+    (repo / "results/old.txt").write_text("")
+    rows = {row["id"]: row for row in config_rows(repo, work, "config/tiny.yaml", 1)}
+    assert not (work / "results").exists() and (work / "burn_1.txt").exists()
     name = "workflow.tiny."
-    assert sorted(rows) == sorted(
-        name + k for k in ("wall", "efficiency", "utilisation", "startup", "noop", "dag")
-    )
+    assert sorted(rows) == sorted(name + k for k in ("wall", "efficiency", "utilisation"))
     wall = rows[name + "wall"]["ours"]["median"]
     # two jobs of 1 CPU s each: the OS counts at least their 2 s (and Snakemake's own CPU)
     cpu = rows[name + "utilisation"]["ours"]["median"] * wall
     assert 2.0 <= cpu <= (os.cpu_count() or 1) * wall
     assert rows[name + "efficiency"]["ours"]["median"] * wall <= cpu
-    assert rows[name + "startup"]["ours"]["n"] == 2
-    assert rows[name + "noop"]["ours"]["n"] == 2 and rows[name + "dag"]["ours"]["n"] == 2
+    assert rows[name + "wall"]["extra"]["jobs"].keys() == {"burn_0.tsv", "burn_1.tsv"}

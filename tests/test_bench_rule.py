@@ -1,10 +1,9 @@
 """The opt-in rule ``benchmark_kernels`` and the bench entry point (xai_repro.bench.run): which
-kernel groups a run's studies have, each group run in a process of its own on the run's
+kernel groups a run's studies have, each group run in a fresh process of its own on the run's
 merged config and results, the three outputs written only when every group measured, and
 the workflow planning the rule only when asked (``--config bench=True``)."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,19 @@ from xai_repro.bench import run
 
 STUDIES = ["duffing", "cfrl", "highway", "diffig"]
 
-# a group module for the tests: its rows say what config section, results and earlier
-# groups' output the child process saw; "fail" in the section's name makes it raise
+# a group module for the tests: its rows say what config section and results the child
+# process saw; "fail" in the section makes it raise
 FAKE_GROUP = """
 from xai_repro.bench.report import make_curve, make_row
 
 
-def measure(cfg, results, repeats, quick, earlier):
+def measure(cfg, results, repeats, quick):
     if cfg.get("fail"):
         raise ValueError("planted failure")
-    seen = f"seed {cfg['seed']} results {results} earlier {sorted(earlier)} quick {quick}"
-    row = make_row("fake." + str(cfg["seed"]), "a fake row", "s", {"label": "x", "values": [1.0]}, notes=seen)
+    seen = f"seed {cfg['seed']} results {results} quick {quick}"
+    row = make_row("fake." + str(cfg["seed"]), "a fake row", "s", ("x", [1.0]), notes=seen)
     curve = make_curve("fake.curve", "fake", "n", {1: [0.1] * repeats, 10: [1.0] * repeats})
-    return {"rows": [row], "curves": [curve], "shared_" + str(cfg["seed"]): 1}
+    return {"rows": [row], "curves": [curve]}
 """
 
 
@@ -35,12 +34,8 @@ def measure(cfg, results, repeats, quick, earlier):
 def fake_groups(tmp_path, monkeypatch):
     """GROUPS of two fake groups (studies duffing and diffig), importable by the children."""
     (tmp_path / "fake_bench_group.py").write_text(FAKE_GROUP)
-    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
-    monkeypatch.setenv("PYTHONPATH", path)
-    groups = (
-        ("first", "duffing", "fake_bench_group:measure"),
-        ("second", "diffig", "fake_bench_group:measure"),
-    )
+    monkeypatch.syspath_prepend(tmp_path)  # a spawned child starts from this sys.path
+    groups = {"duffing": "fake_bench_group", "diffig": "fake_bench_group"}
     monkeypatch.setattr(run, "GROUPS", groups)
     return groups
 
@@ -50,7 +45,7 @@ def outputs(tmp_path):
 
 
 def test_groups_follow_the_studies_in_run_order():
-    assert run.groups_for(STUDIES) == ["duffing", "cfrl_baseline", "cfrl", "highway", "diffig"]
+    assert run.groups_for(STUDIES) == ["duffing", "cfrl", "highway", "diffig"]
     assert run.groups_for(["diffig", "duffing"]) == ["duffing", "diffig"]
     assert run.groups_for(["a_new_study"]) == []
 
@@ -61,7 +56,6 @@ def test_main_writes_the_three_outputs_from_children_on_the_runs_config(tmp_path
     benchmark_kernels.main(
         *outputs(tmp_path),
         config=config,
-        studies=["diffig", "duffing"],
         results=str(results),
         cores=1,
         repeats=2,
@@ -69,10 +63,10 @@ def test_main_writes_the_three_outputs_from_children_on_the_runs_config(tmp_path
     )
     got = json.loads(outputs(tmp_path)[0].read_text())
     notes = [row["notes"] for row in got["rows"]]
-    # in run order, each on its own section, the second seeing what the first handed on
+    # in run order, each on its own section
     assert notes == [
-        f"seed 3 results {results.resolve()} earlier [] quick True",
-        f"seed 4 results {results.resolve()} earlier ['shared_3'] quick True",
+        f"seed 3 results {results.resolve()} quick True",
+        f"seed 4 results {results.resolve()} quick True",
     ]
     assert got["failures"] == {} and len(got["curves"]) == 2
     assert "`fake.3`" in outputs(tmp_path)[1].read_text()
@@ -81,11 +75,10 @@ def test_main_writes_the_three_outputs_from_children_on_the_runs_config(tmp_path
 
 def test_main_writes_nothing_when_a_group_fails(tmp_path, fake_groups):
     config = {"duffing": {"seed": 3}, "diffig": {"seed": 4, "fail": True}}
-    with pytest.raises(RuntimeError, match="second: exit 1: .*planted failure"):
+    with pytest.raises(RuntimeError, match="diffig: ValueError: planted failure"):
         benchmark_kernels.main(
             *outputs(tmp_path),
             config=config,
-            studies=["duffing", "diffig"],
             results=str(tmp_path),
             cores=1,
             repeats=1,
@@ -94,20 +87,11 @@ def test_main_writes_nothing_when_a_group_fails(tmp_path, fake_groups):
     assert not any(p.exists() for p in outputs(tmp_path))
 
 
-def test_groups_that_need_models_fail_without_results(tmp_path, fake_groups, monkeypatch):
-    monkeypatch.setattr(
-        run,
-        "GROUPS",
-        (
-            ("duffing", "duffing", "fake_bench_group:measure"),
-            ("second", "diffig", "fake_bench_group:measure"),
-        ),
-    )
-    config = tmp_path / "config.yaml"
-    config.write_text("duffing: {seed: 1}\ndiffig: {seed: 2}\n")
+def test_groups_that_need_models_fail_without_results(tmp_path, fake_groups):
+    config = {"duffing": {"seed": 1}, "diffig": {"seed": 2}}
     got = run.measure(
         tmp_path / "out",
-        groups=["duffing", "second"],
+        groups=["duffing", "diffig"],
         config=config,
         results=None,
         cores=1,
@@ -115,8 +99,8 @@ def test_groups_that_need_models_fail_without_results(tmp_path, fake_groups, mon
         quick=True,
     )
     assert [row["id"] for row in got["rows"]] == ["fake.1"]
-    assert "no trained models" in got["failures"]["second"]
-    with pytest.raises(RuntimeError, match="second: no trained models"):
+    assert "no trained models" in got["failures"]["diffig"]
+    with pytest.raises(RuntimeError, match="diffig: no trained models"):
         run.check_complete(got)
 
 

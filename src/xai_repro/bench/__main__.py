@@ -2,4 +2,5 @@
 
 from xai_repro.bench.run import main
 
-main()
+if __name__ == "__main__":  # not in the kernel groups' spawned processes
+    main()

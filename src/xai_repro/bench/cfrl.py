@@ -1,153 +1,99 @@
 """CFRL rows: seconds per counterfactual against alibi's ``Counterfactual`` (the study's
-optimization baseline, measured by ``measure_baseline`` in a TF1-graph process of its own on
-the same images and seeded non-own targets), CFRL fit steps/s with the PyTorch vs the
-TensorFlow backend, and the cost of one explain call against its number of counterfactuals.
-
-Reads the workflow's trained classifier, autoencoder and actor (TensorFlow backend) from
-``<results>/cfrl``.
-"""
+optimization baseline), CFRL fit steps/s with the PyTorch vs the TensorFlow backend, and the
+cost of one explain call against its number of counterfactuals; on the workflow's trained
+classifier, autoencoder and actor (TensorFlow backend) in ``<results>/cfrl``."""
 
 import inspect
-import os
-import time
 from pathlib import Path
 
 import numpy as np
 
-from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import summary, timed
+from xai_repro.bench.report import make_curve, make_row, timed
+from xai_repro.cfrl.baseline import counterfactual_settings
 from xai_repro.cfrl.data import explained_indices, load_dataset
 from xai_repro.cfrl.explainer import build_explainer, load_cfrl
-from xai_repro.cfrl.metrics import baseline_pairs, expand_targets, validity
+from xai_repro.cfrl.metrics import baseline_pairs, expand_targets
 from xai_repro.cfrl.models import build_keras_autoencoder, build_torch_autoencoder
-
-BASELINE_KEYS = ("n_instances", "targets_per_image", "shards")  # not Counterfactual's settings
-
-
-def _first_images(cfg: dict, art: Path, n: int):
-    data = load_dataset(art / "data/dataset.npz")
-    index = explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)
-    return data, data["x_test"][index[:n]]
+from xai_repro.cfrl.timing import time_side_by_side
 
 
-def measure_baseline(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
-    """alibi's Counterfactual per search on the first images CFRL explains: {"baseline":
-    {seconds, validity, n, settings}} for the cfrl group. TensorFlow 1 graph mode
-    with tf-keras, so it must run before TensorFlow is imported (a process of its own)."""
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    import tensorflow as tf
-    from alibi.explainers import Counterfactual
-
-    from xai_repro.cfrl.models import build_classifier, load_weights, set_keras_weights
-
-    tf.compat.v1.disable_eager_execution()
-    art = Path(results) / "cfrl"
-    _, x = _first_images(cfg, art, 2 if quick else 4)
-    model = build_classifier(tf.keras, x.shape[1], probabilities=True)
-    weights = art / "models/classifier.npz"
-    set_keras_weights(model, load_weights(weights), weights)
-    y_pred = model.predict(x, verbose=0).argmax(axis=1)
+def per_counterfactual_row(cfg: dict, art: Path, x, predictor, repeats: int, quick: bool):
+    """``xai_repro.cfrl.timing.time_side_by_side``: CFRL's whole batch against the first
+    ``2 if quick else 4`` images' alibi searches, in alternating rounds (one per repeat)."""
+    y_pred = predictor(x[: 2 if quick else 4]).argmax(axis=1)
     instance, target = baseline_pairs(y_pred, cfg["baseline"]["targets_per_image"], cfg["seed"])
-    settings = {k: v for k, v in cfg["baseline"].items() if k not in BASELINE_KEYS}
-    x_cf, seconds = x[instance].astype(np.float32), []
-    for t in np.unique(target):  # one search object (one graph) per target class
-        cf = Counterfactual(
-            model,
-            shape=(1, *x.shape[1:]),
-            target_class=int(t),
-            feature_range=(0.0, 1.0),
-            **settings,
-        )
-        for row in np.flatnonzero(target == t):
-            start = time.perf_counter()
-            explanation = cf.explain(x[instance[row] : instance[row] + 1])
-            seconds.append(time.perf_counter() - start)
-            if explanation.cf is not None:
-                x_cf[row] = np.asarray(explanation.cf["X"]).reshape(x.shape[1:])
-    valid = validity(model.predict(x_cf, verbose=0).argmax(axis=1), target)
-    out = {"seconds": summary(seconds), "validity": valid, "n": len(seconds), "settings": settings}
-    return {"baseline": out}
-
-
-def per_counterfactual_row(cfg: dict, art: Path, baseline: dict | None, repeats: int):
-    data, x = _first_images(cfg, art, cfg["explain"]["n_instances"])
-    predictor, explainer = load_cfrl(
-        art / "models/classifier.npz",
-        art / "models/autoencoder.npz",
-        image_size=data["x_test"].shape[1],
-        autoencoder=cfg["autoencoder"],
-        cfrl=dict(cfg["cfrl"], backend="tensorflow"),
-        seed=cfg["seed"],
-        actor_path=art / "models/actor.npz",
-    )
     x_rep, _, targets = expand_targets(x)
-    batch = cfg["explain"]["batch_size"]
-    explainer.explain(x_rep, Y_t=targets, batch_size=batch)  # warm-up (tracing)
-    out = {}
-    seconds = timed(
-        lambda: out.update(e=explainer.explain(x_rep, Y_t=targets, batch_size=batch)), repeats
+    settings = dict(seed=cfg["seed"], image_size=x.shape[1], autoencoder=cfg["autoencoder"])
+    times = time_side_by_side(
+        x_rep,
+        targets,
+        x[: len(y_pred)],
+        instance,
+        target,
+        **{
+            f"{m}_path": str(art / f"models/{m}.npz")
+            for m in ("classifier", "autoencoder", "actor")
+        },
+        cfrl_settings=dict(settings, cfrl=cfg["cfrl"]),
+        search_settings=counterfactual_settings(cfg["baseline"]),
+        image_size=x.shape[1],
+        batch_size=cfg["explain"]["batch_size"],
+        rounds=min(max(repeats, 2), len(target)),
     )
-    x_cf = np.asarray(out["e"].data["cf"]["X"], dtype=np.float32).reshape(x_rep.shape)
-    valid = validity(predictor(x_cf).argmax(axis=1), targets)
-    ours = {
-        "label": f"CFRL ({len(targets)} cfs per call)",
-        "values": [s / len(targets) for s in seconds],
-    }
-    base, notes = None, f"validity CFRL {valid:.3f}"
-    if baseline is not None:
-        base = {"label": f"alibi Counterfactual ({baseline['n']} searches)", **baseline["seconds"]}
-        notes += f", alibi {baseline['validity']:.3f} (same images, targets, classifier)"
-    row = make_row(
+    return make_row(
         "cfrl.seconds_per_counterfactual",
-        "seconds per counterfactual",
+        "seconds per counterfactual (one thread each, alternating rounds)",
         "s",
-        ours,
-        base,
+        {"label": f"CFRL ({len(targets)} cfs per call)", **times["cfrl"]["wall"]},
+        {"label": f"alibi Counterfactual ({len(target)} searches)", **times["baseline"]["wall"]},
         higher_is_better=False,
         goal={"min": 1000},
-        notes=notes,
-        extra={"validity_cfrl": valid, "baseline": baseline},
+        notes="same images, classifier and seeded non-own targets; validity: the study's metrics",
+        extra={"cpu": {k: v["cpu"] for k, v in times.items()}},
     )
-    return row, explainer, x
 
 
-def fit_steps_row(cfg: dict, art: Path, repeats: int, quick: bool):
+def fit_steps_row(cfg: dict, x_train, predictor, repeats: int, quick: bool):
     """Steps/s of CounterfactualRL.fit on each backend (fresh autoencoders: speed only)."""
     import keras
 
-    from xai_repro.cfrl.models import keras_predictor, load_classifier
-
-    data = load_dataset(art / "data/dataset.npz")
-    size = data["x_train"].shape[1]
-    predictor = keras_predictor(load_classifier(art / "models/classifier.npz", size))
-    ae, steps = cfg["autoencoder"], 100 if quick else 400
+    size, steps = x_train.shape[1], 100 if quick else 400
+    latent, hidden = cfg["autoencoder"]["latent_dim"], cfg["autoencoder"]["hidden_dim"]
     accepted = set(inspect.signature(build_explainer).parameters) - {"backend"}
     params = {k: v for k, v in cfg["cfrl"].items() if k in accepted}
     params.update(train_steps=steps, exploration_steps=min(params["exploration_steps"], steps // 4))
-    params["update_after"] = min(params["update_after"], steps // 10)
-    latent, hidden = ae["latent_dim"], ae["hidden_dim"]
+    params.update(
+        update_after=min(params["update_after"], steps // 10), latent_dim=latent, seed=cfg["seed"]
+    )
     autoencoders = {
         "tensorflow": lambda: build_keras_autoencoder(keras, size, latent, hidden),
         "pytorch": lambda: build_torch_autoencoder(size, latent, hidden),
     }
     rates = {backend: [] for backend in autoencoders}
-    settings = dict(latent_dim=latent, seed=cfg["seed"], **params)
-    for _ in range(repeats):
+    for _ in range(repeats):  # alternating; fresh explainers, built outside the timing
         for backend, build in autoencoders.items():
-            explainer = build_explainer(predictor, *build(), backend=backend, **settings)
-            (sec,) = timed(lambda e=explainer: e.fit(X=data["x_train"]), 1)
-            rates[backend].append(steps / sec)
+            explainer = build_explainer(predictor, *build(), backend=backend, **params)
+            rates[backend] += [steps / s for s in timed(lambda e=explainer: e.fit(X=x_train), 1)]
     return make_row(
         "cfrl.fit_steps_per_s",
         f"CFRL fit steps/s ({steps} steps incl. TF tracing; batch {params['batch_size']})",
         "steps/s",
-        {"label": "PyTorch", "values": rates["pytorch"]},
-        {"label": "TensorFlow", "values": rates["tensorflow"]},
+        ("PyTorch", rates["pytorch"]),
+        ("TensorFlow", rates["tensorflow"]),
         notes=f"ratio = PyTorch over TensorFlow (workflow default backend: {cfg['cfrl']['backend']})",
     )
 
 
-def batch_curve(explainer, x, repeats: int, quick: bool) -> dict:
+def batch_curve(cfg: dict, art: Path, x, repeats: int, quick: bool) -> dict:
+    _, explainer = load_cfrl(
+        art / "models/classifier.npz",
+        art / "models/autoencoder.npz",
+        image_size=x.shape[1],
+        autoencoder=cfg["autoencoder"],
+        cfrl=cfg["cfrl"],
+        seed=cfg["seed"],
+        actor_path=art / "models/actor.npz",
+    )
     x_rep, _, targets = expand_targets(x)
     sizes = [1, 10, 100, 1000] if quick else [1, 10, 100, 1000, 10_000]
     reps = -(-max(sizes) // len(x_rep))
@@ -159,13 +105,20 @@ def batch_curve(explainer, x, repeats: int, quick: bool) -> dict:
     return make_curve("cfrl.explain_batch", "CFRL explain call", "counterfactuals", points)
 
 
-def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
-    """The CFRL group's rows and curves; ``earlier["baseline"]`` from measure_baseline."""
+def measure(cfg: dict, results, repeats: int, quick: bool):
+    """The CFRL group's rows and curve."""
+    from xai_repro.cfrl.models import keras_predictor, load_classifier
+
     if cfg["cfrl"]["backend"] != "tensorflow":
         raise ValueError(
-            f"cfrl.cfrl.backend is {cfg['cfrl']['backend']}: the CFRL rows read the tensorflow models"
+            f"cfrl.cfrl.backend is {cfg['cfrl']['backend']}: the rows read the tensorflow models"
         )
     art = Path(results) / "cfrl"
-    row, explainer, x = per_counterfactual_row(cfg, art, earlier.get("baseline"), repeats)
-    curve = batch_curve(explainer, x, repeats, quick)
-    return {"rows": [row, fit_steps_row(cfg, art, repeats, quick)], "curves": [curve]}
+    data = load_dataset(art / "data/dataset.npz")
+    x = data["x_test"][explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)]
+    predictor = keras_predictor(load_classifier(art / "models/classifier.npz", x.shape[1]))
+    rows = [
+        per_counterfactual_row(cfg, art, x, predictor, repeats, quick),
+        fit_steps_row(cfg, data["x_train"], predictor, repeats, quick),
+    ]
+    return {"rows": rows, "curves": [batch_curve(cfg, art, x, repeats, quick)]}

@@ -2,13 +2,14 @@
 machine extraction seconds per 1,000 environment steps, and extraction cost against the
 number of episodes; on the workflow's MMN (``<results>/diffig/models/mmn.pt``)."""
 
+import contextlib
 import dataclasses
+import functools
 from pathlib import Path
 
 import gymnasium as gym
 
-from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import seconds_per_item, timed
+from xai_repro.bench.report import make_curve, make_row, seconds_per_item, timed
 from xai_repro.diffig.diff_ig import differential_ig
 from xai_repro.diffig.io import load_mmn
 from xai_repro.diffig.moore_machine import extract_moore_machine
@@ -29,11 +30,8 @@ class _StepCounter(gym.Wrapper):
 
 def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
     dig = cfg["diff_ig"]
-    env = CARTPOLE.make_env()
-    try:
+    with contextlib.closing(CARTPOLE.make_env()) as env:
         obs = run_episode(mmn, env, dig["episode_seed"], record=True)[1]["obs"]
-    finally:
-        env.close()
     n = len(obs)
     pairs = [(i, j) for i, j in dig["pairs"] if i < n and j < n] or [(n - 1, 0)]
     differential_ig(mmn, obs, *pairs[0], m=dig["m"], rule=dig["rule"])  # warm-up
@@ -46,43 +44,35 @@ def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
         "diffig.seconds_per_pair",
         f"differential IG, s per pair (m={dig['m']}, rule {dig['rule']})",
         "s/pair",
-        {"label": f"{len(pairs)} pair(s), episode of {n} steps", "values": seconds},
+        (f"{len(pairs)} pair(s), episode of {n} steps", seconds),
     )
 
 
 def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
-    counter = [0]
+    counter = [0]  # greedy rollouts from fixed seeds: every repeat takes the same steps
     task = dataclasses.replace(
         CARTPOLE, make_env=lambda: _StepCounter(CARTPOLE.make_env(), counter)
     )
-    points, per_1000, steps_at = {}, [], {}
+    points, steps, settings = {}, {}, dict(seed=cfg["seed"], task=task)
     for episodes in [1, 2, 4] if quick else [1, 2, 4, 8]:
-        points[episodes] = []
-        for _ in range(repeats):
-            counter[0] = 0
-            points[episodes] += timed(
-                lambda e=episodes: extract_moore_machine(
-                    mmn, episodes=e, seed=cfg["seed"], task=task
-                ),
-                1,
-            )
-            per_1000.append(points[episodes][-1] / counter[0] * 1000)
-        steps_at[episodes] = counter[0]
+        counter[0] = 0
+        run = functools.partial(extract_moore_machine, mmn, episodes=episodes, **settings)
+        points[episodes], steps[episodes] = timed(run, repeats), counter[0] // repeats
+    per_1000 = [1000 * s / steps[e] for e, seconds in points.items() for s in seconds]
     row = make_row(
         "diffig.moore_machine_per_1000_steps",
         "Moore machine extraction, s per 1,000 env steps",
         "s/1000 steps",
-        {"label": "extract_moore_machine (all curve runs)", "values": per_1000},
-        notes="steps per run: " + ", ".join(f"{e} ep: {s}" for e, s in steps_at.items()),
+        ("extract_moore_machine (all curve runs)", per_1000),
+        notes="steps per run: " + ", ".join(f"{e} ep: {s}" for e, s in steps.items()),
     )
-    note = "env steps: " + ", ".join(str(s) for s in steps_at.values())
-    curve = make_curve(
+    note = "env steps: " + ", ".join(map(str, steps.values()))
+    return row, make_curve(
         "diffig.moore_machine", "Moore machine extraction", "episodes", points, note=note
     )
-    return row, curve
 
 
-def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+def measure(cfg: dict, results, repeats: int, quick: bool):
     """The differential-IG group's rows and curve."""
     mmn = load_mmn(Path(results) / "diffig/models/mmn.pt")
     row, curve = machine_rows(mmn, cfg, repeats, quick)

@@ -1,20 +1,13 @@
 """Duffing rows: the vectorized true model against the notebook's per-row odeint loop (one
-thread and all threads, interleaved repeats, errors against solve_ivp DOP853 at 1e-11), and
-KernelSHAP / exact Shapley values on the true model against the notebook's KernelSHAP over
-the loop; scaling curves of ``duffing_flow`` and the loop. Needs no trained model."""
+thread and all threads, errors against solve_ivp DOP853 at 1e-11), and KernelSHAP / exact
+Shapley values on the true model against the notebook's KernelSHAP over the loop; scaling
+curves of ``duffing_flow`` and the loop. Needs no trained model."""
 
 import numpy as np
 
-from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import timed
+from xai_repro.bench.report import interleaved, make_curve, make_row, timed
+from xai_repro.duffing import ode
 from xai_repro.duffing.explain import background_sample, exact_shapley, kernel_shap
-from xai_repro.duffing.ode import (
-    StandardScaler,
-    TrueModel,
-    duffing_flow,
-    odeint_loop_flow,
-    reference_flow,
-)
 
 
 def sample_rows(n: int, sampling: dict, seed: int) -> np.ndarray:
@@ -27,45 +20,41 @@ def sample_rows(n: int, sampling: dict, seed: int) -> np.ndarray:
 def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
     import numba
 
-    ode, tol, threads = cfg["ode"], cfg["true_model"], numba.get_num_threads()
+    params, tol, threads = cfg["ode"], cfg["true_model"], numba.get_num_threads()
     n, n_loop = (20_000, 300) if quick else (100_000, 1_000)
     X = sample_rows(n, cfg["sampling"], cfg["seed"])
 
     def fast(A, n_threads=threads):
         numba.set_num_threads(n_threads)
         try:
-            return duffing_flow(A, ode, tol["rtol"], tol["atol"])
+            return ode.duffing_flow(A, params, **tol)
         finally:
             numba.set_num_threads(threads)
 
     fast(X[:8])  # compile outside the timed runs
-    runs = {"1thread": (lambda: fast(X, 1), n), "threads": (lambda: fast(X), n)}
-    runs["loop"] = (lambda: odeint_loop_flow(X[:n_loop], ode), n_loop)
-    rates = {k: [] for k in runs}
-    for _ in range(repeats):  # interleaved: every variant sees the same load
-        for k, (run, rows) in runs.items():
-            rates[k] += [rows / s for s in timed(run, 1)]
-    ref = reference_flow(X[:n_loop], ode, tol=1e-11)
-    err = float(np.abs(fast(X[:n_loop]) - ref).max())
-    loop_err = float(np.abs(odeint_loop_flow(X[:n_loop], ode) - ref).max())
-    loop = {"label": f"odeint loop ({n_loop} rows)", "values": rates["loop"]}
-    rows = []
-    for key, label in (("1thread", "1 thread"), ("threads", f"{threads} threads")):
-        ours = {"label": f"numba DOP853, {label} ({n} rows)", "values": rates[key]}
-        what = f"true model, rows/s ({label} vs the loop)"
-        rows.append(
-            make_row(f"duffing.true_model_{key}", what, "rows/s", ours, loop, goal={"min": 100})
-        )
-    what = f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})"
-    ours, notes = (
-        {"label": "numba DOP853", "values": [err]},
-        f"odeint loop: {loop_err:.2e} on the same rows",
-    )
-    return rows + [
+    runs = {"1thread": lambda: fast(X, 1), "threads": lambda: fast(X)}
+    runs["loop"] = lambda: ode.odeint_loop_flow(X[:n_loop], params)
+    per_row = interleaved(runs, repeats, {"1thread": n, "threads": n, "loop": n_loop})
+    rates = {k: [1 / s for s in v] for k, v in per_row.items()}
+    ref = ode.reference_flow(X[:n_loop], params, tol=1e-11)
+    err, loop_err = (float(np.abs(y - ref).max()) for y in (fast(X[:n_loop]), runs["loop"]()))
+    rows = [
         make_row(
-            "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
+            f"duffing.true_model_{key}",
+            f"true model, rows/s ({label} vs the loop)",
+            "rows/s",
+            (f"numba DOP853, {label} ({n} rows)", rates[key]),
+            (f"odeint loop ({n_loop} rows)", rates["loop"]),
+            goal={"min": 100},
         )
+        for key, label in (("1thread", "1 thread"), ("threads", f"{threads} threads"))
     ]
+    what = f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})"
+    notes, ours = f"odeint loop: {loop_err:.2e} on the same rows", ("numba DOP853", [err])
+    row = make_row(
+        "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
+    )
+    return rows + [row]
 
 
 def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
@@ -74,78 +63,69 @@ def attribution_rows(cfg: dict, repeats: int, quick: bool) -> list:
     enumerates every coalition, so both estimate the same values; the difference is noted)."""
     tol, seed = cfg["true_model"], cfg["seed"]
     train = sample_rows(2000, cfg["sampling"], seed)
-    scaler = StandardScaler.fit(train)
+    scaler = ode.StandardScaler.fit(train)
     background = background_sample(scaler.transform(train), cfg["explain"]["background_size"], seed)
     Z = scaler.transform(sample_rows(3 if quick else 9, cfg["sampling"], seed + 1))
-    model, asked = TrueModel(scaler, cfg["ode"], tol["rtol"], tol["atol"]).predict, [0]
+    model, asked, out = ode.TrueModel(scaler, cfg["ode"], **tol).predict, [0], {}
 
     def counted(A):  # the rows shap asks the model for
         asked[0] += len(A)
         return model(A)
 
     def loop(A):
-        return odeint_loop_flow(scaler.inverse_transform(A), cfg["ode"])
+        return ode.odeint_loop_flow(scaler.inverse_transform(A), cfg["ode"])
 
     runs = {
-        "fast": lambda: kernel_shap(counted, background, Z, seed=seed),
-        "loop": lambda: kernel_shap(loop, background, Z, seed=seed),
-        "exact": lambda: exact_shapley(model, background, Z),
+        "fast": lambda: out.update(fast=kernel_shap(counted, background, Z, seed=seed)),
+        "loop": lambda: out.update(loop=kernel_shap(loop, background, Z, seed=seed)),
+        "exact": lambda: out.update(exact=exact_shapley(model, background, Z)),
     }
     kernel_shap(model, background, Z[:1], seed=seed)  # numba compile, shap import
-    out, per_point = {}, {k: [] for k in runs}
-    for _ in range(repeats):
-        for k, run in runs.items():
-            per_point[k] += [
-                s / len(Z) for s in timed(lambda k=k, run=run: out.update({k: run()}), 1)
-            ]
+    per_point = interleaved(runs, repeats, dict.fromkeys(runs, len(Z)))
     rows_per_point = asked[0] / (repeats * len(Z))
     (model_s,) = timed(lambda: model(np.repeat(Z, int(np.ceil(rows_per_point)), 0)), 1)
     diff = {k: float(np.abs(out[k] - out["loop"]).max()) for k in ("fast", "exact")}
-    notebook = {"label": "notebook KernelSHAP (odeint per row)", "values": per_point["loop"]}
+    notebook = ("notebook KernelSHAP (odeint per row)", per_point["loop"])
     sizes = f"s per point ({len(Z)} points, background {len(background)})"
-    fast_notes = (
-        f"max abs difference of the values {diff['fast']:.2e}; shap asks for {rows_per_point:.0f} "
-        f"rows per point, {model_s / len(Z):.3g} s of the numba model: the rest is shap's own "
-        "work, which caps the ratio"
-    )
-    exact_notes = f"max abs difference of the values {diff['exact']:.2e} (same points, background)"
-
-    def row(key, what, k, label, notes):
-        ours = {"label": label, "values": per_point[k]}
-        kw = dict(goal={"min": 100}, notes=notes, extra={"max_abs_difference": diff[k]})
-        what = f"{what}, {sizes}"
-        return make_row(key, what, "s/point", ours, notebook, higher_is_better=False, **kw)
-
-    what = "exact Shapley values (workflow) vs KernelSHAP (notebook) on the true model"
-    return [
-        row(
-            "duffing.kernel_shap_true_model",
-            "KernelSHAP on the true model",
-            "fast",
-            "workflow KernelSHAP (numba flow)",
-            fast_notes,
-        ),
-        row(
-            "duffing.exact_shapley_true_model",
-            what,
+    notes = {
+        "fast": f"shap asks for {rows_per_point:.0f} rows per point, {model_s / len(Z):.3g} s of "
+        "the numba model: the rest is shap's own work, which caps the ratio",
+        "exact": "same points, background",
+    }
+    what = {
+        "kernel_shap": ("fast", "KernelSHAP on the true model", "workflow KernelSHAP"),
+        "exact_shapley": (
             "exact",
-            "workflow exact explainer (numba flow)",
-            exact_notes,
+            "exact Shapley values (workflow) vs KernelSHAP (notebook) on the true model",
+            "workflow exact explainer",
         ),
+    }
+    return [
+        make_row(
+            f"duffing.{key}_true_model",
+            f"{title}, {sizes}",
+            "s/point",
+            (f"{label} (numba flow)", per_point[k]),
+            notebook,
+            higher_is_better=False,
+            goal={"min": 100},
+            notes=f"max abs difference of the values {diff[k]:.2e}; {notes[k]}",
+            extra={"max_abs_difference": diff[k]},
+        )
+        for key, (k, title, label) in what.items()
     ]
 
 
 def curves(cfg: dict, repeats: int, quick: bool) -> list:
-    tol, ode = cfg["true_model"], cfg["ode"]
+    tol, params = cfg["true_model"], cfg["ode"]
     X = sample_rows(10**6, cfg["sampling"], cfg["seed"])
-    duffing_flow(X[:8], ode, tol["rtol"], tol["atol"])
-    sizes = (10**3, 10**4, 10**5, 10**6)
+    ode.duffing_flow(X[:8], params, **tol)
     fast = {
-        n: timed(lambda n=n: duffing_flow(X[:n], ode, tol["rtol"], tol["atol"]), repeats)
-        for n in sizes
+        n: timed(lambda n=n: ode.duffing_flow(X[:n], params, **tol), repeats)
+        for n in (10**3, 10**4, 10**5, 10**6)
     }
     sizes = [10, 10**2, 10**3] if quick else [10, 10**2, 10**3, 10**4]
-    loop = {n: timed(lambda n=n: odeint_loop_flow(X[:n], ode), repeats) for n in sizes}
+    loop = {n: timed(lambda n=n: ode.odeint_loop_flow(X[:n], params), repeats) for n in sizes}
     cap = f"capped at {max(sizes):.0e} rows (10^6 would take ~10 min per repeat)"
     return [
         make_curve("duffing.flow", "Duffing true model (numba)", "rows", fast),
@@ -153,7 +133,7 @@ def curves(cfg: dict, repeats: int, quick: bool) -> list:
     ]
 
 
-def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+def measure(cfg: dict, results, repeats: int, quick: bool):
     """The Duffing group's rows and curves."""
     rows = true_model_rows(cfg, repeats, quick) + attribution_rows(cfg, repeats, quick)
     return {"rows": rows, "curves": curves(cfg, repeats, quick)}

@@ -1,58 +1,53 @@
-"""Highway rows: DQN training env steps/s with n subprocess envs against 1 env (alternating
-repeats), env step cost with and without the exact fast paths, integrated gradients seconds
-per state on the workflow's trained network
-(``<results>/highway/models/trained.pt``), and training cost against n_envs."""
+"""Highway rows: DQN training env steps/s with n subprocess envs against 1 env, env step cost
+with and without the exact fast paths, integrated gradients seconds per state on the
+workflow's trained network (``<results>/highway/models/trained.pt``)."""
 
+import contextlib
 import functools
 import time
 from pathlib import Path
 
-from xai_repro.bench.report import make_curve, make_row
-from xai_repro.bench.stats import seconds_per_item
+import numpy as np
+
+from xai_repro.bench.report import interleaved, make_curve, make_row, seconds_per_item, timed
 from xai_repro.highway.attribution import integrated_gradients
 from xai_repro.highway.env import make_env
 from xai_repro.highway.network import load_network
 from xai_repro.highway.training import build_model
 
 
-def steps_per_s(n_envs: int, *, steps: int, seed: int, net: dict, dqn: dict, order: str) -> float:
-    """Env steps per second of ``steps`` steps of DQN training (updates included)."""
+def training_rows(cfg: dict, repeats: int, quick: bool):
+    """Env steps/s of DQN training (updates included) with n subprocess envs against 1 env."""
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    cls = SubprocVecEnv if n_envs > 1 else DummyVecEnv
-    kw = {"start_method": "fork"} if n_envs > 1 else None
-    env_fn = functools.partial(make_env, order=order)
-    env = make_vec_env(env_fn, n_envs=n_envs, seed=seed, vec_env_cls=cls, vec_env_kwargs=kw)
-    model = build_model(env, seed=seed, net=net, dqn=dqn, total_steps=steps)
-    start = time.perf_counter()
-    model.learn(steps)
-    rate = steps / (time.perf_counter() - start)
-    env.close()
-    return rate
-
-
-def training_rows(cfg: dict, repeats: int, quick: bool):
     steps = 60 if quick else cfg["benchmark"]["steps"]
     n_envs, order = cfg["benchmark"]["n_envs"], cfg.get("env", {}).get("order", "sorted")
     # gradient updates must happen inside the timed window
     dqn = dict(cfg["dqn"], learning_starts=min(cfg["dqn"]["learning_starts"], steps // 5))
-    rates = {1: [], n_envs: []}
-    for r in range(repeats):
-        for n in rates:
-            rate = steps_per_s(
-                n, steps=steps, seed=cfg["seed"] + r, net=cfg["network"], dqn=dqn, order=order
-            )
-            rates[n].append(rate)
+
+    def train(n):
+        cls, kw = (SubprocVecEnv, {"start_method": "fork"}) if n > 1 else (DummyVecEnv, None)
+        env_fn = functools.partial(make_env, order=order)
+        env = make_vec_env(env_fn, n_envs=n, seed=cfg["seed"], vec_env_cls=cls, vec_env_kwargs=kw)
+        model = build_model(env, seed=cfg["seed"], net=cfg["network"], dqn=dqn, total_steps=steps)
+        (seconds,) = timed(lambda: model.learn(steps), 1)
+        env.close()
+        return seconds
+
+    per_step = {n: [] for n in (1, n_envs)}
+    for _ in range(repeats):  # alternating, so that both see the same load
+        for n in per_step:
+            per_step[n].append(train(n) / steps)
     row = make_row(
         "highway.env_steps_per_s",
         f"DQN training env steps/s ({steps} steps with updates)",
         "env steps/s",
-        {"label": f"{n_envs} subprocess envs", "values": rates[n_envs]},
-        {"label": "1 env", "values": rates[1]},
+        (f"{n_envs} subprocess envs", [1 / s for s in per_step[n_envs]]),
+        ("1 env", [1 / s for s in per_step[1]]),
         notes="ratio = subprocess over single env",
     )
-    points = {n: [100.0 / r for r in v] for n, v in rates.items()}
+    points = {n: [100 * s for s in v] for n, v in per_step.items()}
     return row, make_curve(
         "highway.n_envs", "highway training, s per 100 env steps", "n_envs", points
     )
@@ -61,34 +56,29 @@ def training_rows(cfg: dict, repeats: int, quick: bool):
 def env_step_row(cfg: dict, repeats: int, quick: bool) -> dict:
     """CPU ms per env step: highway-env as released (``make_env(fast=False)``) against the
     exact fast paths ``make_env`` installs, on the same seeded episodes and random actions
-    (the trajectories are bit-identical), the order alternating per repeat."""
-    import numpy as np
+    (the trajectories are bit-identical)."""
+    episodes, order, steps = 3 if quick else 10, cfg.get("env", {}).get("order", "sorted"), {}
 
-    episodes, order = 3 if quick else 10, cfg.get("env", {}).get("order", "sorted")
-
-    def ms_per_step(fast: bool, seed: int) -> float:
-        env, rng, steps = make_env(order=order, fast=fast), np.random.default_rng(seed), 0
-        start = time.process_time()
+    def run(fast: bool):
+        env, rng, steps[fast] = make_env(order=order, fast=fast), np.random.default_rng(100), 0
         for episode in range(episodes):
-            env.reset(seed=seed + episode)
+            env.reset(seed=100 + episode)
             done = False
             while not done:
                 _, _, terminated, truncated, _ = env.step(int(rng.integers(3)))
-                steps, done = steps + 1, terminated or truncated
+                steps[fast], done = steps[fast] + 1, terminated or truncated
         env.close()
-        return 1e3 * (time.process_time() - start) / steps
 
-    ms = {True: [], False: []}
-    for r in range(repeats):
-        for fast in (r % 2 == 0, r % 2 == 1):
-            ms[fast].append(ms_per_step(fast, 100 + r))
+    runs = {fast: functools.partial(run, fast) for fast in (True, False)}
+    cpu = interleaved(runs, repeats, clock=time.process_time)
+    ms = {fast: [1e3 * s / steps[fast] for s in seconds] for fast, seconds in cpu.items()}
     make_env(fast=True).close()  # the fast paths back for the rows that follow
     return make_row(
         "highway.env_step_ms",
         f"highway-env CPU ms per env step ({episodes} seeded episodes, random actions)",
         "ms/step",
-        {"label": "fast_sim + fast_numpy (make_env)", "values": ms[True]},
-        {"label": "highway-env as released", "values": ms[False]},
+        ("fast_sim + fast_numpy (make_env)", ms[True]),
+        ("highway-env as released", ms[False]),
         higher_is_better=False,
     )
 
@@ -97,12 +87,9 @@ def ig_row(cfg: dict, results, repeats: int, quick: bool) -> dict:
     import torch
 
     net = load_network(Path(results) / "highway/models/trained.pt")
-    env = make_env(order=cfg.get("env", {}).get("order", "sorted"))
-    x = [
-        torch.as_tensor(env.reset(seed=s)[0], dtype=torch.float32)[None]
-        for s in range(4 if quick else 10)
-    ]
-    env.close()
+    with contextlib.closing(make_env(order=cfg.get("env", {}).get("order", "sorted"))) as env:
+        states = np.stack([env.reset(seed=s)[0] for s in range(4 if quick else 10)])
+    x = list(torch.as_tensor(states, dtype=torch.float32)[:, None])
     steps = cfg["analysis"]["ig_steps"]
     integrated_gradients(net, x[0], 0, n_steps=steps)  # captum import, warm-up
     seconds = seconds_per_item(
@@ -114,11 +101,11 @@ def ig_row(cfg: dict, results, repeats: int, quick: bool) -> dict:
         "highway.ig_seconds_per_state",
         f"integrated gradients, s per state ({steps} steps)",
         "s/state",
-        {"label": f"captum IG, {len(x)} states", "values": seconds},
+        (f"captum IG, {len(x)} states", seconds),
     )
 
 
-def measure(cfg: dict, results, repeats: int, quick: bool, earlier: dict):
+def measure(cfg: dict, results, repeats: int, quick: bool):
     """The highway group's rows and curve."""
     row, curve = training_rows(cfg, repeats, quick)
     rows = [row, env_step_row(cfg, repeats, quick), ig_row(cfg, results, repeats, quick)]

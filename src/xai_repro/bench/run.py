@@ -1,56 +1,49 @@
-"""The benchmarks' one entry point, ``python -m xai_repro.bench`` (``make bench``): every row
-side by side in one run -> ``<out-dir>/results.{md,json}`` and ``scaling.png``.
-
-First the workflow rows (each ``--workflow`` config run by Snakemake at ``--cores`` in a
-throw-away copy of the workflow), then each kernel group **in its own process** (TensorFlow
-graph mode, numba and torch thread pools must not leak between groups) on the trained models
-under ``--results`` (default: the last workflow copy's). A group that fails is listed under
-"Not measured" with its error; the others still report. The rule ``benchmark_kernels`` calls
-``measure`` for the kernel groups of its run's studies.
+"""``python -m xai_repro.bench`` (``make bench``): every row side by side in one run ->
+``<out-dir>/results.{md,json}`` and ``scaling.png``. First the workflow rows (each
+``--workflow`` config run by Snakemake in a throw-away copy), then each study's kernel group
+in a fresh process of its own (TensorFlow, numba and torch state must not leak) on the models
+under ``--results`` (a run's ``results/<run>``; default: the last workflow copy's). A group
+that fails is listed under "Not measured"; the others still report.
 """
 
 import argparse
+import csv
 import importlib
 import json
 import logging
+import multiprocessing
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
-from xai_repro.bench.report import machine, plot_scaling, render_markdown
-from xai_repro.bench.workflow import config_rows, copy_workflow
+from xai_repro.bench.report import machine, make_row, plot_scaling, render_markdown
 
 log = logging.getLogger(__name__)
 
-# (group, its study's config section, module:function) in run order (the cfrl group reads
-# the baseline's result). A study without a group here simply has no kernel rows.
-GROUPS = (
-    ("duffing", "duffing", "xai_repro.bench.duffing:measure"),
-    ("cfrl_baseline", "cfrl", "xai_repro.bench.cfrl:measure_baseline"),
-    ("cfrl", "cfrl", "xai_repro.bench.cfrl:measure"),
-    ("highway", "highway", "xai_repro.bench.highway:measure"),
-    ("diffig", "diffig", "xai_repro.bench.diffig:measure"),
-)
-CAVEAT = (
-    "Absolute times vary with the machine's load (the load averages at start and end are "
-    "above); rely on the ratios, which come from runs interleaved in one process."
-)
+# study -> the module whose measure(cfg, results, repeats, quick) gives its rows and curves,
+# in run order. A study without a module here simply has no kernel rows.
+GROUPS = {study: f"xai_repro.bench.{study}" for study in ("duffing", "cfrl", "highway", "diffig")}
+# the workflow's sources, copied (without results) for a throw-away run
+PARTS = {"Snakefile", "rules", "scripts", "src", "pyproject.toml", "config", "envs", "report"}
+PARTS |= {"profiles"}
 
 
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def groups_for(studies) -> list[str]:
     """The kernel groups of ``studies``, in run order."""
-    return [group for group, study, _ in GROUPS if study in studies]
+    return [group for group in GROUPS if group in studies]
 
 
 def check_complete(results: dict) -> dict:
@@ -63,69 +56,108 @@ def check_complete(results: dict) -> dict:
     return results
 
 
-def measure_group(target, section, config, results, *, repeats, quick, threads, earlier):
-    """One kernel group (``target``: "module:function") in this process, on the config's
-    ``section``: {"rows", "curves", ...what later groups read}."""
+def measure_group(module: str, cfg: dict, results, *, repeats, quick, threads) -> dict:
+    """``module``'s measure on its study's config section ``cfg``: {"rows", "curves"}."""
     from xai_repro.common import limit_threads, seed_everything
 
-    module, function = target.split(":")
+    os.environ.update(SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2", TQDM_DISABLE="1")
     limit_threads(threads)
-    cfg = yaml.safe_load(Path(config).read_text())[section]
     seed_everything(cfg["seed"])
-    return getattr(importlib.import_module(module), function)(cfg, results, repeats, quick, earlier)
+    return importlib.import_module(module).measure(cfg, results, repeats, quick)
 
 
-def _run_group(group: str, tmp: Path, earlier: dict, *, config, results, repeats, quick, threads):
-    """``measure_group`` in a child process; RuntimeError with its stderr's last lines."""
-    (tmp / "earlier.json").write_text(json.dumps(earlier))
-    _, section, target = next(g for g in GROUPS if g[0] == group)
-    cmd = [sys.executable, "-m", "xai_repro.bench", "--group", target, "--section", section]
-    cmd += ["--out", str(tmp / "group.json"), "--earlier", str(tmp / "earlier.json")]
-    cmd += ["--config", str(config), "--results", str(results), "--cores", str(threads)]
-    cmd += ["--repeats", str(repeats)] + (["--quick"] if quick else [])
-    env = dict(os.environ, SDL_VIDEODRIVER="offscreen", TF_CPP_MIN_LOG_LEVEL="2", TQDM_DISABLE="1")
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+def read_benchmarks(directory) -> dict[str, dict]:
+    """Every Snakemake benchmark ``.tsv`` under ``directory`` (with Snakemake's header) as
+    {relative path: {"s", "cpu_time"}} from its last line."""
+    out = {}
+    for path in sorted(Path(directory).rglob("*.tsv")):
+        rows = list(csv.DictReader(path.read_text().splitlines(), delimiter="\t"))
+        if rows and {"s", "cpu_time"} <= set(rows[0]):
+            last = {k: float(rows[-1][k]) for k in ("s", "cpu_time")}
+            out[str(path.relative_to(directory))] = last
+    return out
+
+
+def config_rows(repo, workdir, config: str, cores: int) -> list[dict]:
+    """The workflow's sources under ``repo`` copied to ``workdir`` and run there on ``config``:
+    rows of its wall, and of the CPU the jobs' benchmark records and the OS count over
+    cores x wall. RuntimeError with Snakemake's output's tail on failure."""
+
+    def ignore(folder, names):  # everything but the sources, and Python's caches
+        top = Path(folder).resolve() == Path(repo).resolve()
+        return [n for n in names if n == "__pycache__" or (top and n not in PARTS)]
+
+    shutil.copytree(repo, workdir, ignore=ignore)
+    env = dict(os.environ, PYTHONPATH=str(Path(workdir) / "src"), SDL_VIDEODRIVER="offscreen")
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", config]
+    usage, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        tail = [line for line in proc.stderr.splitlines() if line.strip()][-3:]
-        raise RuntimeError(f"exit {proc.returncode}: " + " | ".join(tail))
-    log.info("bench: %s done in %.0f s", group, time.perf_counter() - start)
-    return json.loads((tmp / "group.json").read_text())
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
+        raise RuntimeError(f"snakemake on {config} failed in {workdir}:\n{tail}")
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    jobs, name = read_benchmarks(Path(workdir) / "benchmarks"), Path(config).stem
+    slow = sorted(jobs.items(), key=lambda kv: -kv[1]["s"])[:5]
+    slowest = "; ".join(f"{Path(k).stem} {v['s']:.0f}/{v['cpu_time']:.0f}" for k, v in slow)
+    recorded = sum(j["cpu_time"] for j in jobs.values())
+    rows = [
+        make_row(
+            f"workflow.{name}.wall",
+            f"{name} config wall at --cores {cores} ({len(jobs)} jobs)",
+            "s",
+            ("snakemake", [wall]),
+            notes=f"slowest jobs (wall/CPU s): {slowest}",
+            extra={"jobs": jobs},
+        )
+    ]
+    notes = {
+        "efficiency": "jobs' cpu_time from benchmarks/**.tsv (sampled: long jobs under-counted)",
+        "utilisation": "CPU s from the OS of Snakemake and every process under it",
+    }
+    for what, seconds in (("efficiency", recorded), ("utilisation", cpu)):
+        ours = (f"{seconds:.0f} CPU s / ({cores} x {wall:.0f} s)", [seconds / (cores * wall)])
+        row_id, goal = f"workflow.{name}.{what}", {"min": 0.9}
+        rows.append(
+            make_row(row_id, f"{name} config {what}", "share", ours, goal=goal, notes=notes[what])
+        )
+    return rows
 
 
 def measure(out_dir, *, groups, config, results, cores, repeats, quick, repo=None, workflow=()):
-    """Every row and curve of ``groups`` (and of the ``workflow`` configs run from ``repo``):
-    writes ``out_dir``/results.json, results.md and (with curves) scaling.png; returns the
-    results dict (its "failures" name each group that did not measure)."""
+    """Every row and curve of ``groups`` on ``config`` (study -> its section) and of the
+    ``workflow`` configs run from ``repo``: writes ``out_dir``/results.json, results.md and
+    (with curves) scaling.png; returns the results dict ("failures": the groups that failed)."""
     out_dir, tmp = Path(out_dir), Path(tempfile.mkdtemp(prefix="xai-bench-"))
-    out = {"started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"), "repeats": repeats}
-    out.update(quick=quick, caveat=CAVEAT, load_start=_load(), machine=machine())
-    rows, curves, failures, earlier = [], [], {}, {}
-    trained = None  # the last workflow run's models (the default config's, if it ran)
+    out = {"started": _now(), "repeats": repeats, "quick": quick}
+    out.update(load_start=list(os.getloadavg()), machine=machine())
+    rows, curves, failures, trained = [], [], {}, None
     for config_file in workflow:
         name = Path(config_file).stem
         try:
-            rows += config_rows(copy_workflow(repo, tmp / name), config_file, cores, repeats)
-            trained = tmp / name / "results"
+            rows += config_rows(repo, tmp / name, config_file, cores)
+            # the last workflow run's models (the default config's, if it ran): results/<run>/
+            trained = next(p for p in (tmp / name / "results").iterdir() if p.is_dir())
         except RuntimeError as err:
             failures[f"workflow.{name}"] = str(err)
     results = results or trained
+    spawn = multiprocessing.get_context("spawn")
     for group in groups:
         if results is None and group != "duffing":  # duffing's rows need no trained model
             failures[group] = "no trained models: give --results, or a workflow run failed"
             continue
-        settings = dict(config=config, results=results, repeats=repeats, quick=quick)
+        threads, start = cores if group == "duffing" else 1, time.perf_counter()
+        settings = dict(results=results, repeats=repeats, quick=quick, threads=threads)
         try:
-            got = _run_group(
-                group, tmp, earlier, threads=cores if group == "duffing" else 1, **settings
-            )
-        except RuntimeError as err:
-            failures[group] = str(err)
+            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                got = pool.submit(measure_group, GROUPS[group], config[group], **settings).result()
+        except Exception as err:  # noqa: BLE001 (the group's own error, named in the output)
+            failures[group] = f"{type(err).__name__}: {err}"
             continue
-        rows, curves = rows + got.pop("rows", []), curves + got.pop("curves", [])
-        earlier.update(got)
-    out.update(rows=rows, curves=curves, failures=failures, load_end=_load(), **earlier)
-    out.update(finished=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"), results=str(results))
+        log.info("bench: %s done in %.0f s", group, time.perf_counter() - start)
+        rows, curves = rows + got["rows"], curves + got["curves"]
+    out.update(rows=rows, curves=curves, failures=failures, load_end=list(os.getloadavg()))
+    out.update(finished=_now(), results=str(results))
     out_dir.mkdir(parents=True, exist_ok=True)
     if curves:
         plot_scaling(curves, out_dir / "scaling.png")
@@ -144,36 +176,16 @@ def main(argv=None) -> None:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--workflow", nargs="*", default=["config/test.yaml"], help="configs to run")
     p.add_argument("--config", default="config/config.yaml", help="the kernels' settings")
-    p.add_argument("--groups", default=",".join(g for g, _, _ in GROUPS), help="kernel groups")
-    p.add_argument("--results", help="a finished run's results/ (its trained models)")
-    for hidden in ("--group", "--section", "--out", "--earlier"):  # a child: one group
-        p.add_argument(hidden, help=argparse.SUPPRESS)
+    p.add_argument("--groups", default=",".join(GROUPS), help="kernel groups (studies)")
+    p.add_argument("--results", help="a finished run's results/<run>/ (its trained models)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    settings = dict(repeats=args.repeats, quick=args.quick)
-    if args.group:
-        earlier = json.loads(Path(args.earlier).read_text())
-        got = measure_group(
-            args.group,
-            args.section,
-            args.config,
-            args.results,
-            threads=args.cores,
-            earlier=earlier,
-            **settings,
-        )
-        Path(args.out).write_text(json.dumps(got, indent=1))
-        return
-    if unknown := set(args.groups.split(",")) - {g for g, _, _ in GROUPS}:
+    if unknown := set(args.groups.split(",")) - set(GROUPS):
         p.error(f"unknown groups {sorted(unknown)}")
+    config = yaml.safe_load(Path(args.config).read_text())
     results = Path(args.results).resolve() if args.results else None
+    settings = dict(cores=args.cores, repeats=args.repeats, quick=args.quick, repo=Path.cwd())
+    groups, workflow = args.groups.split(","), args.workflow
     measure(
-        args.out_dir,
-        groups=args.groups.split(","),
-        config=Path(args.config).resolve(),
-        results=results,
-        cores=args.cores,
-        repo=Path.cwd(),
-        workflow=args.workflow,
-        **settings,
+        args.out_dir, groups=groups, config=config, results=results, workflow=workflow, **settings
     )
