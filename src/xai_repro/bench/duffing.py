@@ -8,14 +8,14 @@ import numpy as np
 from xai_repro.bench.report import interleaved, make_curve, make_row, timed
 from xai_repro.duffing import ode
 from xai_repro.duffing.benchmark import compare_true_models
+from xai_repro.duffing.data import sample_inputs
 from xai_repro.duffing.explain import background_sample, exact_shapley, kernel_shap
 
 
 def sample_rows(n: int, sampling: dict, seed: int) -> np.ndarray:
-    """``n`` seeded rows (x0, v0, t) from the config's sampling ranges."""
-    rng = np.random.default_rng(seed)
-    x0, v0 = (rng.uniform(*sampling[k], n) for k in ("x0_range", "v0_range"))
-    return np.column_stack([x0, v0, rng.uniform(0.0, sampling["t_max"], n)])
+    """``n`` seeded rows (x0, v0, t) from the config's sampling ranges, one per trajectory."""
+    ranges = (sampling[k] for k in ("x0_range", "v0_range", "t_max"))
+    return sample_inputs(n, 1, *ranges, np.random.default_rng(seed))[0]
 
 
 def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
@@ -24,24 +24,21 @@ def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
     n, n_loop = (20_000, 300) if quick else (100_000, 1_000)
     X, tol = sample_rows(n, cfg["sampling"], cfg["seed"]), cfg["true_model"]
     got = compare_true_models(X, ode=cfg["ode"], **tol, loop_rows=n_loop, repeats=repeats)
-    fast, threads = got["vectorized"], got["vectorized"]["threads"]
-    loop = {"label": f"odeint loop ({n_loop} rows)", **got["odeint_loop"]["rows_per_s"]}
+    fast, loop = got["vectorized"], got["odeint_loop"]
+    rates = {"1thread": fast["rows_per_s_one_thread"], "threads": fast["rows_per_s"]}
     rows = [
         make_row(
             f"duffing.true_model_{key}",
             f"true model, rows/s ({label} vs the loop)",
             "rows/s",
-            {"label": f"numba DOP853, {label} ({n} rows)", **fast[stat], "n": repeats},
-            loop | {"n": repeats},
+            {"label": f"numba DOP853, {label} ({n} rows)", **rates[key], "n": repeats},
+            {"label": f"odeint loop ({n_loop} rows)", **loop["rows_per_s"], "n": repeats},
             goal={"min": 100},
         )
-        for key, label, stat in (
-            ("1thread", "1 thread", "rows_per_s_one_thread"),
-            ("threads", f"{threads} threads", "rows_per_s"),
-        )
+        for key, label in (("1thread", "1 thread"), ("threads", f"{fast['threads']} threads"))
     ]
     what = f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})"
-    notes = f"odeint loop: {got['odeint_loop']['max_abs_error']:.2e} on the same rows"
+    notes = f"odeint loop: {loop['max_abs_error']:.2e} on the same rows"
     ours = ("numba DOP853", [fast["max_abs_error"]])
     row = make_row(
         "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
