@@ -36,10 +36,8 @@ def training_rows(cfg: dict, repeats: int, quick: bool):
         ("1 env", rates[1]),
         notes="ratio = subprocess over single env",
     )
-    points = {n: [100 / r for r in v] for n, v in rates.items()}
-    return row, make_curve(
-        "highway.n_envs", "highway training, s per 100 env steps", "n_envs", points
-    )
+    points, what = {n: [100 / r for r in v] for n, v in rates.items()}, "s per 100 env steps"
+    return row, make_curve("highway.n_envs", f"highway training, {what}", "n_envs", points)
 
 
 def env_step_row(cfg: dict, repeats: int, quick: bool) -> dict:
