@@ -24,16 +24,15 @@ def per_counterfactual_row(cfg: dict, art: Path, x, predictor, repeats: int, qui
     instance, target = baseline_pairs(y_pred, cfg["baseline"]["targets_per_image"], cfg["seed"])
     x_rep, _, targets = expand_targets(x)
     settings = dict(seed=cfg["seed"], image_size=x.shape[1], autoencoder=cfg["autoencoder"])
+    names = ("classifier", "autoencoder", "actor")
+    paths = {f"{m}_path": str(art / f"models/{m}.npz") for m in names}
     times = time_side_by_side(
         x_rep,
         targets,
         x[: len(y_pred)],
         instance,
         target,
-        **{
-            f"{m}_path": str(art / f"models/{m}.npz")
-            for m in ("classifier", "autoencoder", "actor")
-        },
+        **paths,
         cfrl_settings=dict(settings, cfrl=cfg["cfrl"]),
         search_settings=counterfactual_settings(cfg["baseline"]),
         image_size=x.shape[1],
@@ -85,15 +84,9 @@ def fit_steps_row(cfg: dict, x_train, predictor, repeats: int, quick: bool):
 
 
 def batch_curve(cfg: dict, art: Path, x, repeats: int, quick: bool) -> dict:
-    _, explainer = load_cfrl(
-        art / "models/classifier.npz",
-        art / "models/autoencoder.npz",
-        image_size=x.shape[1],
-        autoencoder=cfg["autoencoder"],
-        cfrl=cfg["cfrl"],
-        seed=cfg["seed"],
-        actor_path=art / "models/actor.npz",
-    )
+    path = {m: art / f"models/{m}.npz" for m in ("classifier", "autoencoder", "actor")}
+    kw = {k: cfg[k] for k in ("autoencoder", "cfrl", "seed")} | {"actor_path": path["actor"]}
+    _, explainer = load_cfrl(path["classifier"], path["autoencoder"], image_size=x.shape[1], **kw)
     x_rep, _, targets = expand_targets(x)
     sizes = [1, 10, 100, 1000] if quick else [1, 10, 100, 1000, 10_000]
     reps = -(-max(sizes) // len(x_rep))
@@ -109,10 +102,8 @@ def measure(cfg: dict, results, repeats: int, quick: bool):
     """The CFRL group's rows and curve."""
     from xai_repro.cfrl.models import keras_predictor, load_classifier
 
-    if cfg["cfrl"]["backend"] != "tensorflow":
-        raise ValueError(
-            f"cfrl.cfrl.backend is {cfg['cfrl']['backend']}: the rows read the tensorflow models"
-        )
+    if (backend := cfg["cfrl"]["backend"]) != "tensorflow":
+        raise ValueError(f"cfrl.cfrl.backend is {backend}: the rows read the tensorflow models")
     art = Path(results) / "cfrl"
     data = load_dataset(art / "data/dataset.npz")
     x = data["x_test"][explained_indices(data, cfg["explain"]["n_instances"], cfg["seed"], art)]

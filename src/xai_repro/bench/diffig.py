@@ -7,7 +7,7 @@ import dataclasses
 import functools
 from pathlib import Path
 
-import gymnasium as gym
+from gymnasium.wrappers import TransformAction
 
 from xai_repro.bench.report import make_curve, make_row, seconds_per_item, timed
 from xai_repro.diffig.diff_ig import differential_ig
@@ -16,29 +16,15 @@ from xai_repro.diffig.moore_machine import extract_moore_machine
 from xai_repro.diffig.rollouts import CARTPOLE, run_episode
 
 
-class _StepCounter(gym.Wrapper):
-    """Counts every env step in ``counter[0]``."""
-
-    def __init__(self, env, counter: list):
-        super().__init__(env)
-        self.counter = counter
-
-    def step(self, action):
-        self.counter[0] += 1
-        return self.env.step(action)
-
-
 def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
     dig = cfg["diff_ig"]
     with contextlib.closing(CARTPOLE.make_env()) as env:
         obs = run_episode(mmn, env, dig["episode_seed"], record=True)[1]["obs"]
-    n = len(obs)
+    kw, n = dict(m=dig["m"], rule=dig["rule"]), len(obs)
     pairs = [(i, j) for i, j in dig["pairs"] if i < n and j < n] or [(n - 1, 0)]
-    differential_ig(mmn, obs, *pairs[0], m=dig["m"], rule=dig["rule"])  # warm-up
+    differential_ig(mmn, obs, *pairs[0], **kw)  # warm-up
     seconds = seconds_per_item(
-        lambda p: differential_ig(mmn, obs, *p, m=dig["m"], rule=dig["rule"]),
-        pairs,
-        max(repeats, 3),
+        lambda p: differential_ig(mmn, obs, *p, **kw), pairs, max(repeats, 3)
     )
     return make_row(
         "diffig.seconds_per_pair",
@@ -49,15 +35,17 @@ def diff_ig_row(mmn, cfg: dict, repeats: int) -> dict:
 
 
 def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
-    counter = [0]  # greedy rollouts from fixed seeds: every repeat takes the same steps
-    task = dataclasses.replace(
-        CARTPOLE, make_env=lambda: _StepCounter(CARTPOLE.make_env(), counter)
-    )
+    taken = []  # each env step's action; greedy rollouts from fixed seeds repeat exactly
+
+    def make_env():  # CartPole, recording the action of every step
+        return TransformAction(CARTPOLE.make_env(), lambda a: taken.append(a) or a, None)
+
+    task = dataclasses.replace(CARTPOLE, make_env=make_env)
     points, steps, settings = {}, {}, dict(seed=cfg["seed"], task=task)
     for episodes in [1, 2, 4] if quick else [1, 2, 4, 8]:
-        counter[0] = 0
+        taken.clear()
         run = functools.partial(extract_moore_machine, mmn, episodes=episodes, **settings)
-        points[episodes], steps[episodes] = timed(run, repeats), counter[0] // repeats
+        points[episodes], steps[episodes] = timed(run, repeats), len(taken) // repeats
     per_1000 = [1000 * s / steps[e] for e, seconds in points.items() for s in seconds]
     row = make_row(
         "diffig.moore_machine_per_1000_steps",
@@ -66,10 +54,8 @@ def machine_rows(mmn, cfg: dict, repeats: int, quick: bool):
         ("extract_moore_machine (all curve runs)", per_1000),
         notes="steps per run: " + ", ".join(f"{e} ep: {s}" for e, s in steps.items()),
     )
-    note = "env steps: " + ", ".join(map(str, steps.values()))
-    return row, make_curve(
-        "diffig.moore_machine", "Moore machine extraction", "episodes", points, note=note
-    )
+    note, what = "env steps: " + ", ".join(map(str, steps.values())), "Moore machine extraction"
+    return row, make_curve("diffig.moore_machine", what, "episodes", points, note=note)
 
 
 def measure(cfg: dict, results, repeats: int, quick: bool):

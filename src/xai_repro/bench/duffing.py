@@ -7,50 +7,39 @@ import numpy as np
 
 from xai_repro.bench.report import interleaved, make_curve, make_row, timed
 from xai_repro.duffing import ode
+from xai_repro.duffing.benchmark import compare_true_models
+from xai_repro.duffing.data import sample_inputs
 from xai_repro.duffing.explain import background_sample, exact_shapley, kernel_shap
 
 
 def sample_rows(n: int, sampling: dict, seed: int) -> np.ndarray:
-    """``n`` seeded rows (x0, v0, t) from the config's sampling ranges."""
-    rng = np.random.default_rng(seed)
-    x0, v0 = (rng.uniform(*sampling[k], n) for k in ("x0_range", "v0_range"))
-    return np.column_stack([x0, v0, rng.uniform(0.0, sampling["t_max"], n)])
+    """``n`` seeded rows (x0, v0, t) from the config's sampling ranges, one per trajectory."""
+    ranges = (sampling[k] for k in ("x0_range", "v0_range", "t_max"))
+    return sample_inputs(n, 1, *ranges, np.random.default_rng(seed))[0]
 
 
 def true_model_rows(cfg: dict, repeats: int, quick: bool) -> list:
-    import numba
-
-    params, tol, threads = cfg["ode"], cfg["true_model"], numba.get_num_threads()
+    """Rows/s of the true model on one thread and on all threads, each against the loop
+    (``compare_true_models``: interleaved repeats), and its error."""
     n, n_loop = (20_000, 300) if quick else (100_000, 1_000)
-    X = sample_rows(n, cfg["sampling"], cfg["seed"])
-
-    def fast(A, n_threads=threads):
-        numba.set_num_threads(n_threads)
-        try:
-            return ode.duffing_flow(A, params, **tol)
-        finally:
-            numba.set_num_threads(threads)
-
-    fast(X[:8])  # compile outside the timed runs
-    runs = {"1thread": lambda: fast(X, 1), "threads": lambda: fast(X)}
-    runs["loop"] = lambda: ode.odeint_loop_flow(X[:n_loop], params)
-    per_row = interleaved(runs, repeats, {"1thread": n, "threads": n, "loop": n_loop})
-    rates = {k: [1 / s for s in v] for k, v in per_row.items()}
-    ref = ode.reference_flow(X[:n_loop], params, tol=1e-11)
-    err, loop_err = (float(np.abs(y - ref).max()) for y in (fast(X[:n_loop]), runs["loop"]()))
+    X, tol = sample_rows(n, cfg["sampling"], cfg["seed"]), cfg["true_model"]
+    got = compare_true_models(X, ode=cfg["ode"], **tol, loop_rows=n_loop, repeats=repeats)
+    fast, loop = got["vectorized"], got["odeint_loop"]
+    rates = {"1thread": fast["rows_per_s_one_thread"], "threads": fast["rows_per_s"]}
     rows = [
         make_row(
             f"duffing.true_model_{key}",
             f"true model, rows/s ({label} vs the loop)",
             "rows/s",
-            (f"numba DOP853, {label} ({n} rows)", rates[key]),
-            (f"odeint loop ({n_loop} rows)", rates["loop"]),
+            {"label": f"numba DOP853, {label} ({n} rows)", **rates[key], "n": repeats},
+            {"label": f"odeint loop ({n_loop} rows)", **loop["rows_per_s"], "n": repeats},
             goal={"min": 100},
         )
-        for key, label in (("1thread", "1 thread"), ("threads", f"{threads} threads"))
+        for key, label in (("1thread", "1 thread"), ("threads", f"{fast['threads']} threads"))
     ]
     what = f"true model max abs error vs solve_ivp 1e-11 (rtol=atol={tol['rtol']:g})"
-    notes, ours = f"odeint loop: {loop_err:.2e} on the same rows", ("numba DOP853", [err])
+    notes = f"odeint loop: {loop['max_abs_error']:.2e} on the same rows"
+    ours = ("numba DOP853", [fast["max_abs_error"]])
     row = make_row(
         "duffing.true_model_error", what, "abs error", ours, goal={"max": 1e-6}, notes=notes
     )

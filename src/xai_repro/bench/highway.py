@@ -9,48 +9,35 @@ from pathlib import Path
 
 import numpy as np
 
-from xai_repro.bench.report import interleaved, make_curve, make_row, seconds_per_item, timed
+from xai_repro.bench.report import interleaved, make_curve, make_row, seconds_per_item
 from xai_repro.highway.attribution import integrated_gradients
 from xai_repro.highway.env import make_env
 from xai_repro.highway.network import load_network
-from xai_repro.highway.training import build_model
+from xai_repro.highway.training import training_steps_per_s
 
 
 def training_rows(cfg: dict, repeats: int, quick: bool):
-    """Env steps/s of DQN training (updates included) with n subprocess envs against 1 env."""
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-
+    """Env steps/s of DQN training (updates included) with n subprocess envs against 1 env,
+    alternating so that both see the same load."""
     steps = 60 if quick else cfg["benchmark"]["steps"]
     n_envs, order = cfg["benchmark"]["n_envs"], cfg.get("env", {}).get("order", "sorted")
     # gradient updates must happen inside the timed window
     dqn = dict(cfg["dqn"], learning_starts=min(cfg["dqn"]["learning_starts"], steps // 5))
-
-    def train(n):
-        cls, kw = (SubprocVecEnv, {"start_method": "fork"}) if n > 1 else (DummyVecEnv, None)
-        env_fn = functools.partial(make_env, order=order)
-        env = make_vec_env(env_fn, n_envs=n, seed=cfg["seed"], vec_env_cls=cls, vec_env_kwargs=kw)
-        model = build_model(env, seed=cfg["seed"], net=cfg["network"], dqn=dqn, total_steps=steps)
-        (seconds,) = timed(lambda: model.learn(steps), 1)
-        env.close()
-        return seconds
-
-    per_step = {n: [] for n in (1, n_envs)}
-    for _ in range(repeats):  # alternating, so that both see the same load
-        for n in per_step:
-            per_step[n].append(train(n) / steps)
+    env_fn, kw = functools.partial(make_env, order=order), dict(net=cfg["network"], dqn=dqn)
+    rates = {n: [] for n in (1, n_envs)}
+    for _ in range(repeats):
+        for n, got in rates.items():
+            got.append(training_steps_per_s(env_fn, n, steps=steps, seed=cfg["seed"], **kw))
     row = make_row(
         "highway.env_steps_per_s",
         f"DQN training env steps/s ({steps} steps with updates)",
         "env steps/s",
-        (f"{n_envs} subprocess envs", [1 / s for s in per_step[n_envs]]),
-        ("1 env", [1 / s for s in per_step[1]]),
+        (f"{n_envs} subprocess envs", rates[n_envs]),
+        ("1 env", rates[1]),
         notes="ratio = subprocess over single env",
     )
-    points = {n: [100 * s for s in v] for n, v in per_step.items()}
-    return row, make_curve(
-        "highway.n_envs", "highway training, s per 100 env steps", "n_envs", points
-    )
+    points, what = {n: [100 / r for r in v] for n, v in rates.items()}, "s per 100 env steps"
+    return row, make_curve("highway.n_envs", f"highway training, {what}", "n_envs", points)
 
 
 def env_step_row(cfg: dict, repeats: int, quick: bool) -> dict:

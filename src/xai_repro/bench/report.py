@@ -145,9 +145,8 @@ def _fmt(x) -> str:
 def _triple(s: dict | None) -> str:
     if s is None:
         return "–"
-    return (
-        f"{s['label']}: {_fmt(s['min'])} / **{_fmt(s['median'])}** / {_fmt(s['max'])} (n={s['n']})"
-    )
+    low, mid, high = (_fmt(s[k]) for k in ("min", "median", "max"))
+    return f"{s['label']}: {low} / **{mid}** / {high} (n={s['n']})"
 
 
 def _table(header: list[str], cells: list[list]) -> str:

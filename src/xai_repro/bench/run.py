@@ -33,8 +33,7 @@ log = logging.getLogger(__name__)
 # in run order. A study without a module here simply has no kernel rows.
 GROUPS = {study: f"xai_repro.bench.{study}" for study in ("duffing", "cfrl", "highway", "diffig")}
 # the workflow's sources, copied (without results) for a throw-away run
-PARTS = {"Snakefile", "rules", "scripts", "src", "pyproject.toml", "config", "envs", "report"}
-PARTS |= {"profiles"}
+PARTS = set("Snakefile rules scripts src pyproject.toml config envs report profiles".split())
 
 
 def _now() -> str:
@@ -185,7 +184,5 @@ def main(argv=None) -> None:
     config = yaml.safe_load(Path(args.config).read_text())
     results = Path(args.results).resolve() if args.results else None
     settings = dict(cores=args.cores, repeats=args.repeats, quick=args.quick, repo=Path.cwd())
-    groups, workflow = args.groups.split(","), args.workflow
-    measure(
-        args.out_dir, groups=groups, config=config, results=results, workflow=workflow, **settings
-    )
+    settings.update(groups=args.groups.split(","), config=config, workflow=args.workflow)
+    measure(args.out_dir, results=results, **settings)
