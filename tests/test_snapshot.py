@@ -154,3 +154,10 @@ def test_test_config_matches_its_snapshot():
     tolerances = read_yaml(REPO / "expected" / "tolerances.yaml")["tolerances"]
     records = compare(card, snap, tolerances)
     assert records and all(r["ok"] for r in records), records
+
+
+def test_the_readme_headline_table_is_the_default_snapshot():
+    """README.md carries `make headline`'s output for expected/default.json verbatim, so its
+    numbers cannot drift from the snapshot (regenerate both together)."""
+    snap = json.loads((REPO / "expected" / "default.json").read_text())
+    assert headline(snap).strip() in (REPO / "README.md").read_text()
