@@ -2,8 +2,9 @@
 
 What is checked (all by parsing: nothing is imported or run):
 - every file in ``scripts/`` is one rule's script: ``scripts/<wing>/<rule>.py`` is the
-  ``script:`` of the rule ``<rule>`` in ``rules/<wing>.smk`` (wings: the four studies and the
-  aggregators ``scorecard`` and ``bench``), and every rule's script exists;
+  ``script:`` of the rule ``<rule>`` in ``rules/<wing>.smk`` or in a stage of it,
+  ``rules/<wing>_<stage>.smk`` (wings: the four studies and the aggregators ``scorecard``
+  and ``bench``), and every rule's script exists;
 - every module of ``src/xai_repro/`` lies in one wing: a study, ``common`` or an aggregator;
 - each rule's ``modules(...)`` input lists exactly the ``xai_repro`` modules its script
   imports, followed transitively through the package. ``common`` is *not* listed (a change to
@@ -61,6 +62,11 @@ class Rule:
     smk: Path  # the rules/<wing>.smk that defines it
     script: Path | None  # resolved path of its script, if it has one
     modules: tuple[str, ...]  # the dotted names given to modules(...), in order
+
+
+def rules_wing(smk: Path) -> str:
+    """The wing of ``rules/<wing>.smk`` or of a stage of it, ``rules/<wing>_<stage>.smk``."""
+    return smk.stem.partition("_")[0]
 
 
 def parse_rules(root: Path) -> list[Rule]:
@@ -199,7 +205,7 @@ def check_scripts_are_rule_scripts(root: Path) -> list[str]:
         rel = rule.script.relative_to(root) if rule.script.is_relative_to(root) else rule.script
         if not rule.script.is_file():
             problems.append(f"rule {rule.name} ({rule.smk.name}): script {rel} does not exist")
-        expected = root / "scripts" / rule.smk.stem / f"{rule.name}.py"
+        expected = root / "scripts" / rules_wing(rule.smk) / f"{rule.name}.py"
         if rule.script != expected:
             problems.append(
                 f"rule {rule.name} ({rule.smk.name}): script is {rel}, "
@@ -413,17 +419,18 @@ def check_report_names(root: Path) -> list[str]:
     problems = []
     for smk in sorted((root / "rules").glob("*.smk")):
         text = smk.read_text()
+        wing = rules_wing(smk)
         for match in re.finditer(r"\bcategory\s*=\s*[\"']([^\"']*)[\"']", text):
-            if match[1] != smk.stem:
+            if match[1] != wing:
                 line = text.count("\n", 0, match.start()) + 1
                 problems.append(
-                    f"rules/{smk.name}:{line}: report category {match[1]!r}, not {smk.stem!r}"
+                    f"rules/{smk.name}:{line}: report category {match[1]!r}, not {wing!r}"
                 )
         for match in re.finditer(r"\bcaption\s*=\s*[\"']\.\./report/([^\"']*)[\"']", text):
-            if Path(match[1]).parts[0] != smk.stem:
+            if Path(match[1]).parts[0] != wing:
                 line = text.count("\n", 0, match.start()) + 1
                 problems.append(
-                    f"rules/{smk.name}:{line}: caption report/{match[1]} outside report/{smk.stem}/"
+                    f"rules/{smk.name}:{line}: caption report/{match[1]} outside report/{wing}/"
                 )
     return problems
 
@@ -476,7 +483,7 @@ def _report(problems: list[str]) -> str:
 
 def test_rules_are_found():
     rules = parse_rules(ROOT)
-    smk_files = {rule.smk.stem for rule in rules}
+    smk_files = {rules_wing(rule.smk) for rule in rules}
     assert set(STUDIES) <= smk_files, f"rules found only in {sorted(smk_files)}"
     assert sum(rule.script is not None for rule in rules) >= 40
 
