@@ -4,8 +4,8 @@ CFRL = config["cfrl"]
 CFRL_IMAGE_SIZE = 8 if CFRL["dataset"] == "digits" else 28
 # weights live in the framework of the CFRL backend: npz weight lists (TF) or state_dicts
 CFRL_EXT = "npz" if CFRL["cfrl"]["backend"] == "tensorflow" else "pt"
-# memory per job: digits jobs peak near 1.1 GB (benchmarks/); MNIST holds 70,000 28x28 images
-# (220 MB as float32) and a replay buffer of 28x28 batches, so its jobs get 4x
+# memory per job: MNIST holds 70,000 28x28 images and a replay buffer of 28x28 batches, so its
+# jobs get 4x the digits jobs' memory (their peaks: the benchmarks/ records)
 CFRL_MEM = 4 if CFRL["dataset"] == "mnist" else 1
 
 STUDY_TARGETS["cfrl"] = [

@@ -111,8 +111,8 @@ rule train_surrogate:
     priority: LONG_JOB
     conda:
         "../envs/duffing.yaml"
-    # 1 thread (same history and predictions as 2, measured): on 2 cores a 2-thread job waits
-    # for train_highway to end and then holds both cores (69 s wall for 45 CPU s, docs/benchmarks.md)
+    # 1 thread (same history and predictions as 2): on 2 cores a 2-thread job waits for
+    # train_highway to end and then holds both cores (docs/benchmarks.md)
     threads: 1
     resources:
         mem_mb=4096,

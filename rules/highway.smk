@@ -82,7 +82,7 @@ rule train_highway:
     conda:
         "../envs/highway.yaml"
     # one core per env process, but on a small machine leave a core to the other studies:
-    # two envs ran only 1.36-1.47x faster than one, so oversubscribing beats reserving both
+    # envs scale sublinearly (docs/highway.md), so oversubscribing beats reserving every core
     threads: spare_cores(HIGHWAY["train"]["n_envs"])
     resources:
         mem_mb=4096,
@@ -120,8 +120,8 @@ rule evaluate_highway:
         logs("highway/evaluate_highway"),
     benchmark:
         benchmarks("highway/evaluate_highway")
-    # after train_highway, the two longest jobs (this and ablate_highway, ~55 s each) start side
-    # by side once the rollouts (priority 45) are done; the short analyses and other studies fill in
+    # after train_highway, the two longest jobs (this and ablate_highway) start side by side
+    # once the rollouts (priority 45) are done; the short analyses and other studies fill in
     priority: 40
     conda:
         "../envs/highway.yaml"
