@@ -65,9 +65,13 @@ def spare_cores(n):
 
 
 include: "duffing.smk"
+include: "duffing_analyses.smk"
 include: "cfrl.smk"
+include: "cfrl_figures.smk"
 include: "diffig.smk"
+include: "diffig_analyses.smk"
 include: "highway.smk"
+include: "highway_analyses.smk"
 
 
 if config.get("bench", False):

@@ -2,8 +2,10 @@
 
 What is checked (all by parsing: nothing is imported or run):
 - every file in ``scripts/`` is one rule's script: ``scripts/<wing>/<rule>.py`` is the
-  ``script:`` of the rule ``<rule>`` in ``rules/<wing>.smk`` (wings: the four studies and the
-  aggregators ``scorecard`` and ``bench``), and every rule's script exists;
+  ``script:`` of the rule ``<rule>`` in ``rules/<wing>.smk`` or in a stage of it,
+  ``rules/<wing>_<stage>.smk`` (wings: the four studies and the aggregators ``scorecard``
+  and ``bench``), and every rule's script exists (a loop ``for <name>, <spec> in
+  <TABLE>.items():`` around an anonymous ``rule:`` makes one rule per entry of ``<TABLE>``);
 - every module of ``src/xai_repro/`` lies in one wing: a study, ``common`` or an aggregator;
 - each rule's ``modules(...)`` input lists exactly the ``xai_repro`` modules its script
   imports, followed transitively through the package. ``common`` is *not* listed (a change to
@@ -51,6 +53,10 @@ MAX_FILE_LINES = 300
 MAX_FUNCTION_LINES = 80
 
 RULE_HEAD = re.compile(r"^(?P<indent>[ \t]*)(?:rule|checkpoint)\s+(?P<name>\w+)\s*:")
+ANONYMOUS_RULE_HEAD = re.compile(r"^(?P<indent>[ \t]*)rule\s*:")
+LOOP_HEAD = re.compile(
+    r"^for\s+(?P<name>\w+)\s*,\s*(?P<spec>\w+)\s+in\s+(?P<table>\w+)\.items\(\):"
+)
 MODULES_CALL = re.compile(r"\bmodules\((?P<args>.*?)\)", re.DOTALL)
 SCRIPT_PATH = re.compile(r"\bscript:\s*[\"'](?P<path>[^\"']+)[\"']")
 
@@ -63,23 +69,70 @@ class Rule:
     modules: tuple[str, ...]  # the dotted names given to modules(...), in order
 
 
+def rules_wing(smk: Path) -> str:
+    """The wing of ``rules/<wing>.smk`` or of a stage of it, ``rules/<wing>_<stage>.smk``."""
+    return smk.stem.partition("_")[0]
+
+
+def _body(lines: list[str], i: int, indent: int) -> list[str]:
+    """The lines of the block that starts at line ``i``, indented ``indent``."""
+    body = []
+    for next_line in lines[i + 1 :]:
+        if next_line.strip() and len(next_line) - len(next_line.lstrip()) <= indent:
+            break
+        body.append(next_line)
+    return body
+
+
+def table_rules(smk: Path, lines: list[str], i: int, body: str) -> list[Rule]:
+    """The rules an anonymous ``rule:`` at line ``i`` makes, one per entry of a table.
+
+    The form: ``for <name>, <spec> in <TABLE>.items():`` right above the rule, ``name: <name>``
+    in it, ``modules(*<spec>["modules"])`` and ``script: f"...{<name>}..."``; ``<TABLE> = {``
+    at the top of the file, each entry a ``dict(...)`` or ``{...}`` with a ``modules`` list.
+    """
+    loop = next((LOOP_HEAD.match(line) for line in reversed(lines[:i]) if line.strip()), None)
+    name = re.search(r"\bname:\s*(\w+)", body)
+    if not loop or not name or name[1] != loop["name"]:
+        return []
+    start = lines.index(f"{loop['table']} = {{")
+    end = lines.index("}", start)
+    table = ast.parse("\n".join(lines[start : end + 1])).body[0].value
+    script = re.search(r"\bscript:\s*f[\"']([^\"']+)[\"']", body)
+    rules = []
+    for key, spec in zip(table.keys, table.values):
+        fields = (
+            {keyword.arg: keyword.value for keyword in spec.keywords}
+            if isinstance(spec, ast.Call)
+            else {k.value: v for k, v in zip(spec.keys, spec.values)}
+        )
+        modules = fields["modules"]
+        path = script[1].replace(f"{{{loop['name']}}}", key.value) if script else None
+        rules.append(
+            Rule(
+                key.value,
+                smk,
+                (smk.parent / path).resolve() if path else None,
+                tuple(element.value for element in modules.elts),
+            )
+        )
+    return rules
+
+
 def parse_rules(root: Path) -> list[Rule]:
-    """Every rule of ``rules/*.smk`` (also those inside ``if`` blocks), by its text."""
+    """Every rule of ``rules/*.smk`` (also those inside ``if`` blocks and table loops)."""
     rules = []
     for smk in sorted((root / "rules").glob("*.smk")):
         lines = smk.read_text().splitlines()
         for i, line in enumerate(lines):
+            if anonymous := ANONYMOUS_RULE_HEAD.match(line):
+                indent = len(anonymous["indent"].expandtabs())
+                rules += table_rules(smk, lines, i, "\n".join(_body(lines, i, indent)))
+                continue
             head = RULE_HEAD.match(line)
             if not head:
                 continue
-            indent = len(head["indent"].expandtabs())
-            body = []
-            for next_line in lines[i + 1 :]:
-                stripped = next_line.strip()
-                if stripped and len(next_line) - len(next_line.lstrip()) <= indent:
-                    break
-                body.append(next_line)
-            text = "\n".join(body)
+            text = "\n".join(_body(lines, i, len(head["indent"].expandtabs())))
             names = tuple(
                 name
                 for call in MODULES_CALL.finditer(text)
@@ -199,7 +252,7 @@ def check_scripts_are_rule_scripts(root: Path) -> list[str]:
         rel = rule.script.relative_to(root) if rule.script.is_relative_to(root) else rule.script
         if not rule.script.is_file():
             problems.append(f"rule {rule.name} ({rule.smk.name}): script {rel} does not exist")
-        expected = root / "scripts" / rule.smk.stem / f"{rule.name}.py"
+        expected = root / "scripts" / rules_wing(rule.smk) / f"{rule.name}.py"
         if rule.script != expected:
             problems.append(
                 f"rule {rule.name} ({rule.smk.name}): script is {rel}, "
@@ -413,17 +466,18 @@ def check_report_names(root: Path) -> list[str]:
     problems = []
     for smk in sorted((root / "rules").glob("*.smk")):
         text = smk.read_text()
+        wing = rules_wing(smk)
         for match in re.finditer(r"\bcategory\s*=\s*[\"']([^\"']*)[\"']", text):
-            if match[1] != smk.stem:
+            if match[1] != wing:
                 line = text.count("\n", 0, match.start()) + 1
                 problems.append(
-                    f"rules/{smk.name}:{line}: report category {match[1]!r}, not {smk.stem!r}"
+                    f"rules/{smk.name}:{line}: report category {match[1]!r}, not {wing!r}"
                 )
         for match in re.finditer(r"\bcaption\s*=\s*[\"']\.\./report/([^\"']*)[\"']", text):
-            if Path(match[1]).parts[0] != smk.stem:
+            if Path(match[1]).parts[0] != wing:
                 line = text.count("\n", 0, match.start()) + 1
                 problems.append(
-                    f"rules/{smk.name}:{line}: caption report/{match[1]} outside report/{smk.stem}/"
+                    f"rules/{smk.name}:{line}: caption report/{match[1]} outside report/{wing}/"
                 )
     return problems
 
@@ -476,7 +530,7 @@ def _report(problems: list[str]) -> str:
 
 def test_rules_are_found():
     rules = parse_rules(ROOT)
-    smk_files = {rule.smk.stem for rule in rules}
+    smk_files = {rules_wing(rule.smk) for rule in rules}
     assert set(STUDIES) <= smk_files, f"rules found only in {sorted(smk_files)}"
     assert sum(rule.script is not None for rule in rules) >= 40
 
@@ -627,6 +681,47 @@ def test_a_lazy_import_left_out_of_modules_fails(tmp_path):
     root = write_tree(tmp_path, {**TOY, "rules/duffing.smk": smk})
     assert check_modules_inputs(root) == [
         "rule simulate_duffing (duffing.smk): modules() lacks ['duffing.explain'] "
+        "(its script imports them)"
+    ]
+
+
+TABLE_LOOP = """\
+    STAGES = {
+        "plot_duffing": dict(modules=["duffing.ode", "duffing.numerics"], mem_mb=1),
+        "check_duffing": {"modules": ["duffing.ode"], "mem_mb": 1},
+    }
+
+
+    for _stage, _spec in STAGES.items():
+
+        rule:
+            name:
+                _stage
+            input:
+                modules=modules(*_spec["modules"]),
+            script:
+                f"../scripts/duffing/{_stage}.py"
+    """
+
+
+def test_rules_of_a_table_loop_are_found_and_checked(tmp_path):
+    script = "from xai_repro.duffing.ode import step\n"
+    root = write_tree(
+        tmp_path,
+        {
+            **TOY,
+            "rules/duffing_stages.smk": TABLE_LOOP,
+            "scripts/duffing/plot_duffing.py": script,
+            "scripts/duffing/check_duffing.py": script,
+        },
+    )
+    rules = {rule.name: rule for rule in parse_rules(root)}
+    assert rules["plot_duffing"].modules == ("duffing.ode", "duffing.numerics")
+    assert rules["check_duffing"].script == root / "scripts/duffing/check_duffing.py"
+    assert check_scripts_are_rule_scripts(root) == []
+    # ode imports numerics: the second entry's list misses it
+    assert check_modules_inputs(root) == [
+        "rule check_duffing (duffing_stages.smk): modules() lacks ['duffing.numerics'] "
         "(its script imports them)"
     ]
 

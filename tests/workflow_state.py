@@ -58,8 +58,9 @@ def planned_jobs(workdir: Path, *args: str) -> Counter:
 
 
 def study_rules(study: str, repo: Path) -> set[str]:
-    """The rule names defined in rules/<study>.smk."""
-    text = (repo / "rules" / f"{study}.smk").read_text()
+    """The names of the ``rule <name>:`` heads in rules/<study>.smk and rules/<study>_*.smk."""
+    files = [repo / "rules" / f"{study}.smk", *(repo / "rules").glob(f"{study}_*.smk")]
+    text = "\n".join(path.read_text() for path in files)
     return set(re.findall(r"^rule (\w+):", text, re.MULTILINE))
 
 
