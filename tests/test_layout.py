@@ -518,6 +518,10 @@ def check_sizes(root: Path) -> list[str]:
                         f"{rel}:{node.lineno}: function {node.name} has {length} lines "
                         f"(at most {MAX_FUNCTION_LINES})"
                     )
+    for path in sorted((root / "rules").glob("*.smk")):  # rule files too
+        n_lines = len(path.read_text().splitlines())
+        if n_lines > MAX_FILE_LINES:
+            problems.append(f"{path.relative_to(root)}: {n_lines} lines (at most {MAX_FILE_LINES})")
     return problems
 
 
