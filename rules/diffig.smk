@@ -257,6 +257,7 @@ rule extract_moore_machine:
             "diffig.atari",
             "diffig.tasks",
             "diffig.io",
+            "diffig.summary",
         ),
     output:
         machine="results/diffig/moore_machine.json",

@@ -92,6 +92,7 @@ rule summarize_diffig:
         **({"diff_ig": "results/diffig/diff_ig.json"} if DIFFIG_CARTPOLE else {}),
         returns=rules.evaluate_mmn.output.returns,
         machine=rules.extract_moore_machine.output.machine,
+        modules=modules("diffig.summary"),
     output:
         metrics="results/diffig/metrics.json",
     log:

@@ -11,20 +11,11 @@ import numpy as np
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
 from xai_repro.diffig.io import load_mmn
 from xai_repro.diffig.networks import MMNet
-from xai_repro.diffig.rollouts import hidden_state_agreement, run_episode
+from xai_repro.diffig.rollouts import hidden_state_agreement, returns_and_inputs
 from xai_repro.diffig.tasks import get_task
 
 AGREEMENT_INPUTS = 2000  # evenly spaced inputs of the GRU's episodes
 AGREEMENT_DRAWS = 10  # random hidden states per input
-
-
-def returns_and_inputs(net, task, episodes: int, seed: int):
-    env = task.make_env()
-    try:
-        runs = [run_episode(net, env, seed + e, record=True, task=task) for e in range(episodes)]
-    finally:
-        env.close()
-    return np.array([r for r, _ in runs]), np.concatenate([rec["obs"] for _, rec in runs])
 
 
 def main(mmn_pt, returns_json, *, seed, evaluation, env, max_steps):

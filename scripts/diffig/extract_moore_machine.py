@@ -9,8 +9,6 @@ first extraction episodes, as the MMN code base's ``evaluate_fsm`` measures it) 
 action of the next state).
 """
 
-import pandas as pd
-
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_csv, write_json
 from xai_repro.diffig.io import load_mmn
 from xai_repro.diffig.moore_machine import (
@@ -18,25 +16,12 @@ from xai_repro.diffig.moore_machine import (
     minimize_moore_machine,
     run_machine,
 )
+from xai_repro.diffig.summary import transition_table
 from xai_repro.diffig.tasks import get_task
 
 # The MMN code base's evaluate_fsm: 3 episodes, in a fresh process seeded as generate_fsm
 # was, so they start where the first 3 extraction episodes started.
 REPLAY_EPISODES = 3
-
-
-def transition_table(machine: dict) -> pd.DataFrame:
-    rows = [
-        {
-            "state": int(s),
-            "observation": int(o),
-            "next_state": int(n),
-            "action": machine["actions"][int(n)],
-        }
-        for s, d in machine["transitions"].items()
-        for o, n in d.items()
-    ]
-    return pd.DataFrame(rows, columns=["state", "observation", "next_state", "action"])
 
 
 def main(

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from xai_repro.common import read_json, save_figure, setup_logging  # noqa: E402
 
 
-def pair_figure(pair: dict, features):
+def _pair_figure(pair: dict, features):
     values = np.asarray(pair["attribution"], dtype=float)[:, None]
     fig, ax = plt.subplots(figsize=(2.6, 5))
     lim = np.abs(values).max() or 1.0
@@ -29,7 +29,7 @@ def pair_figure(pair: dict, features):
     return fig
 
 
-def matrix_figure(matrix: dict, features):
+def _matrix_figure(matrix: dict, features):
     steps = matrix["steps"]
     values = np.asarray(matrix["attribution"], dtype=float)
     fig, axs = plt.subplots(1, len(features), figsize=(4 * len(features), 3.8))
@@ -48,8 +48,8 @@ def matrix_figure(matrix: dict, features):
 def main(diff_ig_json, pair_pngs, matrix_png):
     data = read_json(diff_ig_json)
     for pair, path in zip(data["pairs"], pair_pngs, strict=True):
-        save_figure(pair_figure(pair, data["features"]), path)
-    save_figure(matrix_figure(data["matrix"], data["features"]), matrix_png)
+        save_figure(_pair_figure(pair, data["features"]), path)
+    save_figure(_matrix_figure(data["matrix"], data["features"]), matrix_png)
 
 
 if __name__ == "__main__":

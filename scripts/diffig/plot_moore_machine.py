@@ -21,7 +21,7 @@ MAX_LABELLED_EDGES = 40
 ACTION_LABELS = {0: "action 0 (CartPole: push left)", 1: "action 1 (CartPole: push right)"}
 
 
-def machine_figure(machine: dict, title: str):
+def _machine_figure(machine: dict, title: str):
     states = sorted(int(s) for s in machine["actions"])
     n = len(states)
     angle = {s: 2 * np.pi * i / max(n, 1) for i, s in enumerate(states)}
@@ -79,7 +79,7 @@ def main(machine_json, raw_png, minimized_png):
     ):
         machine = data[key]
         machine["actions"] = {int(k): v for k, v in machine["actions"].items()}
-        save_figure(machine_figure(machine, title), path)
+        save_figure(_machine_figure(machine, title), path)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import pytest
 import torch
 
 import attribute_diffig
-import summarize_diffig
 from xai_repro.common import InputError
 from xai_repro.diffig.diff_ig import differential_ig
 from xai_repro.diffig.io import save_state
@@ -25,6 +24,7 @@ from xai_repro.diffig.moore_machine import (
 )
 from xai_repro.diffig.networks import make_mmn
 from xai_repro.diffig.rollouts import evaluate
+from xai_repro.diffig.summary import summarize
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +208,7 @@ def test_summary_has_the_keys_of_the_issue():
         "completeness_error_median": 0.01,
         "completeness_relative_error_median": 0.002,
     }
-    metrics = summarize_diffig.summarize(returns, machine, diff_ig)
+    metrics = summarize(returns, machine, diff_ig)
     assert {"returns", "moore_machine", "diff_ig", "ig_completeness_error"} <= set(metrics)
     assert metrics["returns"] == {
         "gru": 500.0,

@@ -180,3 +180,14 @@ def hidden_state_agreement(gru: GRUNet, inputs: np.ndarray, *, draws: int, seed:
         for _ in range(draws)
     ]
     return float(torch.stack([(a == actions[0]).float() for a in actions[1:]]).mean())
+
+
+def returns_and_inputs(net, task, episodes: int, seed: int):
+    """The returns of ``net`` on ``episodes`` episodes seeded ``seed``, ``seed + 1``, ...
+    and every input it saw on them, concatenated in order."""
+    env = task.make_env()
+    try:
+        runs = [run_episode(net, env, seed + e, record=True, task=task) for e in range(episodes)]
+    finally:
+        env.close()
+    return np.array([r for r, _ in runs]), np.concatenate([rec["obs"] for _, rec in runs])
