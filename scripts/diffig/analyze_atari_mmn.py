@@ -28,7 +28,7 @@ from xai_repro.common import (  # noqa: E402
 from xai_repro.diffig.atari import (  # noqa: E402
     ACTION_MAPS,
     ACTION_NAMES,
-    atari_mmn_from_state_dict,
+    load_atari_mmn,
     pong_task,
     record_episode,
 )
@@ -38,17 +38,12 @@ from xai_repro.diffig.diff_ig import (  # noqa: E402
     masked_differential_ig,
     relative_completeness_error,
 )
-from xai_repro.diffig.io import load_mmn  # noqa: E402
 from xai_repro.diffig.moore_machine import extract_moore_machine, minimize_moore_machine  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
-def load_atari_mmn(path):
-    return load_mmn(path, from_state_dict=atari_mmn_from_state_dict, what="Atari MMN").eval()
-
-
-def plot_pair(frames, maps, i, j, path):
+def _plot_pair(frames, maps, i, j, path):
     """Input, baseline, and the masked and unmasked maps over the input (main_IG.py's layout)."""
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.6))
     axes[0].imshow(frames[i][0], cmap="gray")
@@ -100,7 +95,7 @@ def main(model_path, metrics_path, figure_paths, *, seed, atari, diff_ig, minimi
         )
         _, error = differential_ig(mmn, episode["frames"], i, j, m=atari["m"], rule=diff_ig["rule"])
         gap = completeness_gap(mmn, episode["frames"], i, j)
-        plot_pair(episode["frames"], maps, i, j, path)
+        _plot_pair(episode["frames"], maps, i, j, path)
         results.append(
             {
                 "input": i,

@@ -16,19 +16,8 @@ from xai_repro.diffig.diff_ig import (
     differential_ig,
     relative_completeness_error,
 )
-from xai_repro.diffig.io import load_mmn, load_observations
-from xai_repro.diffig.rollouts import OBS_NAMES, make_env, run_episode
-
-
-def episode_observations(mmn, observations_path, episode_seed: int) -> np.ndarray:
-    if observations_path:
-        return load_observations(observations_path)
-    env = make_env()
-    try:
-        _, rec = run_episode(mmn, env, episode_seed, record=True)
-    finally:
-        env.close()
-    return rec["obs"]
+from xai_repro.diffig.io import episode_observations, load_mmn
+from xai_repro.diffig.rollouts import OBS_NAMES
 
 
 def main(mmn_pt, diff_ig_json, *, seed, diff_ig, observations=None):

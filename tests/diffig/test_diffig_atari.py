@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from analyze_atari_mmn import load_atari_mmn, main
+from analyze_atari_mmn import main
 from xai_repro.common import InputError
 from xai_repro.diffig.atari import (
     ACTION_MAPS,
     FRAME,
     imresize_uint8,
+    load_atari_mmn,
     make_atari_mmn,
     make_pong_env,
     preprocess_frame,

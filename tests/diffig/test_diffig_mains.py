@@ -20,7 +20,13 @@ import summarize_diffig
 import train_gru_policy
 import train_qbn
 from xai_repro.common import InputError
-from xai_repro.diffig.io import load_gru, load_mmn, load_qbn, save_state
+from xai_repro.diffig.io import (
+    episode_observations,
+    load_gru,
+    load_mmn,
+    load_qbn,
+    save_state,
+)
 from xai_repro.diffig.moore_machine import extract_moore_machine as extract
 from xai_repro.diffig.networks import MMNet, make_mmn
 from xai_repro.diffig.rollouts import OBS_NAMES, evaluate, returns_and_inputs, run_episode
@@ -60,6 +66,18 @@ def test_returns_and_inputs_are_the_episodes_returns_and_their_inputs(random_mmn
     _, rec = run_episode(random_mmn, env, 11, record=True, task=task)
     env.close()
     np.testing.assert_array_equal(inputs[: len(rec["obs"])], rec["obs"])
+
+
+def test_episode_observations_come_from_the_file_or_a_greedy_episode(tmp_path, random_mmn):
+    obs = np.random.default_rng(3).normal(size=(6, 4)).astype(np.float32)
+    torch.save([torch.tensor(o)[None] for o in obs], tmp_path / "episode.pt")
+    np.testing.assert_array_equal(episode_observations(random_mmn, tmp_path / "episode.pt", 0), obs)
+    recorded = episode_observations(random_mmn, None, 12)
+    env = get_task("CartPole-v1").make_env()
+    ret, rec = run_episode(random_mmn, env, 12, record=True)
+    env.close()
+    np.testing.assert_array_equal(recorded, rec["obs"])
+    assert len(recorded) == ret  # CartPole pays 1 a step
 
 
 def test_evaluate_main_writes_each_network_and_the_hidden_state_agreement(tmp_path, mmn_pt):

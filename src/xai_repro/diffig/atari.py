@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xai_repro.diffig.io import load_mmn
 from xai_repro.diffig.networks import QBN, GRUNet, MMNet, mmn_from_state_dict
 from xai_repro.diffig.rollouts import Task, run_episode
 
@@ -93,6 +94,12 @@ def make_atari_mmn(gru_size=32, n_actions=3, hx_code=64, obs_code=100) -> MMNet:
 def atari_mmn_from_state_dict(state_dict) -> MMNet:
     """Build an Atari MMN from a state_dict (keys gru_net.*, obx_net.*, bhx_net.*), strictly."""
     return mmn_from_state_dict(state_dict, make=make_atari_mmn, shapes=atari_mmn_shapes)
+
+
+def load_atari_mmn(path) -> MMNet:
+    """An Atari MMN from a state_dict in the MMN code base's format, in eval mode; a file
+    that is not one is refused with an ``InputError`` naming it."""
+    return load_mmn(path, from_state_dict=atari_mmn_from_state_dict, what="Atari MMN").eval()
 
 
 def imresize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -9,7 +9,7 @@ import torch
 
 from xai_repro.common import InputError, atomic_output, torch_load_checked
 from xai_repro.diffig.networks import QBN, GRUNet, MMNet
-from xai_repro.diffig.rollouts import CARTPOLE, Task
+from xai_repro.diffig.rollouts import CARTPOLE, Task, make_env, run_episode
 
 
 def save_state(module: torch.nn.Module, path) -> None:
@@ -79,3 +79,16 @@ def load_observations(path) -> np.ndarray:
     if not np.isfinite(obs).all():
         raise InputError(f"{path}: observations contain NaN or inf")
     return obs
+
+
+def episode_observations(mmn, observations_path, episode_seed: int) -> np.ndarray:
+    """The observations of ``observations_path`` (see ``load_observations``) or, if it is
+    empty, those of a greedy CartPole episode of ``mmn`` seeded ``episode_seed``."""
+    if observations_path:
+        return load_observations(observations_path)
+    env = make_env()
+    try:
+        _, rec = run_episode(mmn, env, episode_seed, record=True)
+    finally:
+        env.close()
+    return rec["obs"]
