@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from xai_repro.common import read_json, save_figure, setup_logging  # noqa: E402
+from xai_repro.common import InputError, read_json, save_figure, setup_logging  # noqa: E402
 
 
 def _pair_figure(pair: dict, features):
@@ -47,6 +47,8 @@ def _matrix_figure(matrix: dict, features):
 
 def main(diff_ig_json, pair_pngs, matrix_png):
     data = read_json(diff_ig_json)
+    if len(data["pairs"]) != len(pair_pngs):  # before any figure is written
+        raise InputError(f"{diff_ig_json}: {len(data['pairs'])} pairs, {len(pair_pngs)} figures")
     for pair, path in zip(data["pairs"], pair_pngs, strict=True):
         save_figure(_pair_figure(pair, data["features"]), path)
     save_figure(_matrix_figure(data["matrix"], data["features"]), matrix_png)

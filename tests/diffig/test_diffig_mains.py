@@ -189,9 +189,11 @@ def test_plot_diff_ig_main_draws_one_heatmap_per_pair_and_the_matrix(tmp_path):
     plot_diff_ig.main(tmp_path / "diff_ig.json", pairs, tmp_path / "matrix.png")
     for png in (*pairs, tmp_path / "matrix.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # one file per configured pair: a list of another length is refused
-    with pytest.raises(ValueError):
-        plot_diff_ig.main(tmp_path / "diff_ig.json", pairs[:1], tmp_path / "matrix.png")
+    # one file per configured pair: a list of another length is refused, nothing written
+    fresh = [tmp_path / "q0.png"]
+    with pytest.raises(InputError, match="2 pairs, 1 figures"):
+        plot_diff_ig.main(tmp_path / "diff_ig.json", fresh, tmp_path / "m2.png")
+    assert not fresh[0].exists() and not (tmp_path / "m2.png").exists()
 
 
 def test_summarize_main_writes_the_metrics_of_its_inputs(tmp_path, mmn_pt):
