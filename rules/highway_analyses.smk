@@ -1,71 +1,140 @@
-# The attention-DQN study's analyses, figures and metrics.json (rules/highway.smk: models).
+# The highway study's analyses of the trained and untrained networks (after rules/highway.smk):
+# attribution, circuits, interventions, the logit lens, the rollout figures and the summary.
 
 
-# One rule per analysis, all alike: the trained and untrained networks and their rollouts in,
-# the analysis' figures and its part of metrics.json out. Each entry: the science modules its
-# script imports, its memory and run time, its params beyond figures and seed, and a priority
-# where it is not 0.
-HIGHWAY_ANALYSIS_RULES = {
-    "explain_ig_highway": dict(
-        modules=[
-            "highway.attribution",
-            "highway.data",
-            "highway.network",
-            "highway.plots",
-        ],
-        mem_mb=4096,
-        runtime=30,
-        params=dict(ig_steps=HIGHWAY["analysis"]["ig_steps"]),
-    ),
-    "explain_conductance_highway": dict(
-        modules=[
-            "highway.attribution",
-            "highway.data",
-            "highway.network",
-            "highway.plots",
-        ],
-        mem_mb=4096,
-        runtime=30,
-        params=dict(conductance_steps=HIGHWAY["analysis"]["conductance_steps"]),
-    ),
-    "explain_shap_highway": dict(
-        modules=[
-            "highway.attribution",
-            "highway.data",
-            "highway.network",
-            "highway.plots",
-        ],
-        mem_mb=4096,
-        runtime=30,
-        params=dict(
-            shap_background=HIGHWAY["analysis"]["shap_background"],
-            shap_samples=HIGHWAY["analysis"]["shap_samples"],
+rule explain_ig_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution", "highway.data", "highway.network", "highway.plots"
         ),
-    ),
-    "inspect_circuits_highway": dict(
-        modules=[
-            "highway.data",
-            "highway.network",
-            "highway.inspection",
-            "highway.plots",
-        ],
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_ig_highway"],
+    log:
+        logs("highway/explain_ig_highway"),
+    benchmark:
+        benchmarks("highway/explain_ig_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["explain_ig_highway"],
+        seed=HIGHWAY["seed"],
+        ig_steps=HIGHWAY["analysis"]["ig_steps"],
+    script:
+        "../scripts/highway/explain_ig_highway.py"
+
+
+rule explain_conductance_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution", "highway.data", "highway.network", "highway.plots"
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_conductance_highway"],
+    log:
+        logs("highway/explain_conductance_highway"),
+    benchmark:
+        benchmarks("highway/explain_conductance_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["explain_conductance_highway"],
+        seed=HIGHWAY["seed"],
+        conductance_steps=HIGHWAY["analysis"]["conductance_steps"],
+    script:
+        "../scripts/highway/explain_conductance_highway.py"
+
+
+rule explain_shap_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution", "highway.data", "highway.network", "highway.plots"
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_shap_highway"],
+    log:
+        logs("highway/explain_shap_highway"),
+    benchmark:
+        benchmarks("highway/explain_shap_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["explain_shap_highway"],
+        seed=HIGHWAY["seed"],
+        shap_background=HIGHWAY["analysis"]["shap_background"],
+        shap_samples=HIGHWAY["analysis"]["shap_samples"],
+    script:
+        "../scripts/highway/explain_shap_highway.py"
+
+
+rule inspect_circuits_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data", "highway.network", "highway.inspection", "highway.plots"
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["inspect_circuits_highway"],
+    log:
+        logs("highway/inspect_circuits_highway"),
+    benchmark:
+        benchmarks("highway/inspect_circuits_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
         mem_mb=2048,
         runtime=30,
-        params={},
-    ),
-    "inspect_weights_highway": dict(
-        modules=[
-            "highway.data",
-            "highway.network",
-            "highway.inspection",
-            "highway.plots",
-        ],
+    params:
+        figures=HIGHWAY_ANALYSES["inspect_circuits_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/inspect_circuits_highway.py"
+
+
+rule inspect_weights_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data", "highway.network", "highway.inspection", "highway.plots"
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["inspect_weights_highway"],
+    log:
+        logs("highway/inspect_weights_highway"),
+    benchmark:
+        benchmarks("highway/inspect_weights_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
         mem_mb=2048,
         runtime=30,
-        params={},
-    ),
-    "ablate_highway": dict(
-        modules=[
+    params:
+        figures=HIGHWAY_ANALYSES["inspect_weights_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/inspect_weights_highway.py"
+
+
+rule ablate_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
             "highway.data",
             "highway.network",
             "highway.env",
@@ -74,75 +143,81 @@ HIGHWAY_ANALYSIS_RULES = {
             "highway.fast_sim",
             "highway.intervention",
             "highway.plots",
-        ],
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["ablate_highway"],
+    log:
+        logs("highway/ablate_highway"),
+    benchmark:
+        benchmarks("highway/ablate_highway")
+    # with evaluate_highway, the longest job after the training (see there)
+    priority: 40
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
         mem_mb=2048,
         runtime=60,
-        params=dict(
-            fast_env=HIGHWAY["env"].get("fast", True),
-            ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],
-            order=HIGHWAY["env"]["order"],
+    params:
+        fast_env=HIGHWAY["env"].get("fast", True),
+        figures=HIGHWAY_ANALYSES["ablate_highway"],
+        seed=HIGHWAY["seed"],
+        ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],
+        order=HIGHWAY["env"]["order"],
+    script:
+        "../scripts/highway/ablate_highway.py"
+
+
+rule perturb_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data", "highway.network", "highway.intervention", "highway.plots"
         ),
-        # with evaluate_highway, the longest job after the training (see there)
-        priority=40,
-    ),
-    "perturb_highway": dict(
-        modules=[
-            "highway.data",
-            "highway.network",
-            "highway.intervention",
-            "highway.plots",
-        ],
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["perturb_highway"],
+    log:
+        logs("highway/perturb_highway"),
+    benchmark:
+        benchmarks("highway/perturb_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
         mem_mb=2048,
         runtime=30,
-        params=dict(
-            perturb_sigmas=HIGHWAY["analysis"]["perturb_sigmas"],
-            perturb_shift=HIGHWAY["analysis"]["perturb_shift"],
+    params:
+        figures=HIGHWAY_ANALYSES["perturb_highway"],
+        seed=HIGHWAY["seed"],
+        perturb_sigmas=HIGHWAY["analysis"]["perturb_sigmas"],
+        perturb_shift=HIGHWAY["analysis"]["perturb_shift"],
+    script:
+        "../scripts/highway/perturb_highway.py"
+
+
+rule apply_logit_lens_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data", "highway.network", "highway.intervention", "highway.plots"
         ),
-    ),
-    "apply_logit_lens_highway": dict(
-        modules=[
-            "highway.data",
-            "highway.network",
-            "highway.intervention",
-            "highway.plots",
-        ],
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["apply_logit_lens_highway"],
+    log:
+        logs("highway/apply_logit_lens_highway"),
+    benchmark:
+        benchmarks("highway/apply_logit_lens_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
         mem_mb=2048,
         runtime=30,
-        params={},
-    ),
-}
-assert HIGHWAY_ANALYSIS_RULES.keys() == HIGHWAY_ANALYSES.keys()
-
-
-for _analysis, _spec in HIGHWAY_ANALYSIS_RULES.items():
-
-    rule:
-        name:
-            _analysis
-        input:
-            **HIGHWAY_ANALYSIS_INPUTS,
-            modules=modules(*_spec["modules"]),
-        output:
-            **HIGHWAY_ANALYSIS_OUTPUTS[_analysis],
-        log:
-            logs(f"highway/{_analysis}"),
-        benchmark:
-            benchmarks(f"highway/{_analysis}")
-        priority: _spec.get("priority", 0)
-        conda:
-            "../envs/highway.yaml"
-        threads: 1
-        resources:
-            mem_mb=_spec["mem_mb"],
-            runtime=_spec["runtime"],
-        params:
-            **{
-                "figures": HIGHWAY_ANALYSES[_analysis],
-                "seed": HIGHWAY["seed"],
-                **_spec["params"],
-            },
-        script:
-            f"../scripts/highway/{_analysis}.py"
+    params:
+        figures=HIGHWAY_ANALYSES["apply_logit_lens_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/apply_logit_lens_highway.py"
 
 
 rule plot_rollout_highway:
