@@ -14,7 +14,7 @@ TOL = {"rtol": 1e-4, "atol": 1e-6}
 
 def _run(root, weight, table_value, metric):
     """A finished run's results/: a checkpoint, an array file, a table and metrics."""
-    out = root / "results" / "study"
+    out = root / "results" / "run" / "study"
     out.mkdir(parents=True)
     torch.save({"w": torch.tensor([1.0, 2.0]) * weight, "steps": torch.tensor([3])}, out / "m.pt")
     np.savez(out / "a.npz", x=np.array([0.5, 1.5]) * weight)
@@ -41,12 +41,12 @@ def test_compare_runs_exact_or_within_tolerance(tmp_path, rel, tolerance, explai
     assert clean is explained, diff
     if not explained:  # every kind of file is caught, not just one
         assert len(diff["unexplained"]) == 3, diff  # m.pt, a.npz, t.csv
-        assert diff["changed_metrics"] == ["results/study/metrics.json: score"], diff
+        assert diff["changed_metrics"] == ["results/run/study/metrics.json: score"], diff
 
 
 def test_compare_runs_integer_tensors_stay_exact(tmp_path):
     first = _run(tmp_path / "a", 1.0, 0.25, 0.8)
     second = _run(tmp_path / "b", 1.0, 0.25, 0.8)
-    path = second / "results/study/m.pt"
+    path = second / "results/run/study/m.pt"
     torch.save({"w": torch.tensor([1.0, 2.0]), "steps": torch.tensor([4])}, path)
-    assert compare_runs(second, first, tolerance=TOL)["unexplained"] == ["results/study/m.pt"]
+    assert compare_runs(second, first, tolerance=TOL)["unexplained"] == ["results/run/study/m.pt"]

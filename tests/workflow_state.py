@@ -108,6 +108,8 @@ CLOCK_FILES = {
     "*.keras": "a zip archive whose members carry the time they were written; the surrogate's "
     "predictions (test_predictions.csv) and metrics are compared instead",
     "cfrl/models/fit.json": "seconds, steps_per_second of the CFRL fit",
+    "cfrl/models/autoencoder.json": "cpu_seconds of the autoencoder's training (its test and "
+    "validation errors are compared in metrics.json)",
     "cfrl/training_log.csv": "a wall-clock column",
     "cfrl/figures/training_curves.png": "plots the reward against fit seconds (wall clock)",
     "highway/models/train_stats.json": "wall_s, env_steps_per_s",
