@@ -116,7 +116,7 @@ CLOCK_FILES = {
     "highway/checkpoints/*": "SB3 zip archives carry their write time (resume state, not results)",
 }
 CLOCK_KEY = re.compile(
-    r"second|per_s\b|per_s_|(^|[._])wall_s\b|speedup|time|elapsed|duration|^benchmark\."
+    r"second|per_s\b|per_s_|(^|[._])wall_s\b|speedup|time|elapsed|duration|^benchmark\.|^speed\."
 )
 
 
