@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from xai_repro.common.io import InputError, atomic_output, read_yaml
+from xai_repro.common.io import atomic_output, read_valid_yaml
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,7 @@ class FetchError(RuntimeError):
 
 def load_downloads(path, schema_path) -> dict[str, dict]:
     """The download table, validated (every key known, sha256 and URL well formed)."""
-    import jsonschema
-
-    table = read_yaml(Path(path)) or {}
-    validator = jsonschema.Draft202012Validator(read_yaml(Path(schema_path)))
-    errors = sorted(validator.iter_errors(table), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors]
-        raise InputError(f"{path}: invalid download table:\n  " + "\n  ".join(lines))
-    return table
+    return read_valid_yaml(Path(path), Path(schema_path), "download table")
 
 
 def source_of(key: str, url: str, mirror: str | None) -> str:

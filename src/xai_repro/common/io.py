@@ -87,6 +87,20 @@ def read_yaml(path: str | os.PathLike) -> Any:
     return _parse_file(path, yaml.safe_load, yaml.YAMLError, "YAML")
 
 
+def read_valid_yaml(path: str | os.PathLike, schema_path: str | os.PathLike, what: str) -> Any:
+    """Read a YAML file and validate it against a JSON schema; every violation is listed in
+    one InputError naming the file and ``what`` it should be (e.g. "run sheet")."""
+    import jsonschema
+
+    data = read_yaml(path) or {}
+    validator = jsonschema.Draft202012Validator(read_yaml(schema_path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors]
+        raise InputError(f"{path}: invalid {what}:\n  " + "\n  ".join(lines))
+    return data
+
+
 def read_csv(path: str | os.PathLike, columns: list[str] | None = None, text=(), **kwargs):
     """Read a CSV with pandas, checking it before anyone computes with it.
 

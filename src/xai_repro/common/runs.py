@@ -11,7 +11,7 @@ import copy
 import os
 from pathlib import Path
 
-from xai_repro.common.io import InputError, read_yaml
+from xai_repro.common.io import InputError, read_valid_yaml, read_yaml
 
 # config keys of the invocation, not of a run
 INVOCATION_KEYS = ("runs",)
@@ -20,15 +20,7 @@ SIZES = ("laptop", "cluster")
 
 def read_sheet(path, schema_path) -> dict[str, dict]:
     """The run sheet, validated: run name -> {overlay, size, cost}."""
-    import jsonschema
-
-    sheet = read_yaml(Path(path)) or {}
-    validator = jsonschema.Draft202012Validator(read_yaml(Path(schema_path)))
-    errors = sorted(validator.iter_errors(sheet), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors]
-        raise InputError(f"{path}: invalid run sheet:\n  " + "\n  ".join(lines))
-    return sheet
+    return read_valid_yaml(Path(path), Path(schema_path), "run sheet")
 
 
 def merge(base: dict, overlay: dict) -> dict:
