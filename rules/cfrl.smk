@@ -262,7 +262,8 @@ rule time_counterfactuals:
         "../envs/cfrl.yaml"
     threads: 1
     resources:
-        mem_mb=3072 * CFRL_MEM,
+        # three TensorFlow processes: the job and its two spawned timing workers
+        mem_mb=3072 + 2048 * CFRL_MEM,
         runtime=60,
     params:
         seed=CFRL["seed"],

@@ -237,7 +237,7 @@ rule evaluate_mmn:
         "../envs/diffig.yaml"
     threads: 1
     resources:
-        mem_mb=1024,
+        mem_mb=2048,
         runtime=15,
     params:
         **DIFFIG_TASK,

@@ -8,7 +8,16 @@ import pytest
 
 from conftest import REPO
 from xai_repro.common import InputError, read_yaml
-from xai_repro.common.cost import parse_jobs, summarize
+from xai_repro.common.cost import (
+    HEADROOM,
+    lacking_headroom,
+    memory_use,
+    parse_jobs,
+    summarize,
+)
+from xai_repro.common.cost import (
+    main as cost_main,
+)
 from xai_repro.scorecard.snapshot import compare, differs, headline, main, snapshot_rows
 
 TOLERANCES = [
@@ -113,6 +122,7 @@ rule mnist__fit_cfrl:
     input: a
     output: b
     jobid: 3
+    benchmark: benchmarks/mnist/cfrl/fit_cfrl.tsv
     threads: 2
     resources: tmpdir=/tmp, mem_mb=8192, mem=8.6 GB, runtime=240
 
@@ -121,6 +131,7 @@ rule fetch:
     resources: tmpdir=/tmp, mem_mb=256, runtime=30
 
 rule mnist__summarize_cfrl:
+    benchmark: benchmarks/mnist/cfrl/summarize_cfrl.tsv
     threads: 1
     resources: tmpdir=/tmp, mem_mb=1024, runtime=5
 
@@ -141,6 +152,42 @@ def test_cost_from_a_dry_run():
     assert summary["mnist"]["peak_mem_gb"] == 8.0
     assert summary["mnist"]["longest_job"] == ("fit_cfrl", 240)
     assert summary["(workflow)"]["jobs"] == 1
+
+
+def _benchmark(path, *max_rss):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time"
+    rows = [f"1.0\t0:00:01\t{v}\t1\t1\t1\t0\t0\t50\t1" for v in max_rss]
+    path.write_text("\n".join([head, *rows]) + "\n")
+
+
+def test_measured_memory_against_the_requests(tmp_path):
+    """A job whose benchmark max_rss exceeds HEADROOM of its mem_mb is listed; a job
+    without a benchmark file (not run yet) is skipped; repeats take their largest value."""
+    _benchmark(tmp_path / "benchmarks/mnist/cfrl/fit_cfrl.tsv", "NA", 2000.5, 7000)
+    _benchmark(tmp_path / "benchmarks/mnist/cfrl/summarize_cfrl.tsv", 700)
+    measured = memory_use(parse_jobs(DRY_RUN), tmp_path)
+    assert {m["rule"]: m["max_rss_mb"] for m in measured} == {
+        "fit_cfrl": 7000.0,
+        "summarize_cfrl": 700.0,
+    }
+    bad = lacking_headroom(measured)
+    assert [m["rule"] for m in bad] == ["fit_cfrl"]  # 7000 / 8192 = 85 %
+    assert 700 / 1024 <= HEADROOM < 7000 / 8192
+
+
+@pytest.mark.slow
+def test_every_job_of_the_test_run_has_memory_headroom(monkeypatch, capsys):
+    """The finished test run's jobs, measured, each within HEADROOM of its mem_mb: the
+    SLURM test runs each job in a cgroup that kills it at mem_mb."""
+    from workflow_state import completed_test_run
+
+    work = completed_test_run()
+    monkeypatch.chdir(work)
+    status = cost_main(["--configfile", "config/test.yaml", "--measured"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert int(out.split()[0]) >= 40, out  # the jobs were found and measured
 
 
 @pytest.mark.slow
