@@ -14,27 +14,10 @@ from xai_repro.bench import run
 
 STUDIES = ["duffing", "cfrl", "highway", "diffig"]
 
-# a group module for the tests: its rows say what config section and results the child
-# process saw; "fail" in the section makes it raise
-FAKE_GROUP = """
-from xai_repro.bench.report import make_curve, make_row
-
-
-def measure(cfg, results, repeats, quick):
-    if cfg.get("fail"):
-        raise ValueError("planted failure")
-    seen = f"seed {cfg['seed']} results {results} quick {quick}"
-    row = make_row("fake." + str(cfg["seed"]), "a fake row", "s", ("x", [1.0]), notes=seen)
-    curve = make_curve("fake.curve", "fake", "n", {1: [0.1] * repeats, 10: [1.0] * repeats})
-    return {"rows": [row], "curves": [curve]}
-"""
-
 
 @pytest.fixture
-def fake_groups(tmp_path, monkeypatch):
-    """GROUPS of two fake groups (studies duffing and diffig), importable by the children."""
-    (tmp_path / "fake_bench_group.py").write_text(FAKE_GROUP)
-    monkeypatch.syspath_prepend(tmp_path)  # a spawned child starts from this sys.path
+def fake_groups(monkeypatch):
+    """GROUPS of two fake groups (studies duffing and diffig): tests/fake_bench_group.py."""
     groups = {"duffing": "fake_bench_group", "diffig": "fake_bench_group"}
     monkeypatch.setattr(run, "GROUPS", groups)
     return groups
