@@ -16,13 +16,16 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 
 
-# each run: the studies' rules (rules/run.smk) at its config, named <run>__<rule>
-for _name, _run_config in RUNS.items():
+# each run (each seed of a seeds run): the studies' rules (rules/run.smk) at its config,
+# under results/<run>/ (results/<run>/seed<k>/), named <run>__<rule> (<run>_seed<k>__<rule>)
+for _name, _run_config in INSTANCES.items():
     workflow.module(
         name=f"run_{_name}",
         snakefile="rules/run.smk",
         config=_run_config,
-        replace_prefix={f"{top}/": f"{top}/{_name}/" for top in RUN_FOLDERS},
+        replace_prefix={
+            f"{top}/": f"{top}/{run_folder(_name)}/" for top in RUN_FOLDERS
+        },
     )
     workflow.userule(
         rules=["*"],
@@ -42,7 +45,8 @@ rule all:
         # each run module's namespace (run_<name>) lists its final outputs
         [
             in_run(path, name)
-            for name in RUNS
+            for name in INSTANCES
             for path in globals()[f"run_{name}"].all_targets()
         ],
         rules.build_scorecard.output,
+        SEEDS_FIGURES,

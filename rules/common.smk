@@ -1,9 +1,11 @@
 # The runs side by side (config/runs.yaml), and the external files they read
 # (config/downloads.yaml). Each selected run is this workflow's studies at its own config
 # (rules/run.smk), a module instance whose results/, logs/ and benchmarks/ paths Snakemake
-# moves under <run>/, and whose rules are named <run>__<rule>. A module per run, not a {run}
-# wildcard: a run's config decides which rules exist (a pretrained GRU, an Atari analysis)
-# and their outputs' names (cfrl's backend), which one rule set for every run cannot express.
+# moves under <run>/, and whose rules are named <run>__<rule>; a run that lists seeds is one
+# instance per seed k, under <run>/seed<k>/, its rules named <run>_seed<k>__<rule>. A module
+# per instance, not a {run} wildcard: a run's config decides which rules exist (a pretrained
+# GRU, an Atari analysis) and their outputs' names (cfrl's backend), which one rule set for
+# every run cannot express.
 import functools
 import os
 import re
@@ -14,10 +16,12 @@ from xai_repro.common.runs import (
     RUN_FOLDERS,
     benchmarks,
     in_run,
+    instances,
     invocation_runs,
     logs,
     module_inputs,
     read_sheet,
+    run_folder,
 )
 
 RUN_SHEET = "config/runs.yaml"
@@ -33,6 +37,8 @@ RUNS = invocation_runs(
     default_path="config/config.yaml",
     where=RUN_SHEET,
 )
+# instance name (a run, or <run>_seed<k> of a seeds run) -> its config: one module each
+INSTANCES = instances(RUNS, SHEET)
 # the science modules a rule's script imports, as its inputs
 modules = functools.partial(module_inputs, workflow.basedir)
 DOWNLOADS_FILE = "config/downloads.yaml"

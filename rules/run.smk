@@ -1,6 +1,7 @@
 # One run: the studies' rules at the run's config. rules/common.smk instantiates this file
-# once per run of config/runs.yaml, as a module whose results/, logs/ and benchmarks/ paths
-# Snakemake moves under <run>/. Shared by every study: config validation, wildcard
+# once per run of config/runs.yaml (once per seed of a seeds run), as a module whose
+# results/, logs/ and benchmarks/ paths Snakemake moves under <run>/ (<run>/seed<k>/).
+# Shared by every study: config validation, wildcard
 # constraints, target lists.
 import functools
 import glob
@@ -18,9 +19,10 @@ STUDIES = config["studies"]
 # Every study the workflow has (the schema's list), in the scorecard's order.
 with open(f"{workflow.basedir}/config/schema/config.schema.yaml") as _schema:
     KNOWN_STUDIES = yaml.safe_load(_schema)["properties"]["studies"]["items"]["enum"]
-# The run's name (rules/runs.smk sets it: a run of config/runs.yaml or a --configfile run).
-# Snakemake moves this run's results/, logs/ and benchmarks/ paths under <run>/ for input,
-# output, log and benchmark; run_path() does it for a path passed otherwise (params).
+# The run's name (rules/common.smk sets it: a run of config/runs.yaml, <run>_seed<k> for a
+# seed of a seeds run, or a --configfile run). Snakemake moves this run's results/, logs/
+# and benchmarks/ paths under its folder (<run>/, <run>/seed<k>/) for input, output, log and
+# benchmark; run_path() does it for a path passed otherwise (params).
 RUN = config["run"]
 # Each rules/<study>.smk registers its final outputs here (metrics.json and figures).
 STUDY_TARGETS = {}

@@ -1,23 +1,34 @@
 # The scorecard over every run: each reference row beside our number of each run it names,
-# with a verdict (docs/scorecard.md). Its table opens the report (report/workflow.rst).
+# with a verdict (docs/scorecard.md). Its table opens the report (report/workflow.rst). A
+# seeds run's rows are over its seeds (mean, 95 % interval), drawn seed by seed in
+# results/<run>/seeds.png.
 # every study the workflow has (the config schema's list), in the scorecard's order
 KNOWN_STUDIES = read_yaml("config/schema/config.schema.yaml")["properties"]["studies"][
     "items"
 ]["enum"]
+# seeds run of the sheet -> its seeds and the run it compares as
+SEEDED = {
+    run: {"seeds": entry["seeds"], "compare_as": entry.get("compare_as")}
+    for run, entry in SHEET.items()
+    if "seeds" in entry
+}
+# the per-seed figure of each built seeds run
+SEEDS_FIGURES = [f"results/{run}/seeds.png" for run in RUNS if run in SEEDED]
 
 
 rule build_scorecard:
     input:
         metrics=[
-            f"results/{run}/{study}/metrics.json"
-            for run, run_config in RUNS.items()
-            for study in run_config["studies"]
+            in_run(f"results/{study}/metrics.json", name)
+            for name, instance_config in INSTANCES.items()
+            for study in instance_config["studies"]
         ],
         references=sorted(glob.glob("config/references/*.yaml")),
         schema="config/schema/references.schema.yaml",
         modules=modules(
             "scorecard.references",
             "scorecard.verdict",
+            "scorecard.seeds",
             "scorecard.runs",
         ),
     output:
@@ -38,5 +49,35 @@ rule build_scorecard:
         runs={run: run_config["studies"] for run, run_config in RUNS.items()},
         sheet={run: entry["size"] for run, entry in SHEET.items()},
         known=KNOWN_STUDIES,
+        seeded=SEEDED,
     script:
         "../scripts/scorecard/build_scorecard.py"
+
+
+rule plot_seeds:
+    input:
+        scorecard=rules.build_scorecard.output.json,
+        modules=modules("scorecard.figures"),
+    output:
+        report(
+            "results/{run}/seeds.png",
+            caption="../report/scorecard/seeds.rst",
+            category="scorecard",
+            subcategory="{run}",
+        ),
+    log:
+        logs("scorecard/plot_seeds/{run}"),
+    benchmark:
+        benchmarks("scorecard/plot_seeds/{run}")
+    wildcard_constraints:
+        run=r"[A-Za-z0-9_\-]+",
+    conda:
+        "../envs/scorecard.yaml"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    params:
+        run=lambda wildcards: wildcards.run,
+    script:
+        "../scripts/scorecard/plot_seeds.py"

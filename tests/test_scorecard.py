@@ -307,6 +307,7 @@ def test_scorecard_counts_and_studies_without_references(tmp_path):
         "size": "not in config/runs.yaml",
         "built": False,
         "studies": [],
+        "seeds": None,
         "counts_by_kind": elsewhere["counts_by_kind"],
         "headline": elsewhere["headline"],
     }

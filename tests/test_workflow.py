@@ -31,8 +31,11 @@ def test_dry_run_of_the_whole_sheet(workflow_copy):
     """Every run of config/runs.yaml in one invocation, each under results/<run>/."""
     proc = run_snakemake(workflow_copy, "--dry-run", "--config", "runs=all")
     for run, entry in SHEET.items():
-        for study in _studies(entry["overlay"]):
-            assert f"results/{run}/{study}/metrics.json" in proc.stdout, (run, study)
+        # a seeds run writes each seed k under results/<run>/seed<k>/
+        folders = [f"{run}/seed{k}" for k in entry["seeds"]] if "seeds" in entry else [run]
+        for study in entry.get("studies") or _studies(entry["overlay"]):
+            for folder in folders:
+                assert f"results/{folder}/{study}/metrics.json" in proc.stdout, (folder, study)
     assert "results/scorecard.json" in proc.stdout
     # the external files are fetched as jobs of the DAG (the paper run's full MNIST too)
     for download in ("mnist/mnist.npz", "mnist/t10k-images-idx3-ubyte.gz", "mmn/pong_gru_32.p"):

@@ -5,7 +5,11 @@ runs that this invocation built, the row is judged against that run's metrics, i
 words (:mod:`~xai_repro.scorecard.verdict`); for a run of the sheet that was not built, the
 row reads *not run*. A row naming no run of the sheet and no built run appears once, as not
 run. A row without a metric (a published number the workflow computes nothing beside) is not
-comparable at any run and appears once, with no run.
+comparable at any run and appears once, with no run. A built seeds run (config/runs.yaml's
+``seeds``) shows, besides the rows naming it, the rows of the run it compares as (its
+``compare_as``) for its studies, each judged over its seeds
+(:mod:`~xai_repro.scorecard.seeds`: mean, 95 % interval, reproduced / deviates /
+inconclusive).
 
 Rendering: the verdicts counted per kind (all runs, then each run), the verdicts counted per
 study and run, a compact table (claim, ours, reference, verdict, run, kind), then the sources,
@@ -13,24 +17,33 @@ tolerances and the reason behind each verdict in a details table.
 """
 
 from xai_repro.common import InputError
+from xai_repro.scorecard.seeds import judge_seeded
 from xai_repro.scorecard.verdict import KINDS, VERDICTS, count, fmt, headline, judge, kind_text
 
 ANY_RUN = "any run"  # the run column of a row without a metric
 
 
-def run_pairs(row: dict, built: dict, sheet: dict) -> list[str]:
-    """The runs a reference row is shown at: its ``configs`` that are built or in the sheet."""
-    return [run for run in row["configs"] if run in built or run in sheet]
+def run_pairs(row: dict, built: dict, sheet: dict, seeded=None, study=None) -> list[str]:
+    """The runs a reference row is shown at: its ``configs`` that are built or in the sheet,
+    then each built seeds run of ``study`` that compares as one of its ``configs``."""
+    runs = [run for run in row["configs"] if run in built or run in sheet]
+    for run, info in (seeded or {}).items():
+        if run in built and run not in runs and study in built[run]:
+            if info.get("compare_as") in row["configs"]:
+                runs.append(run)
+    return runs
 
 
-def _judge_runs(row: dict, study: str, metrics: dict, built: dict, sheet: dict) -> list[dict]:
+def _judge_runs(row, study, metrics, built, sheet, seeded, seed_metrics) -> list[dict]:
     """The row judged at each run it is shown at (one row with run None when it has no
     metric); raises InputError naming the row for a metric path absent at a built run."""
     if row["metric"] is None:
         return [{"run": None, **judge(row, study, {}, "", "")}]
     out = []
-    for run in run_pairs(row, built, sheet) or row["configs"][:1]:
-        if run in built:
+    for run in run_pairs(row, built, sheet, seeded, study) or row["configs"][:1]:
+        if run in built and run in seeded:
+            judged = judge_seeded(row, study, seed_metrics, run, seeded[run])
+        elif run in built:
             data, path = metrics.get((run, study), (None, ""))
             judged = judge(row, study, data, run, path)
             if data is None:
@@ -47,29 +60,51 @@ def _judge_runs(row: dict, study: str, metrics: dict, built: dict, sheet: dict) 
     return out
 
 
+def _check_given(built: dict, metrics: dict, seeded: dict, seed_metrics: dict) -> None:
+    for run, studies in built.items():
+        if run in seeded:
+            missing = [
+                f"{s} seed {k}"
+                for s in studies
+                for k in seeded[run]["seeds"]
+                if k not in seed_metrics.get((run, s), {})
+            ]
+        else:
+            missing = [s for s in studies if (run, s) not in metrics]
+        if missing:
+            raise InputError(f"run {run}: no metrics.json given for its studies {missing}")
+
+
 def build_run_scorecard(
-    references: dict, metrics: dict, built: dict, sheet: dict, known: list
+    references: dict,
+    metrics: dict,
+    built: dict,
+    sheet: dict,
+    known: list,
+    *,
+    seeded: dict | None = None,
+    seed_metrics: dict | None = None,
 ) -> dict:
     """The scorecard of every run.
 
     ``references``: study -> rows (:func:`load_references`); ``metrics``: (run, study) ->
     (metrics dict, its path) for every built run's studies; ``built``: run -> its studies,
     for the runs this invocation built; ``sheet``: run -> size (laptop or cluster) for the
-    runs of config/runs.yaml; ``known``: every study the workflow has, in order. Every bad
-    row is named in one :class:`InputError`.
+    runs of config/runs.yaml; ``known``: every study the workflow has, in order;
+    ``seeded``: run -> {seeds, compare_as} for the sheet's seeds runs; ``seed_metrics``:
+    (run, study) -> {seed: (metrics dict, its path)} for the built seeds runs. Every bad row
+    is named in one :class:`InputError`.
     """
+    seeded, seed_metrics = seeded or {}, seed_metrics or {}
     unknown = sorted(set(references) - set(known))
     if unknown:
         raise InputError(f"references for unknown studies {unknown}; known: {known}")
-    for run, studies in built.items():
-        missing = [s for s in studies if (run, s) not in metrics]
-        if missing:
-            raise InputError(f"run {run}: no metrics.json given for its studies {missing}")
+    _check_given(built, metrics, seeded, seed_metrics)
     rows, errors = [], []
     for study in known:
         for row in references.get(study, []):
             try:
-                rows += _judge_runs(row, study, metrics, built, sheet)
+                rows += _judge_runs(row, study, metrics, built, sheet, seeded, seed_metrics)
             except InputError as err:  # report every bad row at once
                 errors.append(str(err))
     if errors:
@@ -90,6 +125,7 @@ def build_run_scorecard(
             "size": sheet.get(run, "ad hoc" if run in built else "not in config/runs.yaml"),
             "built": run in built,
             "studies": list(built.get(run, [])),
+            "seeds": seeded.get(run, {}).get("seeds"),
             "counts_by_kind": {k: of_run[k] for k in KINDS},
             "headline": headline(of_run),
         }
@@ -104,8 +140,12 @@ def build_run_scorecard(
     }
 
 
-def _ours(row: dict) -> str:
+def ours(row: dict) -> str:
+    """Our value as text: "mean [low, high] (n = k seeds)" for a seeds run's row, else the
+    value with its spread ("± s" or "[low, high]")."""
     value, spread = fmt(row["value"]), row["spread"]
+    if row.get("interval") is not None and row["value"] is not None:
+        return f"{value} {fmt(row['interval'])} (n = {len(row['seeds'])} seeds)"
     if spread is None or row["value"] is None:
         return value
     if isinstance(spread, list) and len(spread) == 2:
@@ -138,7 +178,7 @@ def compact_rows(card: dict) -> list[tuple[str, ...]]:
     return [
         (
             f"{r['study']}: {r['claim']}",
-            _ours(r),
+            ours(r),
             fmt(r["reference"]),
             r["verdict"],
             r["run"] or ANY_RUN,
@@ -164,7 +204,11 @@ DETAIL_COLUMNS = ("Run", "Row", "Tolerance", "Why", "Source")
 def summary(card: dict) -> list[str]:
     """Lines above the tables: which runs were built and which not, studies without
     references."""
-    built = [r for r, info in card["runs"].items() if info["built"]]
+    built = [
+        f"{r} ({len(info['seeds'])} seeds)" if info.get("seeds") else r
+        for r, info in card["runs"].items()
+        if info["built"]
+    ]
     rest = [f"{r} ({info['size']})" for r, info in card["runs"].items() if not info["built"]]
     lines = [f"Runs built: {', '.join(built) or 'none'}."]
     if rest:
@@ -176,7 +220,8 @@ def summary(card: dict) -> list[str]:
 
 KINDS_NOTE = (
     "Published and derived numbers are reproduced or deviate; goals of this project "
-    'are met or missed; "of N" counts the rows compared.'
+    "are met or missed; over the seeds of a seeds run, a row whose 95 % interval straddles "
+    'the tolerance is inconclusive; "of N" counts the rows compared.'
 )
 
 

@@ -5,7 +5,8 @@ expected/<run>.json. ``verify``: compare a finished run with its snapshot, each 
 the tolerance that expected/tolerances.yaml gives it (first matching id pattern; exact when
 none matches), its verdict and kind the snapshot's, and print a table of the differences;
 the exit status is 1 when a row is out of tolerance. ``headline``: the README's headline
-table (Markdown) from a snapshot, with the verdicts counted per kind.
+table (Markdown) from a snapshot, with the verdicts counted per kind (a seeds run's rows as
+mean [95 % interval] over n seeds).
 
     python -m xai_repro.scorecard.snapshot snapshot --run default
     python -m xai_repro.scorecard.snapshot verify [--run test]
@@ -35,6 +36,8 @@ KEEP = (
     "tolerance",
     "verdict",
     "source",
+    "seeds",
+    "interval",
 )
 
 
@@ -42,7 +45,7 @@ def snapshot_rows(card: dict, run: str) -> dict:
     """The snapshot of ``run``: its built rows of the scorecard, keyed by row id."""
     if not card["runs"].get(run, {}).get("built"):
         raise InputError(f"run {run} is not built in this scorecard; build it first")
-    rows = {r["id"]: {k: r[k] for k in KEEP} for r in card["rows"] if r["run"] == run}
+    rows = {r["id"]: {k: r.get(k) for k in KEEP} for r in card["rows"] if r["run"] == run}
     return {"run": run, "rows": rows}
 
 
@@ -170,7 +173,9 @@ def headline(snap: dict) -> str:
         if row["verdict"] == NOT_RUN:
             continue
         ours = fmt(row["value"])
-        if row["spread"] is not None and not isinstance(row["spread"], list):
+        if row.get("interval") is not None:  # a seeds run: mean [95 % interval] (n seeds)
+            ours += f" {fmt(row['interval'])} (n = {len(row['seeds'])} seeds)"
+        elif row["spread"] is not None and not isinstance(row["spread"], list):
             ours += f" ± {fmt(row['spread'])}"
         cells = (
             row["study"],

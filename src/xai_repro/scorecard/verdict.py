@@ -7,6 +7,9 @@ this scale* when its study is not in the run or the run's config is not among th
 comparable* when the row has no metric, says why the numbers cannot be compared, or the
 study wrote null. Any other metric path absent from ``metrics.json`` at a config the row
 lists is an error naming the row: a misspelt path must not pass as "not run".
+
+A row of a seeds run (:mod:`~xai_repro.scorecard.seeds`) has a third outcome, *inconclusive*:
+the interval over the seeds straddles the tolerance.
 """
 
 import math
@@ -16,7 +19,8 @@ from xai_repro.common import InputError
 KINDS = ("published", "derived", "goal")
 REPRODUCED, DEVIATES, MET, MISSED = "reproduced", "deviates", "met", "missed"
 NOT_COMPARABLE, NOT_RUN = "not comparable", "not run at this scale"
-VERDICTS = (REPRODUCED, DEVIATES, MET, MISSED, NOT_COMPARABLE, NOT_RUN)
+INCONCLUSIVE = "inconclusive"  # a seeds run's interval straddles the tolerance
+VERDICTS = (REPRODUCED, DEVIATES, MET, MISSED, INCONCLUSIVE, NOT_COMPARABLE, NOT_RUN)
 # kind -> (verdict within tolerance, verdict outside it)
 OUTCOMES = {
     "published": (REPRODUCED, DEVIATES),
@@ -46,7 +50,7 @@ def lookup(metrics: dict, dotted: str, default=None):
     return value
 
 
-def _numbers(value, what: str) -> list[float]:
+def as_numbers(value, what: str) -> list[float]:
     """``value`` (a number or a list of numbers) as a flat list of floats."""
     items = value if isinstance(value, list) else [value]
     if not items or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in items):
@@ -79,7 +83,7 @@ def within(values: list[float], reference, tolerance: dict) -> tuple[bool, str]:
     """Whether every value meets the tolerance, and the measured margin as text."""
     ((kind, bound),) = tolerance.items()
     if kind in ("abs", "rel"):
-        refs = _numbers(reference, "reference")
+        refs = as_numbers(reference, "reference")
         if len(refs) == 1 and len(values) > 1:
             refs = refs * len(values)
         if len(refs) != len(values):
@@ -117,6 +121,14 @@ def judge(row: dict, study: str, metrics: dict | None, run: str, source: str) ->
         "reference": row["reference"],
         "source": row["source"],
         "tolerance": tolerance_text(row["tolerance"]) if row.get("tolerance") else "—",
+        # a seeds run's rows (xai_repro.scorecard.seeds): the seeds, the 95 % interval of
+        # the mean over them and its method, and each seed's value and verdict
+        "seeds": None,
+        "interval": None,
+        "interval_method": None,
+        "seeds_to_decide": None,
+        "accepted": None,
+        "per_seed": None,
     }
     if metrics is None:
         return {**out, "verdict": NOT_RUN, "why": f"{study} is not among this run's studies"}
@@ -142,7 +154,7 @@ def judge(row: dict, study: str, metrics: dict | None, run: str, source: str) ->
     if value is None:
         why = f"{row['metric']} is null in {source}: the run computed no value"
         return {**out, "verdict": NOT_COMPARABLE, "why": why}
-    values = _numbers(value, f"{source}: {row['metric']} (reference {row['id']})")
+    values = as_numbers(value, f"{source}: {row['metric']} (reference {row['id']})")
     try:
         ok, margin = within(values, row["reference"], row["tolerance"])
     except InputError as err:
@@ -161,16 +173,17 @@ def count(rows: list[dict]) -> dict:
 
 
 def kind_text(kind: str, got: dict) -> str:
-    """One kind's verdict counts as text, e.g. "4 of 5 reproduced (1 deviates); 3 not
-    comparable; 19 not run at this scale" ("of N" counts the rows compared); "" when the
-    kind has no rows."""
+    """One kind's verdict counts as text, e.g. "4 of 6 reproduced (1 deviates, 1
+    inconclusive); 3 not comparable; 19 not run at this scale" ("of N" counts the rows
+    compared); "" when the kind has no rows."""
     if not any(got.values()):
         return ""
     passed, failed = OUTCOMES[kind]
-    compared = got[passed] + got[failed]
+    compared = got[passed] + got[failed] + got.get(INCONCLUSIVE, 0)
     line = f"{got[passed]} of {compared} {passed}" if compared else "none compared"
-    if got[failed]:
-        line += f" ({got[failed]} {failed})"
+    others = [f"{got[v]} {v}" for v in (failed, INCONCLUSIVE) if got.get(v)]
+    if others:
+        line += f" ({', '.join(others)})"
     rest = [f"{got[v]} {v}" for v in (NOT_COMPARABLE, NOT_RUN) if got[v]]
     return "; ".join([line, *rest])
 
