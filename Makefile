@@ -11,8 +11,8 @@ PY_PATHS := src scripts tests tools
 export SDL_VIDEODRIVER := offscreen
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: all venv reproduce reproduce-all report test test-fast lint format lock bench clean \
-	verify snapshot headline cost
+.PHONY: all venv reproduce reproduce-all reproduce-seeds report test test-fast lint format lock \
+	bench clean verify snapshot headline cost
 
 all: reproduce
 
@@ -36,6 +36,11 @@ reproduce: venv
 # Every laptop-sized run of config/runs.yaml side by side, and one scorecard over them.
 reproduce-all: venv
 	$(BIN)/snakemake --cores $(CORES) --config runs=laptop
+
+# Every seeds run of config/runs.yaml (each seed under results/<run>/seed<k>/) and the
+# scorecard over their seeds; RUNS=duffing_seeds,diffig_seeds builds only those.
+reproduce-seeds: venv
+	$(BIN)/snakemake --cores $(CORES) --config runs=$(or $(RUNS),seeds)
 
 report: venv
 	$(BIN)/snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG)) --report report.html
