@@ -26,9 +26,9 @@ def _as_list(value) -> list:
 def _panel(ax, row: dict) -> None:
     intervals = row["interval"] if isinstance(row["value"], list) else [row["interval"]]
     means = _as_list(row["value"])
+    seeds = [s for s in row["per_seed"] if s["value"] is not None]
+    n = len(seeds)
     for i, (mean, (lo, hi)) in enumerate(zip(means, intervals, strict=True)):
-        seeds = [s for s in row["per_seed"] if s["value"] is not None]
-        n = len(seeds)
         xs = [i + 0.25 * (j - (n - 1) / 2) / max(n - 1, 1) for j in range(n)]
         ys = [_as_list(s["value"])[i] for s in seeds]
         ax.scatter(xs, ys, s=14, color="0.35", zorder=3, label="one seed" if i == 0 else None)
@@ -42,13 +42,14 @@ def _panel(ax, row: dict) -> None:
             zorder=4,
             label="mean, 95 % interval" if i == 0 else None,
         )
-        low, high = row["accepted"][i]
-        ymin, ymax = ax.get_ylim()
-        span = max(ymax - ymin, 1e-12)
+    # the accepted values, drawn once the data have set the view (an open end past it)
+    ymin, ymax = ax.get_ylim()
+    span = max(ymax - ymin, 1e-12)
+    for i, (low, high) in enumerate(row["accepted"]):
         low = ymin - span if low is None else low
         high = ymax + span if high is None else high
         ax.fill_between([i - 0.4, i + 0.5], low, high, color="tab:blue", alpha=0.12, lw=0)
-        ax.set_ylim(ymin, ymax)
+    ax.set_ylim(ymin, ymax)
     ax.set_xticks(range(len(means)))
     ax.set_xticklabels([""] if len(means) == 1 else [str(i) for i in range(len(means))])
     claim = textwrap.shorten(f"{row['study']}: {row['claim']}", 90, placeholder=" …")
