@@ -69,11 +69,13 @@ def test_clopper_pearson_exact_ends_and_a_known_value():
 def test_a_rate_is_recognised_by_its_trials():
     metrics = {"validity": {"validity": 0.9611111111111111, "valid": 865, "n": 900}}
     assert rate_counts(metrics, "validity.validity", 0.9611111111111111) == (865, 900)
-    evaluation = {"trained": {"crash_rate": 0.08, "crashes": 4, "n": 50}}
+    evaluation = {"trained": {"crash_rate": 0.08, "episodes": 50}}
     assert rate_counts(evaluation, "trained.crash_rate", 0.08) == (4, 50)
-    # a fraction beside some integer is no rate without its count of successes
-    assert rate_counts({"crash_rate": 0.08, "episodes": 50}, "crash_rate", 0.08) is None
+    assert rate_counts({"share": 0.08, "crashes": 4, "n": 50}, "share", 0.08) == (4, 50)
+    # a fraction beside some integer, neither named a rate nor with its count, is no rate
+    assert rate_counts({"agreement": 0.5, "episodes": 50}, "agreement", 0.5) is None
     assert rate_counts({"a": {"x": 0.0, "n": 10}}, "a.x", 0.0) is None
+    assert rate_counts({"a": {"crash_rate": 0.123, "n": 10}}, "a.crash_rate", 0.123) is None
     assert rate_counts({"a": {"x": 0.5, "k": 4, "n": 10}}, "a.x", 0.5) is None  # 4 != 5
     assert rate_counts({"a": {"x": 0.5}}, "a.x", 0.5) is None  # no trials
     assert rate_counts({"x": 0.5, "n": 2}, "x", [0.5]) is None  # a list is not a rate

@@ -10,8 +10,8 @@ element by element:
   symmetric distribution only 1 − 2 · 0.5ⁿ of the time (75 % for 3 seeds, 94 % for 5): the
   t interval keeps its 95 % under normal seed-to-seed variation and widens honestly when
   seeds are few.
-- a **rate** (its object in metrics.json also gives its trials as an integer ``n`` and its
-  successes as another integer field, rate x n, e.g. ``valid``): the Clopper-Pearson interval
+- a **rate** (:func:`rate_counts`: its object in metrics.json also gives the trials and the
+  successes, or the trials of a metric named "...rate"): the Clopper-Pearson interval
   of the pooled counts (successes and trials summed over the seeds), widened to the t interval
   of the seeds' rates (clipped to [0, 1]) where that is wider. Pooled counts alone assume every
   seed has the same rate and ignore the spread between trainings; the t interval alone has
@@ -46,7 +46,7 @@ from xai_repro.scorecard.verdict import (
 )
 
 LEVEL = 0.95
-TRIALS_KEY = "n"  # where a rate's object gives its number of trials
+TRIALS_KEYS = ("n", "episodes")  # where a rate's object gives its number of trials
 MAX_SEEDS = 10_000  # seeds_to_decide beyond this reads "none"
 _SEED_FOLDER = re.compile(r"^seed([0-9]+)$")
 T_METHOD = "Student t over seeds"
@@ -81,19 +81,26 @@ def clopper_pearson(successes: int, trials: int) -> tuple[float, float]:
 
 def rate_counts(metrics: dict, dotted: str, value) -> tuple[int, int] | None:
     """(successes, trials) when the metric at ``dotted`` is a rate: its object also gives the
-    trials as an integer ``n`` and the successes as another integer field equal to value x
-    n (``{"validity": 0.96, "valid": 865, "n": 900}``); None otherwise."""
+    trials as an integer ``n`` or ``episodes``, and either the successes as another integer
+    field equal to value x trials (``{"validity": 0.96, "valid": 865, "n": 900}``) or the
+    metric's name ends in "rate" and value x trials is whole (``{"crash_rate": 0.08,
+    "episodes": 50}``); None otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         return None
-    parent = lookup(metrics, dotted.rpartition(".")[0]) if "." in dotted else metrics
+    head, _, name = dotted.rpartition(".")
+    parent = lookup(metrics, head) if head else metrics
     if not isinstance(parent, dict):
         return None
-    trials = parent.get(TRIALS_KEY)
-    if not _count(trials) or trials == 0:
-        return None
-    for key, successes in parent.items():
-        if key != TRIALS_KEY and _count(successes) and abs(successes - value * trials) < 1e-6:
-            return successes, trials
+    for trials_key in TRIALS_KEYS:
+        trials = parent.get(trials_key)
+        if not _count(trials) or trials == 0:
+            continue
+        expected = value * trials
+        for key, successes in parent.items():
+            if key != trials_key and _count(successes) and abs(successes - expected) < 1e-6:
+                return successes, trials
+        if name.endswith("rate") and abs(expected - round(expected)) < 1e-6:
+            return round(expected), trials
     return None
 
 
