@@ -22,6 +22,7 @@ from xai_repro.common.runs import (
     module_inputs,
     read_sheet,
     run_folder,
+    seed_name,
 )
 
 RUN_SHEET = "config/runs.yaml"
@@ -39,6 +40,18 @@ RUNS = invocation_runs(
 )
 # instance name (a run, or <run>_seed<k> of a seeds run) -> its config: one module each
 INSTANCES = instances(RUNS, SHEET)
+# seeds run of the sheet -> its seeds and the run it compares as
+SEEDED = {
+    run: {"seeds": entry["seeds"], "compare_as": entry.get("compare_as")}
+    for run, entry in SHEET.items()
+    if "seeds" in entry
+}
+
+
+def seed_paths(run, path):
+    """``path`` (results/<study>/...) at every seed of seeds run ``run``
+    (results/<run>/seed<k>/<study>/...): the inputs of a rule drawing a run's seeds."""
+    return [in_run(path, seed_name(run, k)) for k in SEEDED[run]["seeds"]]
 # the science modules a rule's script imports, as its inputs
 modules = functools.partial(module_inputs, workflow.basedir)
 DOWNLOADS_FILE = "config/downloads.yaml"

@@ -6,12 +6,6 @@
 KNOWN_STUDIES = read_yaml("config/schema/config.schema.yaml")["properties"]["studies"][
     "items"
 ]["enum"]
-# seeds run of the sheet -> its seeds and the run it compares as
-SEEDED = {
-    run: {"seeds": entry["seeds"], "compare_as": entry.get("compare_as")}
-    for run, entry in SHEET.items()
-    if "seeds" in entry
-}
 # the per-seed figure of each built seeds run
 SEEDS_FIGURES = [f"results/{run}/seeds.png" for run in RUNS if run in SEEDED]
 
