@@ -217,6 +217,9 @@ def test_seeds_words_and_names_refused():
         "r": {"overlay": "config/config.yaml", "size": "laptop", "cost": "", "seeds": [0, 1]},
     }
     assert selected_names("seeds", sheet, "s") == ["r"]
+    # a size selects the runs of one training each; seeds runs only by name or "seeds"
+    assert selected_names("laptop", sheet, "s") == ["a"]
+    assert selected_names("all", sheet, "s") == ["a", "r"]
     # the default config names the run without seeds, whatever order the sheet has
     assert adhoc_name("config/config.yaml", {}, {"r": sheet["r"], "a": sheet["a"]}) == "a"
     with pytest.raises(InputError, match="'r' is a seeds run"):

@@ -94,8 +94,8 @@ def adhoc_name(configfile: str, config: dict, sheet: dict) -> str:
 
 def selected_names(wanted, sheet: dict, where: str) -> list[str]:
     """The sheet's runs that ``wanted`` names: a list or comma-separated names, ``all``,
-    ``laptop``, ``cluster`` or ``seeds`` (every run that lists seeds). An unknown name is an
-    error naming ``where``."""
+    ``laptop`` or ``cluster`` (the runs of that size without seeds: one training each) or
+    ``seeds`` (every run that lists seeds). An unknown name is an error naming ``where``."""
     if isinstance(wanted, str):
         wanted = [w.strip() for w in wanted.split(",")]
     names = []
@@ -103,7 +103,9 @@ def selected_names(wanted, sheet: dict, where: str) -> list[str]:
         if item == "all":
             names += list(sheet)
         elif item in SIZES:
-            names += [n for n, entry in sheet.items() if entry["size"] == item]
+            names += [
+                n for n, entry in sheet.items() if entry["size"] == item and "seeds" not in entry
+            ]
         elif item == SEEDS_WORD:
             names += [n for n, entry in sheet.items() if "seeds" in entry]
         elif item in sheet:
