@@ -48,6 +48,7 @@ class Task:
     make_gru: Callable[[], GRUNet] = GRUNet
     make_hx_qbn: Callable[[int, int], QBN] = cartpole_hx_qbn
     mmn_from_state_dict: Callable = mmn_from_state_dict
+    gru_state: Callable[[dict], dict] = dict  # a GRU file's state_dict -> the GRU's keys
     max_steps: int | None = None  # step cap of every episode (None: the env's own)
 
 
