@@ -7,13 +7,15 @@ DIFFIG_PAIRS = [f"{i}_{j}" for i, j in DIFFIG["diff_ig"]["pairs"]]
 DIFFIG_CARTPOLE = DIFFIG["env"] == "CartPole-v1"
 DIFFIG_TASK = {"env": DIFFIG["env"], "max_steps": DIFFIG["max_steps"]}
 DIFFIG_GRU = "results/diffig/models/gru.pt"
+DIFFIG_GRU_ONLY = DIFFIG.get("gru_only", False)
 
-STUDY_TARGETS["diffig"] = [
-    "results/diffig/metrics.json",
-    "results/diffig/figures/moore_machine_raw.png",
-    "results/diffig/figures/moore_machine_minimized.png",
-]
-if DIFFIG_CARTPOLE:
+STUDY_TARGETS["diffig"] = ["results/diffig/metrics.json"]
+if not DIFFIG_GRU_ONLY:
+    STUDY_TARGETS["diffig"] += [
+        "results/diffig/figures/moore_machine_raw.png",
+        "results/diffig/figures/moore_machine_minimized.png",
+    ]
+if DIFFIG_CARTPOLE and not DIFFIG_GRU_ONLY:
     STUDY_TARGETS["diffig"] += [
         "results/diffig/figures/diff_ig_matrix.png",
         *expand("results/diffig/figures/diff_ig_{pair}.png", pair=DIFFIG_PAIRS),

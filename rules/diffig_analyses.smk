@@ -87,11 +87,51 @@ rule plot_moore_machine:
         "../scripts/diffig/plot_moore_machine.py"
 
 
+rule evaluate_gru:
+    input:
+        gru=DIFFIG_GRU,
+        modules=modules(
+            "diffig.networks",
+            "diffig.rollouts",
+            "diffig.atari",
+            "diffig.tasks",
+            "diffig.io",
+        ),
+    output:
+        returns="results/diffig/gru_returns.json",
+    log:
+        logs("diffig/evaluate_gru"),
+    benchmark:
+        benchmarks("diffig/evaluate_gru")
+    conda:
+        "../envs/diffig.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=15,
+    params:
+        **DIFFIG_TASK,
+        seed=DIFFIG["seed"],
+        evaluation=DIFFIG["evaluation"],
+    script:
+        "../scripts/diffig/evaluate_gru.py"
+
+
 rule summarize_diffig:
     input:
-        **({"diff_ig": "results/diffig/diff_ig.json"} if DIFFIG_CARTPOLE else {}),
-        returns=rules.evaluate_mmn.output.returns,
-        machine=rules.extract_moore_machine.output.machine,
+        **(
+            {"returns": rules.evaluate_gru.output.returns}
+            if DIFFIG_GRU_ONLY
+            else {
+                "returns": rules.evaluate_mmn.output.returns,
+                "machine": rules.extract_moore_machine.output.machine,
+            }
+        ),
+        **(
+            {"diff_ig": "results/diffig/diff_ig.json"}
+            if DIFFIG_CARTPOLE and not DIFFIG_GRU_ONLY
+            else {}
+        ),
         modules=modules("diffig.summary"),
     output:
         metrics="results/diffig/metrics.json",

@@ -6,16 +6,11 @@ the mean, std and every return over ``episodes`` seeded episodes, and
 evaluation episodes stays the same across random hidden states (its use of memory).
 """
 
-import numpy as np
-
 from xai_repro.common import limit_threads, seed_everything, setup_logging, write_json
 from xai_repro.diffig.io import load_mmn
 from xai_repro.diffig.networks import MMNet
-from xai_repro.diffig.rollouts import hidden_state_agreement, returns_and_inputs
+from xai_repro.diffig.rollouts import evaluate_networks
 from xai_repro.diffig.tasks import get_task
-
-AGREEMENT_INPUTS = 2000  # evenly spaced inputs of the GRU's episodes
-AGREEMENT_DRAWS = 10  # random hidden states per input
 
 
 def main(mmn_pt, returns_json, *, seed, evaluation, env, max_steps):
@@ -28,15 +23,9 @@ def main(mmn_pt, returns_json, *, seed, evaluation, env, max_steps):
         "gru_obsqbn": MMNet(mmn.gru_net, mmn.obx_net, None),
         "mmn": mmn,
     }
-    out = {}
-    for name, net in nets.items():
-        r, inputs = returns_and_inputs(net, task, evaluation["episodes"], evaluation["seed"])
-        out[name] = {"mean": float(r.mean()), "std": float(r.std()), "returns": r.tolist()}
-        if name == "gru":
-            pick = np.linspace(0, len(inputs) - 1, min(AGREEMENT_INPUTS, len(inputs))).astype(int)
-            out["hidden_state_agreement"] = hidden_state_agreement(
-                mmn.gru_net, inputs[pick], draws=AGREEMENT_DRAWS, seed=seed
-            )
+    out = evaluate_networks(
+        nets, task, evaluation["episodes"], evaluation["seed"], agreement_seed=seed
+    )
     write_json(returns_json, out)
 
 

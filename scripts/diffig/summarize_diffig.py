@@ -1,7 +1,8 @@
 """Rule ``summarize_diffig``: the study's headline numbers in ``metrics.json``.
 
-Reads ``returns.json``, ``moore_machine.json`` and (CartPole) ``diff_ig.json``; keys are
-documented in docs/diffig.md ("metrics.json").
+Reads ``returns.json``, ``moore_machine.json`` and (CartPole) ``diff_ig.json``, or with
+``diffig.gru_only`` the GRU's ``gru_returns.json`` alone; keys are documented in
+docs/diffig.md ("metrics.json").
 """
 
 from xai_repro.common import read_json, setup_logging, write_json
@@ -10,9 +11,8 @@ from xai_repro.diffig.summary import summarize
 
 def main(returns_json, machine_json, metrics_json, diff_ig_json=None, *, env):
     diff_ig = read_json(diff_ig_json) if diff_ig_json else None
-    write_json(
-        metrics_json, summarize(read_json(returns_json), read_json(machine_json), diff_ig, env)
-    )
+    machine = read_json(machine_json) if machine_json else None
+    write_json(metrics_json, summarize(read_json(returns_json), machine, diff_ig, env))
 
 
 if __name__ == "__main__":
@@ -20,7 +20,7 @@ if __name__ == "__main__":
     setup_logging(sm.log[0])
     main(
         sm.input.returns,
-        sm.input.machine,
+        sm.input.get("machine"),
         sm.output.metrics,
         sm.input.get("diff_ig"),
         **sm.params,

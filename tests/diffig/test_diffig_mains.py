@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import collect_bottleneck_data
+import evaluate_gru
 import evaluate_mmn
 import extract_moore_machine
 import plot_diff_ig
@@ -106,6 +107,44 @@ def test_evaluate_main_refuses_a_partial_checkpoint(tmp_path):
             tmp_path / "partial.pt", out, seed=0, evaluation={"episodes": 1, "seed": 0}, **ENV
         )
     assert not out.exists()
+
+
+def test_evaluate_gru_main_writes_the_grus_returns_as_evaluate_mmn_does(tmp_path, random_mmn):
+    save_state(random_mmn.gru_net, tmp_path / "gru.pt")
+    save_state(random_mmn, tmp_path / "mmn.pt")
+    evaluation = {"episodes": 2, "seed": 5}
+    evaluate_gru.main(
+        tmp_path / "gru.pt", tmp_path / "g.json", seed=0, evaluation=evaluation, **ENV
+    )
+    evaluate_mmn.main(
+        tmp_path / "mmn.pt", tmp_path / "m.json", seed=0, evaluation=evaluation, **ENV
+    )
+    alone, beside = (json.loads((tmp_path / n).read_text()) for n in ("g.json", "m.json"))
+    assert set(alone) == {"gru", "hidden_state_agreement"}
+    assert alone["gru"] == beside["gru"]
+    assert alone["hidden_state_agreement"] == beside["hidden_state_agreement"]
+    with pytest.raises(InputError, match="mmn.pt"):  # an MMN file is not a GRU
+        evaluate_gru.main(
+            tmp_path / "mmn.pt", tmp_path / "x.json", seed=0, evaluation=evaluation, **ENV
+        )
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_summarize_main_without_a_machine_writes_the_grus_returns_only(tmp_path, random_mmn):
+    save_state(random_mmn.gru_net, tmp_path / "gru.pt")
+    returns_json, metrics_json = tmp_path / "gru_returns.json", tmp_path / "metrics.json"
+    evaluation = {"episodes": 2, "seed": 9}
+    evaluate_gru.main(tmp_path / "gru.pt", returns_json, seed=0, evaluation=evaluation, **ENV)
+    summarize_diffig.main(returns_json, None, metrics_json, env="CartPole-v1")
+    metrics = json.loads(metrics_json.read_text())
+    returns = json.loads(returns_json.read_text())
+    assert metrics == {
+        "env": "CartPole-v1",
+        "returns": {"gru": returns["gru"]["mean"]},
+        "returns_std": {"gru": returns["gru"]["std"]},
+        "episodes": 2,
+        "hidden_state_agreement": returns["hidden_state_agreement"],
+    }
 
 
 def _extract(tmp_path, mmn_pt):

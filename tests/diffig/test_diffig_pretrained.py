@@ -141,11 +141,16 @@ def test_acrobot_gru_loads_strictly_and_plays_its_task():
     [
         ("FreewayDeterministic-v4", "freeway", 21),
         ("SpaceInvadersDeterministic-v4", "spaceinvaders", 1000),
+        ("BreakoutDeterministic-v4", "breakout", 700),
+        ("BowlingDeterministic-v4", "bowling", 55),
+        ("BoxingDeterministic-v4", "boxing", 90),
+        ("ChopperCommand-v0", "choppercommand", 0),
     ],
 )
 def test_atari_grus_play_a_full_game_through_their_games_input(name, fixture, low):
-    # Freeway: the README's GRU score 21; SpaceInvaders: the README's 1820 is not reached
-    # (docs/diffig.md), the bound says only that the GRU plays a full game on this input
+    # The README's GRU scores: Freeway 21, Breakout 773, Bowling 60, Boxing 100. Not reached
+    # (docs/diffig.md): SpaceInvaders' 1820 and ChopperCommand's 5300; their bounds say only
+    # that the GRU plays a full game on this input (ChopperCommand's file has no input_ff keys)
     task = get_task(name, 10_000)
     gru = load_gru(FIXTURES / f"{fixture}_gru_32.p", task)
     env = task.make_env()
@@ -155,3 +160,35 @@ def test_atari_grus_play_a_full_game_through_their_games_input(name, fixture, lo
         env.close()
     assert score >= low
     assert rec["obs"].shape[1:] == (1, 80, 80) and len(rec["action"]) < 10_000
+
+
+@needs_fixtures
+def test_lunarlander_gru_loads_strictly_and_plays_lunarlander_v3():
+    pytest.importorskip("Box2D")
+    task = get_task("LunarLander-v3")
+    gru = load_gru(FIXTURES / "lunarlander_gru_32.p", task)
+    returns = evaluate(MMNet(gru), 2, 0, task)
+    # -100 for a crash, +100 for landing, shaping in between; the env stops at 1,000 steps
+    assert returns.shape == (2,) and np.isfinite(returns).all() and (returns > -400).all()
+    with pytest.raises(InputError, match="lunarlander_gru_32.p"):
+        load_gru(FIXTURES / "lunarlander_gru_32.p", get_task("Acrobot-v1"))
+
+
+def test_conv_aliases_are_added_where_missing_and_a_disagreement_is_refused():
+    from xai_repro.diffig.atari import AtariGRUNet, with_input_ff_aliases
+
+    torch.manual_seed(0)
+    full = AtariGRUNet(32, 18).state_dict()
+    convs_only = {k: v for k, v in full.items() if not k.startswith("input_ff.")}
+    filled = with_input_ff_aliases(convs_only)
+    assert filled.keys() == full.keys()
+    assert all(torch.equal(filled[k], full[k]) for k in full)
+    aliases_only = {k: v for k, v in full.items() if not k.startswith("conv")}
+    assert with_input_ff_aliases(aliases_only).keys() == full.keys()
+    clash = dict(full)
+    clash["input_ff.2.weight"] = full["conv2.weight"] + 1.0
+    with pytest.raises(ValueError, match="conv2.weight and input_ff.2.weight differ"):
+        with_input_ff_aliases(clash)
+    missing = {k: v for k, v in convs_only.items() if not k.startswith("conv3.")}
+    with pytest.raises(ValueError, match="neither conv3.weight nor input_ff.4.weight"):
+        with_input_ff_aliases(missing)

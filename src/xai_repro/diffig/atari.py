@@ -64,6 +64,27 @@ class AtariGRUNet(GRUNet):
         self.conv1, self.conv2, self.conv3, self.conv4 = convs
 
 
+def with_input_ff_aliases(state: dict) -> dict:
+    """A conv GRU state_dict with ``input_ff.0/2/4/6`` beside ``conv1..conv4``.
+
+    The MMN code base registers each conv twice, so its files hold both names of each tensor;
+    some (ChopperCommand's) hold only ``conv*``: the alias is added. A file whose two names
+    of one conv hold different tensors is ambiguous and refused (``ValueError``).
+    """
+    state = dict(state)
+    for i in range(4):
+        for part in ("weight", "bias"):
+            conv, alias = f"conv{i + 1}.{part}", f"input_ff.{2 * i}.{part}"
+            if conv not in state or alias not in state:
+                state.setdefault(alias, state.get(conv))
+                state.setdefault(conv, state.get(alias))
+                if state[conv] is None:
+                    raise ValueError(f"neither {conv} nor {alias} in the state_dict")
+            elif not torch.equal(state[conv], state[alias]):
+                raise ValueError(f"{conv} and {alias} differ: which one is the network's?")
+    return state
+
+
 def atari_hx_qbn(gru_size: int = 32, code: int = 64) -> QBN:
     """Hidden-state QBN of the Atari MMNs: 32 -> 512 -> 256 -> 64 ternary units, mirrored."""
     return QBN(gru_size, code, "tanh", widths=(8, 4))
@@ -160,17 +181,21 @@ def pong_task(max_steps: int | None = None, n_actions: int = 3) -> Task:
 @dataclass(frozen=True)
 class Game:
     """An Atari game as the MMN code base's ``env_wrapper.py`` feeds it: the frame crop, the
-    network's actions as indices of the env's minimal action set, the frameskip of its
-    ``-Deterministic-v4`` env, and the channels of the GRU's last conv."""
+    network's actions as indices of the env's minimal action set, the frameskip and sticky
+    action probability of its gym env (``-Deterministic-v4``: a fixed frameskip, no sticky
+    actions; ``-v0``: a frameskip drawn from [2, 5) each step, sticky actions 0.25), and the
+    channels of the GRU's last conv."""
 
     env_id: str
     rows: tuple[int, int]
     cols: tuple[int, int]
     actions: tuple[int, ...]
-    frameskip: int
+    frameskip: int | tuple[int, int]
     conv4: int = 8
+    sticky: float = 0.0
 
 
+ALL_18 = tuple(range(18))
 GAMES = {
     # SpaceInvaderWrapper: rows 0:195 (Crop15And195 crops :195), Discrete(4)
     "SpaceInvadersDeterministic-v4": Game(
@@ -178,6 +203,18 @@ GAMES = {
     ),
     # FreewayWrapper: rows 25:195, columns 10:, the whole minimal set
     "FreewayDeterministic-v4": Game("ALE/Freeway-v5", (25, 195), (10, 160), (0, 1, 2), 4, conv4=4),
+    # BreakoutWrapper is Crop35And195: rows 35:195; the whole minimal set
+    "BreakoutDeterministic-v4": Game("ALE/Breakout-v5", (35, 195), (0, 160), (0, 1, 2, 3), 4),
+    # BowlingWrapper: rows 105:172, Discrete(4): the first 4 of the minimal set
+    "BowlingDeterministic-v4": Game(
+        "ALE/Bowling-v5", (105, 172), (0, 160), (0, 1, 2, 3), 4, conv4=4
+    ),
+    # BoxingWrapper: rows 15:180, columns 30:130; the whole minimal set (18)
+    "BoxingDeterministic-v4": Game("ALE/Boxing-v5", (15, 180), (30, 130), ALL_18, 4, conv4=4),
+    # no wrapper of its own: AtariWrapper, rows 5:195; -v0 (sticky, random frameskip)
+    "ChopperCommand-v0": Game(
+        "ALE/ChopperCommand-v5", (5, 195), (0, 160), ALL_18, (2, 5), sticky=0.25
+    ),
 }
 
 
@@ -193,7 +230,7 @@ def game_task(name: str, max_steps: int | None = None) -> Task:
         return gym.make(
             game.env_id,
             frameskip=game.frameskip,
-            repeat_action_probability=0.0,
+            repeat_action_probability=game.sticky,
             full_action_space=False,
         )
 
@@ -217,6 +254,7 @@ def game_task(name: str, max_steps: int | None = None) -> Task:
         env_action=lambda a: game.actions[int(a)],
         make_gru=lambda: AtariGRUNet(32, len(game.actions), game.conv4),
         make_hx_qbn=atari_hx_qbn,
+        gru_state=with_input_ff_aliases,
         max_steps=max_steps,
     )
 

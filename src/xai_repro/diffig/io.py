@@ -28,8 +28,8 @@ def load_gru(path, task: Task = CARTPOLE) -> GRUNet:
     """A GRU policy state_dict (the MMN code base's ``gru_32/model.p`` keys), loaded strictly."""
     net = task.make_gru()
     try:
-        net.load_state_dict(_state_dict(path))
-    except RuntimeError as err:
+        net.load_state_dict(task.gru_state(_state_dict(path)))
+    except (RuntimeError, ValueError) as err:
         raise InputError(
             f"{path}: not a {task.name} GRU policy state_dict ({str(err).splitlines()[0]})"
         ) from err

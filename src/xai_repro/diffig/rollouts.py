@@ -48,6 +48,7 @@ class Task:
     make_gru: Callable[[], GRUNet] = GRUNet
     make_hx_qbn: Callable[[int, int], QBN] = cartpole_hx_qbn
     mmn_from_state_dict: Callable = mmn_from_state_dict
+    gru_state: Callable[[dict], dict] = dict  # a GRU file's state_dict -> the GRU's keys
     max_steps: int | None = None  # step cap of every episode (None: the env's own)
 
 
@@ -191,3 +192,24 @@ def returns_and_inputs(net, task, episodes: int, seed: int):
     finally:
         env.close()
     return np.array([r for r, _ in runs]), np.concatenate([rec["obs"] for _, rec in runs])
+
+
+AGREEMENT_INPUTS = 2000  # evenly spaced inputs of the GRU's episodes
+AGREEMENT_DRAWS = 10  # random hidden states per input
+
+
+def evaluate_networks(nets: dict, task, episodes: int, seed: int, *, agreement_seed: int) -> dict:
+    """Greedy returns of each network of ``nets`` (name -> MMNet) on the same seeded episodes:
+    per name the mean, std and every return; with a ``gru`` entry also
+    ``hidden_state_agreement`` on up to ``AGREEMENT_INPUTS`` evenly spaced inputs of its
+    episodes, ``AGREEMENT_DRAWS`` random hidden states each."""
+    out = {}
+    for name, net in nets.items():
+        r, inputs = returns_and_inputs(net, task, episodes, seed)
+        out[name] = {"mean": float(r.mean()), "std": float(r.std()), "returns": r.tolist()}
+        if name == "gru":
+            pick = np.linspace(0, len(inputs) - 1, min(AGREEMENT_INPUTS, len(inputs))).astype(int)
+            out["hidden_state_agreement"] = hidden_state_agreement(
+                net.gru_net, inputs[pick], draws=AGREEMENT_DRAWS, seed=agreement_seed
+            )
+    return out

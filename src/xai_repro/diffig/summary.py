@@ -9,24 +9,26 @@ def _mean(values) -> float:
     return float(sum(values) / len(values))
 
 
-def summarize(returns: dict, machine: dict, diff_ig: dict | None, env: str = "CartPole-v1") -> dict:
+def summarize(
+    returns: dict, machine: dict | None, diff_ig: dict | None, env: str = "CartPole-v1"
+) -> dict:
     """The ``metrics.json`` of the study: mean returns of every network and of the Moore
     machine, the machine's sizes before and after minimization and, if ``diff_ig`` is
-    given, the differential-IG attributions by feature and their completeness errors."""
+    given, the differential-IG attributions by feature and their completeness errors.
+    Without a ``machine`` (``diffig.gru_only``) only the networks' returns."""
     returns = dict(returns)
     agreement = returns.pop("hidden_state_agreement", None)
-    out = {name: r["mean"] for name, r in returns.items()}
-    out["moore_machine"] = machine["table_returns"]["mean"]
     summary = {
         "env": env,
-        "returns": out,
-        "returns_std": {
-            **{n: r["std"] for n, r in returns.items()},
-            "moore_machine": machine["table_returns"]["std"],
-        },
-        "episodes": len(returns["mmn"]["returns"]),
+        "returns": {name: r["mean"] for name, r in returns.items()},
+        "returns_std": {n: r["std"] for n, r in returns.items()},
+        "episodes": len(next(iter(returns.values()))["returns"]),
         "hidden_state_agreement": agreement,
-        "moore_machine": {
+    }
+    if machine is not None:
+        summary["returns"]["moore_machine"] = machine["table_returns"]["mean"]
+        summary["returns_std"]["moore_machine"] = machine["table_returns"]["std"]
+        summary["moore_machine"] = {
             "states_before": machine["raw"]["n_states"],
             "observations_before": machine["raw"]["n_observations"],
             "states_after": machine["minimized"]["n_states"],
@@ -34,8 +36,7 @@ def summarize(returns: dict, machine: dict, diff_ig: dict | None, env: str = "Ca
             "observations_after_wildcard": machine["minimized"]["n_observations_wildcard"],
             "unseen_codes_per_episode": _mean(machine["table_returns"]["unseen_codes"]),
             "replay_return": machine["replay_returns"]["mean"],
-        },
-    }
+        }
     if diff_ig is not None:
         summary["diff_ig"] = [
             {

@@ -8,6 +8,8 @@ from xai_repro.diffig.rollouts import CARTPOLE, Task, control_task
 TASKS = {
     "CartPole-v1": lambda: CARTPOLE,
     "Acrobot-v1": lambda: control_task("Acrobot-v1", 6, 3),
+    # the MMN code base's GRU was trained on LunarLander-v2, which gymnasium no longer has
+    "LunarLander-v3": lambda: control_task("LunarLander-v3", 8, 4),
     "PongDeterministic-v4": pong_task,
     **{name: (lambda name=name: game_task(name)) for name in GAMES},
 }
