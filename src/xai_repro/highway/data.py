@@ -1,5 +1,5 @@
 """Inputs of the analysis rules: the trained and untrained networks and the trained agent's
-pooled states (``states.collect_states``); the rendered rollouts of the figures."""
+pooled states (``rollout.collect_states``); the rendered rollouts of the figures."""
 
 import numpy as np
 import torch
@@ -27,11 +27,6 @@ def load_rollout(path):
 def load_nets(models):
     """{'trained': net, 'untrained': net} from {'trained': path, 'untrained': path}."""
     return {m: load_network(models[m]) for m in MODELS}
-
-
-def rollout_states(rollout):
-    """The rollout's observations as a float tensor (steps, entities, features)."""
-    return torch.as_tensor(rollout["obs"], dtype=torch.float32)
 
 
 def load_analysis_inputs(models, states_path):

@@ -86,8 +86,7 @@ def collect_states(net, seeds, observation=None, log_every=10):
     ``episode_crashed``, ``episode_arrived``, ``episode_lengths``."""
     env = make_env(observation=observation_config(observation or {}))
     rec = {k: [] for k in ("obs", "episode", "actions", "q")}
-    eps = {k: [] for k in ("episode_seeds", "episode_returns", "episode_crashed")}
-    eps.update(episode_arrived=[], episode_lengths=[])
+    eps = {f"episode_{k}": [] for k in ("seeds", "returns", "crashed", "arrived", "lengths")}
     t0 = time.perf_counter()
     try:
         for i, seed in enumerate(seeds):

@@ -33,9 +33,10 @@ def load_states(path):
 
 
 def spread_subset(episode, k):
-    """Indices of about ``k`` states spread over the episodes: each episode gives a share of
-    ``k`` proportional to its length (at least one state, so at most ``k`` + episodes in all),
-    evenly spaced within it; all states when there are at most ``k``."""
+    """Indices of states spread over the episodes: each episode gives ``k`` times its share
+    of the states, rounded down, at least one (so at most ``k`` + episodes in all, usually
+    somewhat fewer than ``k``), evenly spaced within it; all states when there are at most
+    ``k``."""
     episode = np.asarray(episode)
     n = len(episode)
     if k >= n:
@@ -51,7 +52,7 @@ def spread_subset(episode, k):
 def episode_bootstrap(stat, episode, rng, resamples=1000, level=0.95):
     """Percentile interval of ``stat(indices)`` (a float or an array) over resamples of whole
     episodes: each resample draws as many episodes as there are, with replacement, and passes
-    the indices of their states. Returns [lo, hi] for a float, else an array (..., 2)."""
+    the indices of their states. Returns [lo, hi] for a float, else nested lists (..., 2)."""
     episode = np.asarray(episode)
     ids = np.unique(episode)
     members = [np.flatnonzero(episode == e) for e in ids]
