@@ -1,6 +1,22 @@
 # The attention-DQN study: an ego-attention DQN (stable-baselines3, rl-agents' network) on
 # highway-env's intersection-v0; training, evaluation, rollout and interpretability analyses.
 HIGHWAY = config["highway"]
+# an agent trained with rl-agents (highway.pretrained): when a checkpoint is given, every
+# analysis reads it and an untrained network of its architecture, in its environment
+HIGHWAY_PRETRAINED = HIGHWAY.get("pretrained") or {}
+HIGHWAY_MODELS = {
+    m: (
+        f"results/highway/pretrained/{m}.pt"
+        if HIGHWAY_PRETRAINED.get("checkpoint")
+        else f"results/highway/models/{m}.pt"
+    )
+    for m in ("trained", "untrained")
+}
+HIGHWAY_OBSERVATION = (
+    HIGHWAY_PRETRAINED["observation"]
+    if HIGHWAY_PRETRAINED.get("checkpoint")
+    else {"order": HIGHWAY["env"]["order"]}
+)
 
 # One rule per analysis -> the figures it writes (stated once: the rules' outputs and the
 # scripts' params.figures both come from here).
@@ -15,13 +31,9 @@ HIGHWAY_ANALYSES = {
     "apply_logit_lens_highway": ["logit_lens"],
 }
 HIGHWAY_ROLLOUT_FIGURES = ["activations", "contact_sheet"]
-# Every analysis compares the trained and untrained networks on their rollouts.
-HIGHWAY_ANALYSIS_INPUTS = {
-    "trained": "results/highway/models/trained.pt",
-    "untrained": "results/highway/models/untrained.pt",
-    "rollout_trained": "results/highway/rollouts/trained.npz",
-    "rollout_untrained": "results/highway/rollouts/untrained.npz",
-}
+# Every analysis compares the trained and untrained networks on the trained agent's states
+# pooled over many seeded episodes.
+HIGHWAY_ANALYSIS_INPUTS = {**HIGHWAY_MODELS, "states": "results/highway/states.npz"}
 
 
 # report() outputs results/highway/figures/<name>.png, one caption each
@@ -138,42 +150,6 @@ rule evaluate_highway:
         "../scripts/highway/evaluate_highway.py"
 
 
-# an agent trained with rl-agents (highway.pretrained), beside an untrained one of its kind
-HIGHWAY_PRETRAINED = HIGHWAY.get("pretrained") or {}
-if HIGHWAY_PRETRAINED.get("checkpoint"):
-
-    rule evaluate_pretrained_highway:
-        input:
-            checkpoint=HIGHWAY_PRETRAINED["checkpoint"],
-            modules=modules(
-                "highway.env",
-                "highway.fast_numpy",
-                "highway.fast_sim",
-                "highway.network",
-                "highway.pretrained",
-            ),
-        output:
-            evaluation="results/highway/pretrained_evaluation.json",
-        log:
-            logs("highway/evaluate_pretrained_highway"),
-        benchmark:
-            benchmarks("highway/evaluate_pretrained_highway")
-        conda:
-            "../envs/highway.yaml"
-        threads: 1
-        resources:
-            mem_mb=2048,
-            runtime=60,
-        params:
-            fast_env=HIGHWAY["env"].get("fast", True),
-            seed=HIGHWAY["seed"],
-            network=HIGHWAY_PRETRAINED["network"],
-            observation=HIGHWAY_PRETRAINED["observation"],
-            episodes=HIGHWAY_PRETRAINED["episodes"],
-        script:
-            "../scripts/highway/evaluate_pretrained_highway.py"
-
-
 rule benchmark_highway_training:
     input:
         modules=modules(
@@ -209,34 +185,5 @@ rule benchmark_highway_training:
         "../scripts/highway/benchmark_highway_training.py"
 
 
-rule rollout_highway:
-    input:
-        model="results/highway/models/{policy}.pt",
-        modules=modules(
-            "highway.env",
-            "highway.fast_numpy",
-            "highway.fast_sim",
-            "highway.network",
-            "highway.rollout",
-        ),
-    output:
-        rollout="results/highway/rollouts/{policy}.npz",
-    log:
-        logs("highway/rollout_highway/{policy}"),
-    benchmark:
-        benchmarks("highway/rollout_highway/{policy}")
-    # first after train_highway: every analysis reads the rollouts
-    priority: 45
-    conda:
-        "../envs/highway.yaml"
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=10,
-    params:
-        fast_env=HIGHWAY["env"].get("fast", True),
-        seed=HIGHWAY["seed"],
-        episode_seed=HIGHWAY["analysis"]["episode_seed"],
-        order=HIGHWAY["env"]["order"],
-    script:
-        "../scripts/highway/rollout_highway.py"
+# the networks, states and rollouts the analyses read
+include: "highway_inputs.smk"

@@ -1,12 +1,18 @@
-# The highway study's analyses of the trained and untrained networks (after rules/highway.smk):
-# attribution, circuits, interventions, the logit lens, the rollout figures and the summary.
+# The highway study's analyses of the trained and untrained networks on the trained agent's
+# pooled states (after rules/highway.smk): attribution, circuits, interventions, the logit
+# lens, the rollout figures and the summary.
 
 
 rule explain_ig_highway:
     input:
         **HIGHWAY_ANALYSIS_INPUTS,
         modules=modules(
-            "highway.attribution", "highway.data", "highway.network", "highway.plots"
+            "highway.attribution",
+            "highway.data",
+            "highway.network",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
         ),
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["explain_ig_highway"],
@@ -32,7 +38,12 @@ rule explain_conductance_highway:
     input:
         **HIGHWAY_ANALYSIS_INPUTS,
         modules=modules(
-            "highway.attribution", "highway.data", "highway.network", "highway.plots"
+            "highway.attribution",
+            "highway.data",
+            "highway.network",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
         ),
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["explain_conductance_highway"],
@@ -50,6 +61,7 @@ rule explain_conductance_highway:
         figures=HIGHWAY_ANALYSES["explain_conductance_highway"],
         seed=HIGHWAY["seed"],
         conductance_steps=HIGHWAY["analysis"]["conductance_steps"],
+        attribution_states=HIGHWAY["analysis"]["attribution_states"],
     script:
         "../scripts/highway/explain_conductance_highway.py"
 
@@ -58,7 +70,12 @@ rule explain_shap_highway:
     input:
         **HIGHWAY_ANALYSIS_INPUTS,
         modules=modules(
-            "highway.attribution", "highway.data", "highway.network", "highway.plots"
+            "highway.attribution",
+            "highway.data",
+            "highway.network",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
         ),
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["explain_shap_highway"],
@@ -77,6 +94,7 @@ rule explain_shap_highway:
         seed=HIGHWAY["seed"],
         shap_background=HIGHWAY["analysis"]["shap_background"],
         shap_samples=HIGHWAY["analysis"]["shap_samples"],
+        attribution_states=HIGHWAY["analysis"]["attribution_states"],
     script:
         "../scripts/highway/explain_shap_highway.py"
 
@@ -85,7 +103,12 @@ rule inspect_circuits_highway:
     input:
         **HIGHWAY_ANALYSIS_INPUTS,
         modules=modules(
-            "highway.data", "highway.network", "highway.inspection", "highway.plots"
+            "highway.data",
+            "highway.network",
+            "highway.inspection",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
         ),
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["inspect_circuits_highway"],
@@ -108,9 +131,14 @@ rule inspect_circuits_highway:
 
 rule inspect_weights_highway:
     input:
-        **HIGHWAY_ANALYSIS_INPUTS,
+        **HIGHWAY_MODELS,
         modules=modules(
-            "highway.data", "highway.network", "highway.inspection", "highway.plots"
+            "highway.data",
+            "highway.network",
+            "highway.inspection",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
         ),
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["inspect_weights_highway"],
@@ -143,6 +171,8 @@ rule ablate_highway:
             "highway.fast_sim",
             "highway.intervention",
             "highway.plots",
+            "highway.pretrained",
+            "highway.states",
         ),
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["ablate_highway"],
@@ -163,7 +193,7 @@ rule ablate_highway:
         figures=HIGHWAY_ANALYSES["ablate_highway"],
         seed=HIGHWAY["seed"],
         ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],
-        order=HIGHWAY["env"]["order"],
+        observation=HIGHWAY_OBSERVATION,
     script:
         "../scripts/highway/ablate_highway.py"
 
@@ -172,7 +202,12 @@ rule perturb_highway:
     input:
         **HIGHWAY_ANALYSIS_INPUTS,
         modules=modules(
-            "highway.data", "highway.network", "highway.intervention", "highway.plots"
+            "highway.data",
+            "highway.network",
+            "highway.intervention",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
         ),
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["perturb_highway"],
@@ -199,7 +234,12 @@ rule apply_logit_lens_highway:
     input:
         **HIGHWAY_ANALYSIS_INPUTS,
         modules=modules(
-            "highway.data", "highway.network", "highway.intervention", "highway.plots"
+            "highway.data",
+            "highway.network",
+            "highway.intervention",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
         ),
     output:
         **HIGHWAY_ANALYSIS_OUTPUTS["apply_logit_lens_highway"],
@@ -220,38 +260,12 @@ rule apply_logit_lens_highway:
         "../scripts/highway/apply_logit_lens_highway.py"
 
 
-rule plot_rollout_highway:
-    input:
-        rollout_trained=HIGHWAY_ANALYSIS_INPUTS["rollout_trained"],
-        rollout_untrained=HIGHWAY_ANALYSIS_INPUTS["rollout_untrained"],
-        modules=modules("highway.data", "highway.network"),
-    output:
-        **{name: HIGHWAY_FIGURE_OUTPUTS[name] for name in HIGHWAY_ROLLOUT_FIGURES},
-        gif=report(
-            "results/highway/figures/rollout.gif",
-            caption="../report/highway/rollout_gif.rst",
-            category=RUN,
-            subcategory="highway",
-        ),
-    log:
-        logs("highway/plot_rollout_highway"),
-    benchmark:
-        benchmarks("highway/plot_rollout_highway")
-    conda:
-        "../envs/highway.yaml"
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=10,
-    params:
-        figures=HIGHWAY_ROLLOUT_FIGURES,
-    script:
-        "../scripts/highway/plot_rollout_highway.py"
-
-
 rule summarize_highway:
     input:
-        analyses=expand("results/highway/analysis/{rule}.json", rule=HIGHWAY_ANALYSES),
+        analyses=expand(
+            "results/highway/analysis/{rule}.json",
+            rule=[*HIGHWAY_ANALYSES, "collect_states_highway"],
+        ),
         evaluation=rules.evaluate_highway.output.evaluation,
         pretrained=(
             "results/highway/pretrained_evaluation.json"

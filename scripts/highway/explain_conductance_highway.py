@@ -1,5 +1,6 @@
 """Rule ``explain_conductance_highway``: per-neuron layer conductance of each action's Q-value
-on the notebook's 7 layers (trained, untrained, difference), and the neuron conductance (per
+on the notebook's 7 layers, over at most ``attribution_states`` of the trained agent's pooled
+states (evenly spread over its episodes) (trained, untrained, difference), and the neuron conductance (per
 input feature) of the most conductive neuron of the last hidden layer for each action.
 Completeness, per layer set that cuts every path to Q: |sum of conductances - Q gap| summed
 over states and actions, relative to the summed |Q gap| (conductance_completeness_gap).
@@ -21,11 +22,14 @@ from xai_repro.highway.attribution import (
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.network import ACTIONS, FEATURES
 from xai_repro.highway.plots import grouped_bars, triplet_rows
+from xai_repro.highway.states import mean_interval, spread_subset
 
 
-def main(models, rollouts, figures, out_path, *, seed, conductance_steps):
+def main(models, states, figures, out_path, *, seed, conductance_steps, attribution_states):
     seed_everything(seed)
-    nets, _, x = load_analysis_inputs(models, rollouts)
+    nets, st, x = load_analysis_inputs(models, states)
+    keep = spread_subset(st["episode"], attribution_states)
+    x, episode, rng = x[keep], st["episode"][keep], np.random.default_rng(seed)
     per_state = {m: layer_conductances(nets[m], x, conductance_steps) for m in MODELS}
     cond = {m: {k: v.mean(axis=1) for k, v in per_state[m].items()} for m in MODELS}
     gaps = {m: np.stack([q_gap(nets[m], x, a) for a in range(len(ACTIONS))]) for m in MODELS}
@@ -69,6 +73,8 @@ def main(models, rollouts, figures, out_path, *, seed, conductance_steps):
             for m in MODELS
         },
         "q_gap_mean": {m: gaps[m].mean(axis=1).tolist() for m in MODELS},
+        "q_gap_mean_ci95": {m: mean_interval(gaps[m].T, episode, rng)[1] for m in MODELS},
+        "conductance_states": len(x),
         "conductance_completeness_gap": completeness,
         "conductance_completeness_gap_max": max(max(c.values()) for c in completeness.values()),
         "neuron_conductance": {

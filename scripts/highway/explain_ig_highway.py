@@ -1,9 +1,11 @@
 """Rule ``explain_ig_highway``: integrated gradients of every action's Q-value on the trained
-rollout's states, for the trained and the untrained (random-init) network.
+agent's pooled states (many seeded episodes), for the trained and the untrained (random-init)
+network.
 
 Writes the |IG| and signed IG figures and ig JSON: completeness errors, signed/absolute
-per-feature and per-slot summaries, and the parameter-randomisation check (rank correlation of
-the trained and untrained attribution maps).
+per-feature (with episode-bootstrap 95 % intervals) and per-slot summaries, and the
+parameter-randomisation check (rank correlation of the trained and untrained attribution maps,
+with its interval).
 """
 
 import matplotlib.pyplot as plt
@@ -19,6 +21,10 @@ from xai_repro.highway.attribution import (
 from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
 from xai_repro.highway.network import ACTIONS, FEATURES
 from xai_repro.highway.plots import diverging, row_scale, triplet_rows
+from xai_repro.highway.states import episode_bootstrap, mean_interval
+
+# spearmanr over every resample: fewer resamples than a mean's interval takes
+RANK_RESAMPLES = 300
 
 
 def _signed_figure(summaries):
@@ -56,17 +62,21 @@ def _signed_figure(summaries):
     return fig
 
 
-def main(models, rollouts, figures, out_path, *, seed, ig_steps):
+def main(models, states, figures, out_path, *, seed, ig_steps):
     seed_everything(seed)
-    nets, _, x = load_analysis_inputs(models, rollouts)
+    nets, st, x = load_analysis_inputs(models, states)
+    rng, episode = np.random.default_rng(seed), st["episode"]
     attr, result = {}, {"ig": {}}
     for m in MODELS:
         attr[m], err = ig_all_actions(nets[m], x, ig_steps)
-        s = ig_summaries(attr[m])
+        # per state (N, actions, features), summed over vehicles: what the summaries average
+        signed, absolute = (np.moveaxis(a.sum(axis=2), 1, 0) for a in (attr[m], np.abs(attr[m])))
         result["ig"][m] = {
             "completeness_error_median": float(np.median(err)),
             "completeness_error_max": float(err.max()),
-            **{k: v.tolist() for k, v in s.items()},
+            **{k: v.tolist() for k, v in ig_summaries(attr[m]).items()},
+            "abs_per_feature_ci95": mean_interval(absolute, episode, rng)[1],
+            "signed_per_feature_ci95": mean_interval(signed, episode, rng)[1],
         }
     # the worse net's median: pooling let the untrained net's tiny errors hide the trained's
     result["ig_completeness_error_median"] = max(
@@ -74,8 +84,13 @@ def main(models, rollouts, figures, out_path, *, seed, ig_steps):
     )
     # over the entries where the input differs from the baseline (elsewhere IG is 0 for both)
     differs = (x != presence_baseline(x)).numpy()[None]
-    result["randomisation_rank_correlation"] = rank_correlation(
-        attr["trained"], attr["untrained"], where=differs
+
+    def rank(idx):
+        return rank_correlation(attr["trained"][:, idx], attr["untrained"][:, idx], differs[:, idx])
+
+    result["randomisation_rank_correlation"] = rank(np.arange(len(x)))
+    result["randomisation_rank_correlation_ci95"] = episode_bootstrap(
+        rank, episode, rng, RANK_RESAMPLES
     )
     result["randomisation_rank_correlation_entries"] = int(differs.sum()) * len(ACTIONS)
     summaries = {m: ig_summaries(attr[m]) for m in MODELS}

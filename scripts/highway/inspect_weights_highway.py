@@ -8,15 +8,15 @@ Writes the weights figure and the weights JSON (per input feature, the norm of i
 import numpy as np
 
 from xai_repro.common import save_figure, seed_everything, write_json
-from xai_repro.highway.data import MODELS, load_analysis_inputs, run_analysis_rule
+from xai_repro.highway.data import MODELS, load_nets, run_analysis_rule
 from xai_repro.highway.inspection import weight_products
 from xai_repro.highway.network import FEATURES
 from xai_repro.highway.plots import triplet_rows
 
 
-def main(models, rollouts, figures, out_path, *, seed):
+def main(models, states, figures, out_path, *, seed):
     seed_everything(seed)
-    nets, _, _ = load_analysis_inputs(models, rollouts)
+    nets = load_nets(models)
     prods = {m: weight_products(nets[m]) for m in MODELS}
     rows = [
         (

@@ -22,11 +22,11 @@ from xai_repro.highway.rollout import rollout
 log = logging.getLogger(__name__)
 
 
-def main(model_path, out_path, *, seed, episode_seed, order="sorted", fast_env=True):
+def main(model_path, out_path, *, seed, episode_seed, observation=None, fast_env=True):
     set_fast_path(fast_env)
     seed_everything(seed)
     net = load_network(model_path)
-    rec = rollout(net, episode_seed, order=order)
+    rec = rollout(net, episode_seed, observation=observation)
     if not len(rec["actions"]):
         raise InputError(f"{model_path}: rollout produced no steps")
     log.info(

@@ -226,13 +226,35 @@ def test_mean_ablation_of_a_head_is_a_no_op_on_the_states_it_averages():
 
 @pytest.fixture
 def analysis_inputs(tmp_path):
-    """Tiny 2-head trained/untrained checkpoints and synthetic rollouts as the rules see them."""
-    models, rollouts = {}, {}
+    return write_analysis_inputs(tmp_path)
+
+
+def write_analysis_inputs(tmp_path):
+    """Tiny 2-head trained/untrained checkpoints and synthetic pooled states of 3 episodes, as
+    the rules see them: (models, states path)."""
+    models = {}
     for i, m in enumerate(("trained", "untrained")):
-        net = tiny_net(heads=2, seed=i, cls=ObsNetwork)
         models[m] = str(tmp_path / f"{m}.pt")
-        save_network(net, models[m])
-        x = states(8, 15, seed=i)
+        save_network(tiny_net(heads=2, seed=i, cls=ObsNetwork), models[m])
+    states_path = str(tmp_path / "states.npz")
+    np.savez(
+        states_path,
+        obs=states(9, 15).numpy(),
+        episode=np.repeat([0, 1, 2], 3),
+        actions=np.zeros(9, dtype=int),
+        episode_seeds=np.array([7, 8, 9]),
+        episode_returns=np.array([1.0, 9.0, 0.0]),
+        episode_crashed=np.array([False, False, True]),
+        episode_arrived=np.array([False, True, False]),
+    )
+    return models, states_path
+
+
+def rollout_files(tmp_path):
+    """Synthetic rendered rollouts of the two tiny networks, as plot_rollout_highway reads."""
+    rollouts = {}
+    for i, m in enumerate(("trained", "untrained")):
+        net, x = tiny_net(heads=2, seed=i, cls=ObsNetwork), states(8, 15, seed=i)
         with torch.no_grad():
             att = net.get_attention_matrix(x)[:, :, 0, :].numpy()
         rollouts[m] = str(tmp_path / f"{m}.npz")
@@ -244,23 +266,23 @@ def analysis_inputs(tmp_path):
             frames=np.random.default_rng(i).integers(0, 255, (8, 20, 20, 3), dtype=np.uint8),
             **{"act__output_layer.layers.0": np.ones((8, 8))},
         )
-    return models, rollouts
+    return rollouts
 
 
 def run_rule(rule, analysis_inputs, tmp_path, names, **params):
     """Run an analysis rule's main() on the tiny inputs; its JSON, after checking its figures."""
     import importlib
 
-    models, rollouts = analysis_inputs
+    models, states_path = analysis_inputs
     figures = {n: str(tmp_path / f"{n}.png") for n in names}
     out = tmp_path / f"{rule}.json"
-    importlib.import_module(rule).main(models, rollouts, figures, str(out), seed=0, **params)
+    importlib.import_module(rule).main(models, states_path, figures, str(out), seed=0, **params)
     assert all((tmp_path / f"{n}.png").stat().st_size > 1000 for n in names)
     return json.loads(out.read_text())
 
 
 def rule_inputs(analysis_inputs):
-    """The rules' view: both networks (from their files) and the trained rollout's states."""
+    """The rules' view: both networks (from their files) and the pooled states."""
     from xai_repro.highway.data import load_analysis_inputs
 
     nets, _, x = load_analysis_inputs(*analysis_inputs)
@@ -296,6 +318,7 @@ def test_conductance_rule_sums_to_the_q_gap_over_every_cut(analysis_inputs, tmp_
         tmp_path,
         ["conductance", "neuron_conductance"],
         conductance_steps=300,
+        attribution_states=9,
     )
     for m in ("trained", "untrained"):
         gaps = res["conductance_completeness_gap"][m]
@@ -316,10 +339,12 @@ def test_shap_rule_values_add_up_and_leave_presence_alone(analysis_inputs, tmp_p
         analysis_inputs,
         tmp_path,
         ["shap"],
-        shap_background=8,
+        shap_background=9,
         shap_samples=100,
+        attribution_states=6,
     )
-    assert res["shap_background_states"] == 8
+    # every pooled state in the background; 6 of them explained, 2 per episode
+    assert res["shap_background_states"] == 9 and res["shap_states"] == 6
     for m in ("trained", "untrained"):
         # expected gradients is a Monte Carlo estimate: efficiency up to its sampling error
         # (exact for a linear network: test_shap_values_of_a_linear_network_are_exact)
@@ -381,7 +406,8 @@ def test_logit_lens_rule_last_layer_is_the_network(analysis_inputs, tmp_path):
     nets, x = rule_inputs(analysis_inputs)
     for m in ("trained", "untrained"):
         last = res["logit_lens"][m]["output_layer.layers.1"]
-        assert last == {"agreement": 1.0, "mean_abs_dq": 0.0}
+        assert last["agreement"] == 1.0 and last["mean_abs_dq"] == 0.0
+        assert last["agreement_ci95"] == [1.0, 1.0] and last["mean_abs_dq_ci95"] == [0.0, 0.0]
         with torch.no_grad():
             counts = np.bincount(nets[m](x).argmax(1).numpy(), minlength=3)
         assert res["logit_lens_chance_agreement"][m] == pytest.approx(counts.max() / len(x))
@@ -390,11 +416,11 @@ def test_logit_lens_rule_last_layer_is_the_network(analysis_inputs, tmp_path):
 def test_conductance_rule_reports_seven_layers_and_head_totals(analysis_inputs, tmp_path):
     import explain_conductance_highway
 
-    models, rollouts = analysis_inputs
+    models, states_path = analysis_inputs
     figures = {n: str(tmp_path / f"{n}.png") for n in ("conductance", "neuron_conductance")}
     out = tmp_path / "c.json"
     explain_conductance_highway.main(
-        models, rollouts, figures, str(out), seed=0, conductance_steps=50
+        models, states_path, figures, str(out), seed=0, conductance_steps=50, attribution_states=4
     )
     res = json.loads(out.read_text())
     trained = res["layer_conductance"]["trained"]
@@ -407,10 +433,10 @@ def test_conductance_rule_reports_seven_layers_and_head_totals(analysis_inputs, 
     )
 
 
-def test_plot_rollout_rule(analysis_inputs, tmp_path):
+def test_plot_rollout_rule(tmp_path):
     import plot_rollout_highway
 
-    _, rollouts = analysis_inputs
+    rollouts = rollout_files(tmp_path)
     figures = {n: str(tmp_path / f"{n}.png") for n in ("activations", "contact_sheet")}
     plot_rollout_highway.main(rollouts, figures, str(tmp_path / "r.gif"))
     assert (tmp_path / "r.gif").stat().st_size > 100
@@ -441,7 +467,7 @@ def test_ablate_rule_matches_the_ablation_on_states_and_the_intact_episodes(
         tmp_path,
         ["ablation"],
         ablation_episodes=1,
-        order="sorted",
+        observation={"order": "sorted"},
     )
     nets, x = rule_inputs(analysis_inputs)
     for m in ("trained", "untrained"):

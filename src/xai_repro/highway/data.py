@@ -1,10 +1,12 @@
-"""Inputs of the analysis rules: the trained and untrained networks and their rollouts."""
+"""Inputs of the analysis rules: the trained and untrained networks and the trained agent's
+pooled states (``rollout.collect_states``); the rendered rollouts of the figures."""
 
 import numpy as np
 import torch
 
 from xai_repro.common import InputError, limit_threads, setup_logging
 from xai_repro.highway.network import load_network
+from xai_repro.highway.states import load_states
 
 MODELS = ("trained", "untrained")
 
@@ -27,27 +29,21 @@ def load_nets(models):
     return {m: load_network(models[m]) for m in MODELS}
 
 
-def rollout_states(rollout):
-    """The rollout's observations as a float tensor (steps, entities, features)."""
-    return torch.as_tensor(rollout["obs"], dtype=torch.float32)
-
-
-def load_analysis_inputs(models, rollouts):
-    """(nets, rollouts, x): both networks, both rollouts and the trained rollout's states,
-    on which every analysis compares the two networks."""
+def load_analysis_inputs(models, states_path):
+    """(nets, states, x): both networks, the trained agent's pooled states (load_states) and
+    those states as a tensor, on which every analysis compares the two networks."""
     nets = load_nets(models)
-    rolls = {m: load_rollout(rollouts[m]) for m in MODELS}
-    return nets, rolls, rollout_states(rolls["trained"])
+    states = load_states(states_path)
+    return nets, states, torch.as_tensor(states["obs"], dtype=torch.float32)
 
 
 def run_analysis_rule(main, sm):
-    """Run an analysis rule's ``main(models, rollouts, figures, out_path, **params)`` from its
+    """Run an analysis rule's ``main(models, states, figures, out_path, **params)`` from its
     snakemake object: log to the rule's log, threads from the rule, the figure paths are the
     outputs named in params.figures (stated once, in rules/highway.smk)."""
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
     models = {m: sm.input[m] for m in MODELS}
-    rollouts = {m: sm.input[f"rollout_{m}"] for m in MODELS}
     figures = {name: sm.output[name] for name in sm.params.figures}
     params = {k: v for k, v in sm.params.items() if k != "figures"}
-    main(models, rollouts, figures, sm.output.analysis, **params)
+    main(models, sm.input.get("states"), figures, sm.output.analysis, **params)

@@ -37,8 +37,15 @@ def weight_products(net):
     }
 
 
-def ego_attention_stats(attention):
-    """attention (steps, heads, entities) -> mean ego self-attention weight and mean entropy."""
+def ego_attention_per_state(attention):
+    """attention (states, heads, entities) -> per state, averaged over heads, the ego's
+    self-attention weight and the entropy of its attention row (nats): two (states,) arrays."""
     a = np.asarray(attention, dtype=float)
     entropy = -(a * np.log(a + 1e-12)).sum(-1)
-    return {"ego_self_attention": float(a[..., 0].mean()), "entropy": float(entropy.mean())}
+    return a[..., 0].mean(-1), entropy.mean(-1)
+
+
+def ego_attention_stats(attention):
+    """attention (states, heads, entities) -> mean ego self-attention weight and mean entropy."""
+    self_att, entropy = ego_attention_per_state(attention)
+    return {"ego_self_attention": float(self_att.mean()), "entropy": float(entropy.mean())}

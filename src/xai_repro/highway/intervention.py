@@ -1,6 +1,7 @@
 """Interventions on the Q-network: head / vehicle ablation, perturbation of the last hidden
 layer, and the logit lens. Pure functions of a network and states (N, entities, features)."""
 
+import numpy as np
 import torch
 
 
@@ -51,9 +52,10 @@ def remove_most_attended(net, x, presence_idx=0):
     return xr
 
 
-def ablation_on_states(net, x, heads=(), remove_vehicle=False, means=None):
-    """Greedy-action change rate and mean |dQ| of an ablation over states ``x`` (heads
-    replaced by ``means``, or zeroed when None)."""
+def ablation_per_state(net, x, heads=(), remove_vehicle=False, means=None):
+    """Per state of ``x``: whether an ablation (heads replaced by ``means``, or zeroed when
+    None; or the most-attended vehicle removed) changes the greedy action, and the mean over
+    actions of |dQ|: {"action_change": (states,) bool, "abs_q_change": (states,)}."""
     with torch.no_grad():
         q0 = net(x)
         xs = remove_most_attended(net, x) if remove_vehicle else x
@@ -65,24 +67,40 @@ def ablation_on_states(net, x, heads=(), remove_vehicle=False, means=None):
             net.attention_layer.ablated_heads = ()
             net.attention_layer.ablation_means = None
     return {
-        "action_change_rate": float((q.argmax(1) != q0.argmax(1)).float().mean()),
-        "mean_abs_q_change": float((q - q0).abs().mean()),
+        "action_change": (q.argmax(1) != q0.argmax(1)).numpy(),
+        "abs_q_change": (q - q0).abs().mean(1).numpy(),
     }
 
 
-def noise_flip_rates(net, x, sigmas, rng):
-    """Greedy-action flip rate when Gaussian noise of std sigma * std(h) is added to the last
-    hidden layer h (then ReLU), for each sigma."""
+def ablation_on_states(net, x, heads=(), remove_vehicle=False, means=None):
+    """Greedy-action change rate and mean |dQ| of an ablation over states ``x``
+    (ablation_per_state averaged over the states)."""
+    per = ablation_per_state(net, x, heads, remove_vehicle, means)
+    return {
+        "action_change_rate": float(per["action_change"].mean()),
+        "mean_abs_q_change": float(per["abs_q_change"].mean()),
+    }
+
+
+def noise_flips(net, x, sigmas, rng):
+    """Whether the greedy action flips when Gaussian noise of std sigma * std(h) is added to
+    the last hidden layer h (then ReLU): a (sigmas, states) bool array."""
     with torch.no_grad():
         h = net.features(x)
         base = net.output_layer.predict(h).argmax(1)
         scale = float(h.std())
-        rates = []
+        flips = []
         for s in sigmas:
             noise = torch.as_tensor(rng.normal(0, s * scale, size=h.shape), dtype=torch.float32)
-            flipped = net.output_layer.predict(torch.relu(h + noise)).argmax(1) != base
-            rates.append(float(flipped.float().mean()))
-    return rates
+            flips.append(
+                (net.output_layer.predict(torch.relu(h + noise)).argmax(1) != base).numpy()
+            )
+    return np.stack(flips)
+
+
+def noise_flip_rates(net, x, sigmas, rng):
+    """Greedy-action flip rate per sigma (noise_flips averaged over the states)."""
+    return [float(r) for r in noise_flips(net, x, sigmas, rng).mean(1)]
 
 
 def shift_last_hidden(net, x, shift=0.1):
@@ -118,19 +136,24 @@ def lens_representations(net, x):
     return reps
 
 
+def chance_guess(net, x):
+    """Whether each greedy action on ``x`` is the most frequent one: a constant guess's hits,
+    (states,) bool; their mean is the agreement that guess reaches (at least 1/actions)."""
+    with torch.no_grad():
+        actions = net(x).argmax(1)
+    return (actions == torch.bincount(actions).argmax()).numpy()
+
+
 def chance_agreement(net, x):
     """The agreement a constant guess reaches with the greedy actions on ``x``: the share of
     the most frequent greedy action (at least 1/actions)."""
-    with torch.no_grad():
-        actions = net(x).argmax(1)
-    return float(torch.bincount(actions).max()) / len(x)
+    return float(chance_guess(net, x).mean())
 
 
-def logit_lens(net, x):
+def logit_lens_per_state(net, x):
     """Apply the Q head (output_layer.predict) to each intermediate representation of its
-    width; per representation: agreement of its argmax with the final greedy action and the
-    mean |Q_lens - Q| over states and actions. Other widths are skipped. The last hidden
-    layer is the head's own input, so it agrees 100 % with dQ = 0."""
+    width; per representation, per state: whether its argmax is the final greedy action, and
+    the mean over actions of |Q_lens - Q|. Other widths are skipped."""
     head = net.output_layer.predict
     with torch.no_grad():
         q = net(x)
@@ -140,10 +163,20 @@ def logit_lens(net, x):
                 continue
             ql = head(rep)
             out[name] = {
-                "agreement": float((ql.argmax(1) == q.argmax(1)).float().mean()),
-                "mean_abs_dq": float((ql - q).abs().mean()),
+                "agreement": (ql.argmax(1) == q.argmax(1)).numpy(),
+                "mean_abs_dq": (ql - q).abs().mean(1).numpy(),
             }
     return out
+
+
+def logit_lens(net, x):
+    """logit_lens_per_state averaged over the states: per representation, the agreement rate
+    with the final greedy action and the mean |Q_lens - Q| over states and actions. The last
+    hidden layer is the head's own input, so it agrees 100 % with dQ = 0."""
+    return {
+        name: {k: float(v.mean()) for k, v in per.items()}
+        for name, per in logit_lens_per_state(net, x).items()
+    }
 
 
 def ablation_variants(heads):
