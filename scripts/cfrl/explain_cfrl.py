@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from xai_repro.cfrl.data import explained_indices, load_dataset
+from xai_repro.cfrl.data import load_explained
 from xai_repro.cfrl.explainer import explain_all_targets, load_cfrl
 from xai_repro.cfrl.metrics import timing_stats
 from xai_repro.common import limit_threads, setup_logging, write_json, write_npz
@@ -32,9 +32,7 @@ def main(
     **settings,
 ):
     """``settings``: seed, image_size, autoencoder, cfrl (the rule's params besides explain)."""
-    data = load_dataset(dataset_npz)
-    seed = settings["seed"]
-    test_index = explained_indices(data, explain["n_instances"], seed, dataset_npz)
+    data, test_index = load_explained(dataset_npz, explain["n_instances"], settings["seed"])
     predictor, explainer = load_cfrl(
         classifier_path, autoencoder_path, actor_path=actor_path, **settings
     )

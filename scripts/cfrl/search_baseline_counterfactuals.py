@@ -18,7 +18,7 @@ import logging
 import numpy as np
 
 from xai_repro.cfrl.baseline import counterfactual_settings, graph_mode_keras, search
-from xai_repro.cfrl.data import explained_indices, load_dataset
+from xai_repro.cfrl.data import load_explained
 from xai_repro.cfrl.metrics import baseline_pairs
 from xai_repro.cfrl.models import build_classifier, load_weights, set_keras_weights
 from xai_repro.common import (
@@ -45,14 +45,14 @@ def main(
     baseline,
     shard,
 ):
-    data = load_dataset(dataset_npz)
     n, shards = baseline["n_instances"], baseline["shards"]
     if n > n_explained:
         raise InputError(
             f"config cfrl.baseline.n_instances = {n} exceeds the {n_explained} images "
             "explained by CFRL (cfrl.explain.n_instances)"
         )
-    x = data["x_test"][explained_indices(data, n_explained, seed, dataset_npz)[:n]]
+    data, index = load_explained(dataset_npz, n_explained, seed)
+    x = data["x_test"][index[:n]]
     _, keras = graph_mode_keras()
     seed_everything(seed)
     model = build_classifier(keras, image_size, probabilities=True)

@@ -105,6 +105,8 @@ def main(
         "autoencoder": {
             "test_reconstruction_mse": float(reconstruction_error(data["x_test"], test_rec).mean()),
             "val_reconstruction_mse": ae["val_reconstruction_mse"],
+            "val_mean_image_mse": ae["val_mean_image_mse"],
+            "val_mse_ratio_to_mean_image": ae["val_mse_ratio_to_mean_image"],
         },
         "validation": {
             "cfrl_validity": fit["validation"][-1] if fit["validation"] else None,

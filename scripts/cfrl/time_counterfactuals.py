@@ -12,7 +12,7 @@ load. Writes ``timing.json``: wall and CPU seconds per counterfactual of both.
 import logging
 
 from xai_repro.cfrl.baseline import counterfactual_settings
-from xai_repro.cfrl.data import explained_indices, load_dataset
+from xai_repro.cfrl.data import load_explained
 from xai_repro.cfrl.metrics import baseline_pairs, expand_targets
 from xai_repro.cfrl.models import keras_predictor, load_classifier
 from xai_repro.cfrl.timing import time_side_by_side
@@ -36,8 +36,8 @@ def main(
     baseline,
     speed,
 ):
-    data = load_dataset(dataset_npz)
-    x = data["x_test"][explained_indices(data, explain["n_instances"], seed, dataset_npz)]
+    data, index = load_explained(dataset_npz, explain["n_instances"], seed)
+    x = data["x_test"][index]
     n_base = min(baseline["n_instances"], len(x))
     y_pred = keras_predictor(load_classifier(classifier_path, image_size))(x[:n_base])
     instance, target = baseline_pairs(y_pred.argmax(axis=1), baseline["targets_per_image"], seed)

@@ -3,8 +3,10 @@
 Reads ``dataset.npz``; writes the encoder and decoder weights in the framework of the
 CFRL backend (TensorFlow: ``autoencoder.npz``, a weight list of encoder then decoder;
 PyTorch: ``autoencoder.pt``, a weights-only state_dict) and ``autoencoder.json``
-(validation and test reconstruction error, loss per epoch, training CPU seconds).
-Loss: binary cross-entropy, as in the seed.
+(validation and test reconstruction error, the validation error of the training mean
+image and the share of it the autoencoder leaves, loss per epoch, training CPU seconds).
+Loss: binary cross-entropy, as in the seed. The job fails, writing nothing, when the
+validation error exceeds ``max_val_mse_ratio`` of the mean image's.
 """
 
 import functools
@@ -14,9 +16,13 @@ import time
 import numpy as np
 
 from xai_repro.cfrl.data import load_dataset
-from xai_repro.cfrl.metrics import reconstruction_error
+from xai_repro.cfrl.metrics import mean_image_error, reconstruction_error
 from xai_repro.cfrl.models import reconstruct, save_weights
-from xai_repro.cfrl.training import train_keras_autoencoder, train_torch_autoencoder
+from xai_repro.cfrl.training import (
+    check_beats_mean_image,
+    train_keras_autoencoder,
+    train_torch_autoencoder,
+)
 from xai_repro.common.io import atomic_output, write_json
 from xai_repro.common.runtime import limit_threads, resolve_device, setup_logging
 
@@ -35,6 +41,7 @@ def main(
     epochs,
     batch_size,
     learning_rate,
+    max_val_mse_ratio,
     device="auto",
 ):
     data = load_dataset(dataset_npz)
@@ -57,7 +64,16 @@ def main(
     for split in ("val", "test"):
         x_rec = reconstruct(encoder, decoder, data[f"x_{split}"], backend=backend)
         mse[split] = float(np.mean(reconstruction_error(data[f"x_{split}"], x_rec)))
-    log.info("reconstruction MSE: validation %.5f, test %.5f", mse["val"], mse["test"])
+    mean_mse = float(np.mean(mean_image_error(data["x_train"], data["x_val"])))
+    log.info(
+        "reconstruction MSE: validation %.5f (training mean image: %.5f), test %.5f",
+        mse["val"],
+        mean_mse,
+        mse["test"],
+    )
+    ratio = check_beats_mean_image(
+        mse["val"], mean_mse, max_ratio=max_val_mse_ratio, source=f"{dataset_npz} (validation)"
+    )
     if backend == "tensorflow":
         save_weights(weights_path, [*encoder.get_weights(), *decoder.get_weights()])
     else:
@@ -72,6 +88,8 @@ def main(
             "backend": backend,
             "test_reconstruction_mse": mse["test"],
             "val_reconstruction_mse": mse["val"],
+            "val_mean_image_mse": mean_mse,
+            "val_mse_ratio_to_mean_image": ratio,
             "cpu_seconds": cpu,
             "loss_per_epoch": losses,
         },

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from xai_repro.cfrl.metrics import mean_image_error
 from xai_repro.cfrl.models import (
     build_classifier,
     build_keras_autoencoder,
@@ -15,6 +16,7 @@ from xai_repro.cfrl.models import (
     save_weights,
     set_keras_weights,
 )
+from xai_repro.cfrl.training import AutoencoderError, check_beats_mean_image
 from xai_repro.common import InputError
 
 keras = pytest.importorskip("keras")
@@ -65,6 +67,53 @@ def test_torch_autoencoder_is_nhwc():
     assert x_rec.shape == x.shape
     whole = reconstruct(encoder, decoder, x, backend="pytorch", batch_size=100)
     np.testing.assert_allclose(x_rec, whole, atol=1e-6)  # batched equals unbatched
+
+
+@pytest.mark.parametrize(("size", "latent"), [(8, 4), (28, 64)])
+def test_torch_autoencoder_starts_as_keras_would(size, latent):
+    """Glorot-uniform weights and zero biases (Keras' defaults), not PyTorch's."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    layers = [
+        m
+        for part in build_torch_autoencoder(size, latent, 16)
+        for m in part.modules()
+        if isinstance(m, torch.nn.Linear | torch.nn.Conv2d)
+    ]
+    assert len(layers) == (4 if size == 8 else 9)  # alibi: 3 conv + dense; dense + 4 conv
+    for layer in layers:
+        w = layer.weight.detach()
+        receptive = w[0, 0].numel() if w.ndim == 4 else 1
+        fan_in, fan_out = w.shape[1] * receptive, w.shape[0] * receptive
+        bound = float(np.sqrt(6.0 / (fan_in + fan_out)))
+        assert torch.all(layer.bias == 0)
+        assert w.abs().max() <= bound
+        if w.numel() >= 500:  # the uniform's standard deviation, bound / sqrt(3), within 10 %
+            assert abs(float(w.std()) / (bound / np.sqrt(3)) - 1) < 0.1
+
+
+def test_mean_image_error_known_answer():
+    x_train = np.array([[[0.0]], [[2.0]]])  # mean image 1
+    x = np.array([[[1.0]], [[3.0]]])
+    np.testing.assert_allclose(mean_image_error(x_train, x), [0.0, 4.0])
+
+
+def test_an_autoencoder_that_returns_the_mean_image_is_refused():
+    rng = np.random.default_rng(0)
+    x_train, x_val = rng.random((50, 8, 8, 1)), rng.random((20, 8, 8, 1))
+    mean_mse = float(mean_image_error(x_train, x_val).mean())
+    stalled = np.broadcast_to(x_train.mean(axis=0), x_val.shape)  # ignores its input
+    stalled_mse = float(np.mean((x_val - stalled) ** 2))
+    with pytest.raises(AutoencoderError, match=r"val.npz.*1\.000 of the training mean image"):
+        check_beats_mean_image(stalled_mse, mean_mse, max_ratio=0.9, source="val.npz")
+    # a reconstruction half-way between the mean image and the input leaves 1/4 of the error
+    half = 0.5 * (stalled + x_val)
+    half_mse = float(np.mean((x_val - half) ** 2))
+    ratio = check_beats_mean_image(half_mse, mean_mse, max_ratio=0.9, source="val.npz")
+    assert ratio == pytest.approx(0.25, rel=1e-9)
+    assert check_beats_mean_image(stalled_mse, mean_mse, max_ratio=None, source="") > 0.9
+    with pytest.raises(AutoencoderError):  # a diverged (NaN) loss fails the check too
+        check_beats_mean_image(float("nan"), mean_mse, max_ratio=0.9, source="val.npz")
 
 
 def test_weights_roundtrip_gives_the_same_predictions(tmp_path):

@@ -25,6 +25,7 @@ import train_cfrl_autoencoder
 import train_cfrl_classifier
 import train_cfrl_scorers
 from conftest import REPO
+from xai_repro.cfrl.training import AutoencoderError
 from xai_repro.common import InputError
 
 pytestmark = pytest.mark.slow
@@ -125,6 +126,7 @@ def _run_backend(d, backend):
         epochs=2,
         batch_size=64,
         learning_rate=1e-3,
+        max_val_mse_ratio=None,  # 2 epochs: plumbing only, not yet past the mean image
         **AE,
     )
     settings = _settings(backend)
@@ -132,6 +134,24 @@ def _run_backend(d, backend):
     fit_cfrl.main(*models, out["log.csv"], out["fit.json"], validation=VALIDATION, **settings)
     explain_cfrl.main(*models, out["cf.npz"], out["cf.json"], explain=EXPLAIN, **settings)
     return out
+
+
+def test_autoencoder_no_better_than_the_mean_image_fails_and_writes_nothing(trained):
+    out = trained / "stalled"
+    with pytest.raises(AutoencoderError, match="training mean image.*max_val_mse_ratio = 1e-06"):
+        train_cfrl_autoencoder.main(
+            trained / "dataset.npz",
+            out.with_suffix(".pt"),
+            out.with_suffix(".json"),
+            seed=0,
+            backend="pytorch",
+            epochs=1,
+            batch_size=64,
+            learning_rate=1e-3,
+            max_val_mse_ratio=1e-6,  # a bound no autoencoder of this size meets
+            **AE,
+        )
+    assert not out.with_suffix(".pt").exists() and not out.with_suffix(".json").exists()
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "pytorch"])
@@ -333,7 +353,7 @@ def test_mnist_sized_pipeline_from_idx_files(tmp_path, backend):
     ext = "npz" if backend == "tensorflow" else "pt"
     train_cfrl_autoencoder.main(
         d / "dataset.npz", d / f"ae.{ext}", d / "ae.json", seed=0, backend=backend,
-        epochs=1, batch_size=64, learning_rate=1e-3, **ae,
+        epochs=1, batch_size=64, learning_rate=1e-3, max_val_mse_ratio=None, **ae,
     )  # fmt: skip
     cfrl = {**CFRL, "backend": backend, "train_steps": 20}
     fit_cfrl.main(

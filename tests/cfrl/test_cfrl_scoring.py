@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from xai_repro.cfrl.data import explained_indices, split_stratified, split_validation
+from xai_repro.cfrl.data import (
+    explained_indices,
+    load_explained,
+    save_dataset,
+    split_stratified,
+    split_validation,
+)
 from xai_repro.cfrl.metrics import (
     accepted,
     amortised,
@@ -114,6 +120,22 @@ def test_split_stratified_and_explained_indices():
     assert len(set(idx)) == 20
     with pytest.raises(InputError, match="n_instances"):
         explained_indices(out, 101, seed=0, source="d.npz")
+
+
+def test_every_job_reads_the_same_explained_images(tmp_path):
+    rng = np.random.default_rng(0)
+    data = {}
+    for split, n in (("train", 30), ("val", 10), ("test", 40)):
+        data[f"x_{split}"] = rng.random((n, 4, 4, 1)).astype(np.float32)
+        data[f"y_{split}"] = rng.integers(0, 10, n)
+    path = tmp_path / "dataset.npz"
+    save_dataset(path, data)
+    loaded, index = load_explained(path, 12, seed=3)
+    np.testing.assert_array_equal(index, explained_indices(data, 12, seed=3, source="x"))
+    for key in data:
+        np.testing.assert_array_equal(loaded[key], data[key])
+    with pytest.raises(InputError, match="n_instances = 41.*dataset.npz"):
+        load_explained(path, 41, seed=3)
 
 
 def test_sparsity_coefficient_ramps_in_ten_stairs():

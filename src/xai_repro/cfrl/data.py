@@ -265,3 +265,11 @@ def explained_indices(data: dict, n_instances: int, seed: int, source) -> np.nda
     from xai_repro.cfrl.metrics import select_instances
 
     return select_instances(n_test, n_instances, seed)
+
+
+def load_explained(dataset_npz, n_instances: int, seed: int):
+    """The dataset of ``dataset_npz`` and the indices of its test images that CFRL explains:
+    (data, index). explain_cfrl, search_baseline_counterfactuals (the first ones) and
+    time_counterfactuals read their images through it, so all three take the same ones."""
+    data = load_dataset(dataset_npz)
+    return data, explained_indices(data, n_instances, seed, dataset_npz)

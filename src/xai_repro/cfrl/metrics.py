@@ -147,6 +147,13 @@ def reconstruction_error(x: np.ndarray, x_rec: np.ndarray) -> np.ndarray:
     return (diff.reshape(len(diff), -1) ** 2).mean(axis=1)
 
 
+def mean_image_error(x_train: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Mean squared error per image of ``x`` against the mean image of ``x_train``: the
+    error of an autoencoder that ignores its input (the trivial reconstruction)."""
+    mean = np.asarray(x_train, dtype=np.float64).mean(axis=0, keepdims=True)
+    return reconstruction_error(x, np.broadcast_to(mean, np.shape(x)))
+
+
 def timing_stats(seconds: np.ndarray) -> dict:
     """min, median and max of repeated timings (seconds)."""
     seconds = np.asarray(seconds, dtype=np.float64)

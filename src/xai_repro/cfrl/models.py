@@ -7,7 +7,8 @@ autoencoder. The Keras builders take the ``keras`` module as an argument, so the
 architecture is built with Keras 3 (classifier, TF backend of CFRL) and with tf-keras
 (the TF1 graph-mode baseline), and weights move between them as a list of arrays.
 
-Images are NHWC (n, H, W, 1) everywhere; the PyTorch autoencoder permutes internally.
+Images are NHWC (n, H, W, 1) everywhere; the PyTorch autoencoder permutes internally
+and is initialised as Keras initialises its twin.
 """
 
 import numpy as np
@@ -90,8 +91,21 @@ def build_keras_autoencoder(keras, image_size: int, latent_dim: int, hidden_dim:
     return encoder, decoder
 
 
+def init_like_keras(*modules) -> None:
+    """Keras' default initialisation of every Linear and Conv2d layer of ``modules``:
+    Glorot-uniform weights, zero biases. With PyTorch's defaults the MNIST decoder's output
+    hardly depends on the image at first, and training can stall at the mean image."""
+    from torch import nn
+
+    for layer in (layer for module in modules for layer in module.modules()):
+        if isinstance(layer, nn.Linear | nn.Conv2d):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+
 def build_torch_autoencoder(image_size: int, latent_dim: int, hidden_dim: int):
-    """PyTorch twin of ``build_keras_autoencoder`` (NHWC in and out)."""
+    """PyTorch twin of ``build_keras_autoencoder`` (NHWC in and out), initialised as
+    Keras initialises it (``init_like_keras``)."""
     from torch import nn
 
     class _NHWC(nn.Module):
@@ -110,25 +124,25 @@ def build_torch_autoencoder(image_size: int, latent_dim: int, hidden_dim: int):
     if image_size == 28:
         from alibi.models.pytorch import MNISTDecoder, MNISTEncoder
 
-        return (
-            _NHWC(MNISTEncoder(latent_dim=latent_dim), permute_in=True),
-            _NHWC(MNISTDecoder(latent_dim=latent_dim), permute_in=False),
+        encoder = _NHWC(MNISTEncoder(latent_dim=latent_dim), permute_in=True)
+        decoder = _NHWC(MNISTDecoder(latent_dim=latent_dim), permute_in=False)
+    else:
+        pixels = image_size * image_size
+        encoder = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(pixels, hidden_dim),
+            nn.ReLU(),
+            nn.Linear(hidden_dim, latent_dim),
+            nn.Tanh(),
         )
-    pixels = image_size * image_size
-    encoder = nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(pixels, hidden_dim),
-        nn.ReLU(),
-        nn.Linear(hidden_dim, latent_dim),
-        nn.Tanh(),
-    )
-    decoder = nn.Sequential(
-        nn.Linear(latent_dim, hidden_dim),
-        nn.ReLU(),
-        nn.Linear(hidden_dim, pixels),
-        nn.Sigmoid(),
-        nn.Unflatten(1, (image_size, image_size, 1)),
-    )
+        decoder = nn.Sequential(
+            nn.Linear(latent_dim, hidden_dim),
+            nn.ReLU(),
+            nn.Linear(hidden_dim, pixels),
+            nn.Sigmoid(),
+            nn.Unflatten(1, (image_size, image_size, 1)),
+        )
+    init_like_keras(encoder, decoder)
     return encoder, decoder
 
 

@@ -22,6 +22,29 @@ from xai_repro.common import seed_everything
 log = logging.getLogger(__name__)
 
 
+class AutoencoderError(RuntimeError):
+    """The trained autoencoder reconstructs no better than the check requires."""
+
+
+def check_beats_mean_image(mse: float, mean_image_mse: float, *, max_ratio, source: str) -> float:
+    """``mse / mean_image_mse``, the autoencoder's reconstruction error as a share of the
+    training mean image's (1: it has learnt nothing about the input).
+
+    Raises AutoencoderError naming ``source`` when the share exceeds ``max_ratio`` (config
+    ``cfrl.autoencoder.max_val_mse_ratio``; None: no check): CFRL only moves in the
+    decoder's image, and a decoder that ignores its code gives it nothing to move.
+    """
+    ratio = mse / mean_image_mse
+    if max_ratio is not None and not ratio <= max_ratio:
+        raise AutoencoderError(
+            f"{source}: reconstruction MSE {mse:.5f} is {ratio:.3f} of the training mean "
+            f"image's {mean_image_mse:.5f}, above cfrl.autoencoder.max_val_mse_ratio = "
+            f"{max_ratio}: the autoencoder has not learnt (too few epochs, or stalled at "
+            "the mean image)"
+        )
+    return ratio
+
+
 def train_classifier(x_train, y_train, *, epochs, batch_size, learning_rate, seed, validation=None):
     """Fit the classifier on images (n, S, S, 1); returns (model, history dict).
 
