@@ -59,6 +59,7 @@ def test_highway_and_duffing_report_their_reference(tmp_path):
         assert result["reference"]
         for v in result["vectors"].values():
             assert v["reference"]["seeds"] == 2
+            assert v["reference"]["between_seeds"]["pairs"] == 1
     metrics = [make_seed(tmp_path, "diffig", seed) for seed in (0, 1)]
     result, _ = _run(tmp_path, "diffig", metrics, [0, 1])
     assert result["reference"] is None

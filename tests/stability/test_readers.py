@@ -8,6 +8,7 @@ from seed_folders import EXPLAINERS, make_seed
 from xai_repro.common import InputError, read_json, write_csv, write_json, write_npz
 from xai_repro.stability.readers import (
     attention_by_distance,
+    image_digest,
     read_cfrl,
     read_diffig,
     read_duffing,
@@ -24,8 +25,19 @@ def test_attention_is_ranked_by_distance_to_the_ego():
     obs[0, 2, 1:3] = [0.2, 0.3]
     attention = np.array([[[0.2, 0.3, 0.5, 0.0], [0.4, 0.1, 0.5, 0.0]]])  # two heads
     result = attention_by_distance(obs, attention)
-    np.testing.assert_allclose(result[:3], [0.3, 0.5, 0.2])
+    # head means 0.3, 0.2, 0.5, times the 3 entities present (1 = an even share)
+    np.testing.assert_allclose(result[:3], [0.9, 1.5, 0.6])
     assert np.isnan(result[3])
+
+
+def test_even_attention_is_flat_whatever_the_number_of_vehicles():
+    # two states, 2 and 4 entities present, each attended evenly: every rank gets 1
+    obs = np.zeros((2, 4, 7))
+    obs[0, :2, 0] = 1
+    obs[1, :, 0] = 1
+    obs[:, :, 1] = np.arange(4) * 0.1
+    attention = np.array([[[0.5, 0.5, 0, 0]], [[0.25] * 4]])
+    np.testing.assert_allclose(attention_by_distance(obs, attention), [1.0] * 4)
 
 
 def test_highway_vectors_trained_beside_untrained(tmp_path):
@@ -88,17 +100,26 @@ def test_duffing_duplicate_point_is_refused(tmp_path):
         read_duffing(folder, EXPLAINERS)
 
 
-def test_diffig_leaves_out_the_zero_diagonal(tmp_path):
+def test_diffig_keys_the_matrix_by_grid_position_without_the_diagonal(tmp_path):
     folder = make_seed(tmp_path, "diffig", 0).parent
     vectors = read_diffig(folder)
     matrix = vectors["diff_ig_matrix"].vector
     assert len(matrix) == 3 * 2 * 4
-    assert "10/10/pole angle" not in matrix
+    assert "grid 1/grid 1/pole angle" not in matrix
     data = read_json(folder / "diff_ig.json")
-    assert matrix["20/0/pole angle"] == data["matrix"]["attribution"][2][0][2]
+    assert matrix["grid 2/grid 0/pole angle"] == data["matrix"]["attribution"][2][0][2]
     pairs = vectors["diff_ig_pairs"].vector
     assert pairs["10/20/cart velocity"] == data["pairs"][0]["attribution"][1]
     assert vectors["diff_ig_matrix"].reference is None
+
+
+def test_diffig_episodes_of_different_length_share_the_grid(tmp_path):
+    folders = [make_seed(tmp_path, "diffig", seed, draw=1).parent for seed in (0, 1)]
+    data = read_json(folders[1] / "diff_ig.json")
+    data["matrix"]["steps"] = [0, 8, 16]  # a shorter episode, the same grid
+    write_json(folders[1] / "diff_ig.json", data)
+    a, b = (read_diffig(f)["diff_ig_matrix"].vector for f in folders)
+    pd.testing.assert_series_equal(a, b)
 
 
 def test_diffig_matrix_of_the_wrong_shape_is_refused(tmp_path):
@@ -112,7 +133,8 @@ def test_diffig_matrix_of_the_wrong_shape_is_refused(tmp_path):
 
 def test_cfrl_keeps_valid_counterfactuals_towards_other_classes(tmp_path):
     x = np.zeros((2, 2, 2, 1))
-    x_cf = np.zeros((4, 2, 2, 1))
+    x[1, 1, 1, 0] = 0.001  # two distinct images (named by content)
+    x_cf = x[[0, 0, 1, 1]].copy()
     x_cf[0, 0, 0, 0] = 0.5  # image 0 -> class 1: valid
     x_cf[1, 1, 1, 0] = 0.9  # image 0 -> class 0: its own class, left out
     x_cf[2, 0, 1, 0] = 0.02  # image 1 -> class 1: valid, below the L0 tolerance
@@ -136,9 +158,26 @@ def test_cfrl_keeps_valid_counterfactuals_towards_other_classes(tmp_path):
     np.testing.assert_allclose(share.to_numpy(), [0.5, 0.0, 0.0, 0.0])
     per_pair = vectors["abs_change_per_pair"].vector
     assert len(per_pair) == 2 * 4
-    # keys (test index * classes + target) * pixels + pixel: the same pair keys alike in any seed
-    assert per_pair[(7 * 2 + 1) * 4 + 0] == 0.5
-    assert per_pair[(9 * 2 + 1) * 4 + 1] == pytest.approx(0.02)
+    # keys (image digest * classes + target) * pixels + pixel
+    assert per_pair[(image_digest(x[0]) * 2 + 1) * 4 + 0] == 0.5
+    assert per_pair[(image_digest(x[1]) * 2 + 1) * 4 + 1] == pytest.approx(0.02)
+
+
+def test_cfrl_pairs_align_by_image_whatever_its_test_index(tmp_path):
+    folders = [make_seed(tmp_path, "cfrl", seed, draw=1).parent for seed in (0, 1)]
+    path = folders[1] / "counterfactuals" / "cfrl.npz"
+    arrays = dict(np.load(path))
+    order = np.array([2, 0, 1])  # the same images at other positions and test indexes
+    back = np.argsort(order)
+    arrays.update(
+        x=arrays["x"][order],
+        test_index=arrays["test_index"][order] + 100,
+        y_pred=arrays["y_pred"][order],
+        instance=back[arrays["instance"]],
+    )
+    write_npz(path, **arrays)
+    a, b = (read_cfrl(f, 0.05)["abs_change_per_pair"].vector for f in folders)
+    pd.testing.assert_series_equal(a.sort_index(), b.sort_index())
 
 
 def test_cfrl_missing_array_is_named(tmp_path):

@@ -96,7 +96,12 @@ def measure(study: str, metrics_by_seed: dict, *, top_k_fraction: float, options
         }
         if first.reference is not None:
             references = {s: v[name].reference for s, v in by_seed.items()}
-            entry["reference"] = against_reference(trained, references, top_k_fraction)
+            entry["reference"] = {
+                **against_reference(trained, references, top_k_fraction),
+                # how much the reference itself moves between seeds (a random network's
+                # init; the true model's background sample and explained points)
+                "between_seeds": pairwise(references, top_k_fraction),
+            }
         vectors[name] = entry
     return {
         "study": study,
@@ -114,8 +119,9 @@ def _points(ax, y, values, **style):
 
 
 def stability_figure(result: dict):
-    """Per vector: Spearman's rho and top-k overlap of every seed pair (dots; bar: mean), the
-    reference's (x, where there is one) and the top-k overlap of random rankings (|)."""
+    """Per vector: Spearman's rho and top-k overlap of every seed pair (dots; bar: mean), each
+    seed against its reference (x) and the reference's own seed pairs (grey diamonds), where
+    there is one, and the top-k overlap of random rankings (|)."""
     import matplotlib.pyplot as plt
 
     names = list(result["vectors"])
@@ -132,6 +138,9 @@ def stability_figure(result: dict):
             if "reference" in v:
                 ref = [c[key] for c in v["reference"]["per_seed"].values()]
                 _points(ax, y, ref, color="tab:red", marker="x", s=30, label="vs reference")
+                ref = [p[key] for p in v["reference"]["between_seeds"]["per_pair"]]
+                style = dict(color="grey", marker="D", s=14, label="reference's seed pairs")
+                _points(ax, y - 0.25, ref, **style)
         if v["chance_top_k_overlap"] is not None:
             axes[1].scatter(v["chance_top_k_overlap"], y, color="black", marker="|", s=120)
     axes[0].set(xlim=(-1.05, 1.05), xlabel="Spearman's rho between seeds")

@@ -11,20 +11,21 @@ What is compared, per study:
 - highway: IG |attribution| and signed IG per (action, feature), summed over vehicles and
   averaged over the states of the seed's own trained rollout; the ego row of the signed IG per
   slot; KernelSHAP importance per (action, feature); attention by distance rank (weight on the
-  ego, on the nearest other vehicle, the second nearest, ...; mean over heads and rollout
-  states). The reference is the same seed's untrained network on its own rollout.
+  ego, on the nearest other vehicle, the second nearest, ..., relative to an even share over
+  the vehicles present; mean over heads and rollout states). The reference is the same seed's untrained network on its own rollout.
 - duffing: the surrogate's attribution per (explained point, output, feature), one vector per
   explainer; points are keyed by their slice and grid value, so a point one seed's selection
   did not explain is left out. The reference is the true ODE's attribution at the same points.
 - diffig: differential IG per (input step, baseline step, feature) over the matrix of evenly
-  spaced steps (the diagonal, identically zero, left out) and over the configured pairs, on
-  the seed's own episode. No reference.
+  spaced steps, keyed by grid position (the diagonal, identically zero, left out), and over
+  the configured pairs, keyed by step; on the seed's own episode. No reference.
 - cfrl: the sparsity pattern of the valid counterfactuals towards a class other than the
   predicted one: mean |x_cf - x| per (target, pixel), the share changing each pixel by more
-  than the L0 tolerance per (target, pixel), and |x_cf - x| per (test image, target, pixel).
-  No reference.
+  than the L0 tolerance per (target, pixel), and |x_cf - x| per (image, target, pixel), the
+  image named by its content. No reference.
 """
 
+import hashlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -79,22 +80,26 @@ def grid_vector(array: np.ndarray, rows, cols) -> pd.Series:
 
 
 def attention_by_distance(obs: np.ndarray, attention: np.ndarray) -> np.ndarray:
-    """Mean attention weight on the ego and on the other vehicles ranked by distance.
+    """Attention on the ego and on the other vehicles ranked by distance, relative to uniform.
 
     ``obs`` (steps, entities, features): row 0 the ego, columns presence, x, y (absolute
-    coordinates, intersection-v0's default); ``attention`` (steps, heads, entities). Returns
-    (entities,): entry 0 the ego's weight, entry r the r-th nearest present vehicle's, mean
-    over heads and over the steps that have an r-th vehicle (NaN where none has).
+    coordinates, intersection-v0's default); ``attention`` (steps, heads, entities), absent
+    vehicles masked. Each weight is multiplied by the number of entities present (the ego
+    included), so 1 is an even share: raw weights fall with rank only because the states that
+    have a far r-th vehicle have more vehicles to share among. Returns (entities,): entry 0 the
+    ego's, entry r the r-th nearest present vehicle's, mean over heads and over the steps that
+    have an r-th vehicle (NaN where none has).
     """
     steps, entities = obs.shape[:2]
     rows = np.full((steps, entities), np.nan)
     weights = attention.mean(axis=1)
     for t in range(steps):
-        rows[t, 0] = weights[t, 0]
         present = np.flatnonzero(obs[t, 1:, 0] > 0.5) + 1
+        share = weights[t] * (present.size + 1)
         distance = np.hypot(*(obs[t, present, 1:3] - obs[t, 0, 1:3]).T)
         ranked = present[np.argsort(distance, kind="stable")]
-        rows[t, 1 : 1 + ranked.size] = weights[t, ranked]
+        rows[t, 0] = share[0]
+        rows[t, 1 : 1 + ranked.size] = share[ranked]
     counts = np.isfinite(rows).sum(axis=0)
     totals = np.nansum(rows, axis=0)
     return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
@@ -200,11 +205,13 @@ def read_diffig(folder) -> dict[str, Attribution]:
             f"{path}: matrix.attribution has shape {matrix.shape}, expected "
             f"({steps.size}, {steps.size}, {len(features)}) from matrix.steps and features"
         )
+    # keyed by grid position, not step number: two seeds' episodes may differ in length, and
+    # the grid spreads the same number of steps evenly over each
     entries = {
-        f"{steps[i]}/{steps[j]}/{feature}": matrix[i, j, f]
+        f"grid {i}/grid {j}/{feature}": matrix[i, j, f]
         for i in range(steps.size)
         for j in range(steps.size)
-        if steps[i] != steps[j]
+        if i != j
         for f, feature in enumerate(features)
     }
     pairs = {}
@@ -226,9 +233,16 @@ def read_diffig(folder) -> dict[str, Attribution]:
 CFRL_KEYS = ["x", "test_index", "y_pred", "instance", "target", "x_cf", "cf_pred"]
 
 
+def image_digest(image: np.ndarray) -> int:
+    """A 40-bit integer naming an image by its content: two seeds that explain the same image
+    name it alike even where their test sets are ordered or drawn differently."""
+    data = np.ascontiguousarray(image, dtype=np.float32).tobytes()
+    return int.from_bytes(hashlib.blake2b(data, digest_size=5).digest(), "big")
+
+
 def _cfrl_changes(path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """|x_cf - x| (counterfactuals, pixels) of the valid counterfactuals towards another class,
-    with their test-set index and target, and the number of classes targeted."""
+    with their image's digest and target, and the number of classes targeted."""
     a = read_npz(path, keys=CFRL_KEYS)
     n = a["instance"].shape[0]
     if any(a[k].shape[0] != n for k in ("target", "x_cf", "cf_pred")):
@@ -241,7 +255,8 @@ def _cfrl_changes(path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     keep = (a["cf_pred"] == target) & (target != a["y_pred"][instance])
     change = np.abs(a["x_cf"][keep] - a["x"][instance[keep]]).reshape(int(keep.sum()), -1)
     classes = int(target.max()) + 1 if target.size else 1
-    return change, a["test_index"][instance[keep]], target[keep], classes
+    image_key = np.array([image_digest(image) for image in a["x"]], dtype=np.int64)
+    return change, image_key[instance[keep]], target[keep], classes
 
 
 def _per_target(values: np.ndarray, target: np.ndarray) -> pd.Series:
@@ -257,10 +272,10 @@ def read_cfrl(folder, l0_tolerance) -> dict[str, Attribution]:
     """CFRL's counterfactual sparsity patterns (see module doc)."""
     folder = Path(folder)
     path = folder / "counterfactuals" / "cfrl.npz"
-    change, test_index, target, classes = _cfrl_changes(path)
+    change, image_key, target, classes = _cfrl_changes(path)
     pixels = change.shape[1]
-    # one integer per (test image, target, pixel): string names would not scale to MNIST
-    keys = (test_index[:, None] * classes + target[:, None]) * pixels + np.arange(pixels)
+    # one integer per (image, target, pixel): string names would not scale to MNIST
+    keys = (image_key[:, None] * classes + target[:, None]) * pixels + np.arange(pixels)
     source = "counterfactuals/cfrl.npz"
     return {
         "mean_abs_change_per_target": Attribution(_per_target(change, target), None, source),
