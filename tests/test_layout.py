@@ -46,6 +46,7 @@ ALLOWED_IMPORTS = {
     **{study: {study, "common"} for study in STUDIES},
     "common": {"common"},
     "scorecard": {"scorecard", "common"},
+    "stability": {"stability", "common"},
     "bench": {"bench", "common", *STUDIES},
 }
 WINGS = tuple(ALLOWED_IMPORTS)
