@@ -37,6 +37,7 @@ for _name, _run_config in INSTANCES.items():
 
 
 include: "rules/scorecard.smk"
+include: "rules/stability.smk"
 
 
 rule all:
@@ -50,3 +51,4 @@ rule all:
         ],
         rules.build_scorecard.output,
         SEEDS_FIGURES,
+        STABILITY_TARGETS,
