@@ -22,8 +22,8 @@ INVOCATION_KEYS = ("runs",)
 SIZES = ("laptop", "cluster")
 # the selection word for every run of the sheet that lists seeds
 SEEDS_WORD = "seeds"
-# each study's training seed, set to k in seed k's config; the evaluation seeds (other keys)
-# stay fixed, so that the seeds of a run differ in training only
+# each study's seed, set to k in seed k's config; the other seed keys stay fixed. A study's
+# seed also draws some of its data and evaluation (docs/runs.md says which)
 TRAINING_SEEDS = ("duffing.seed", "cfrl.seed", "diffig.seed", "highway.seed")
 # an instance of a seeds run: <run>_seed<k>, a valid identifier in rule names
 _INSTANCE = re.compile(r"^(?P<run>[A-Za-z0-9_\-]+)_seed(?P<seed>[0-9]+)$")
