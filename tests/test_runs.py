@@ -149,7 +149,7 @@ def _seeds_sheet(workdir, **entry):
 def test_seeds_run_layout_in_a_dry_run(workflow_copy):
     """Each seed k of run r: results/, logs/, benchmarks/ under r/seed<k>/, rules named
     r_seed<k>__<rule>; the run without seeds keeps results/a/<study>/; the scorecard reads
-    every seed's metrics and draws the run's seeds figure."""
+    every seed's metrics and draws the run's seeds figure; the stability rule compares them."""
     _seeds_sheet(workflow_copy)
     proc = run_snakemake(workflow_copy, "--dry-run", "--config", "runs=a,r")
     for k in (0, 2):
@@ -158,7 +158,9 @@ def test_seeds_run_layout_in_a_dry_run(workflow_copy):
         assert f"benchmarks/r/seed{k}/duffing/train_surrogate.tsv" in proc.stdout
         assert f"rule r_seed{k}__train_surrogate:" in proc.stdout
     assert "results/r/seed1/" not in proc.stdout
-    assert "results/r/duffing/" not in proc.stdout
+    # under results/r/<study>/ only what compares the seeds: attribution stability
+    assert "results/r/duffing/metrics.json" not in proc.stdout
+    assert "output: results/r/duffing/stability.json" in proc.stdout
     assert "results/a/duffing/metrics.json" in proc.stdout
     assert "rule a__train_surrogate:" in proc.stdout
     assert "output: results/r/seeds.png" in proc.stdout
