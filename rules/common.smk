@@ -10,7 +10,7 @@ import functools
 import os
 import re
 
-from xai_repro.common import read_yaml
+from xai_repro.common import read_yaml, runs
 from xai_repro.common.fetch import load_downloads
 from xai_repro.common.runs import (
     RUN_FOLDERS,
@@ -47,11 +47,8 @@ SEEDED = {
     if "seeds" in entry
 }
 
-
-def seed_paths(run, path):
-    """``path`` (results/<study>/...) at every seed of seeds run ``run``
-    (results/<run>/seed<k>/<study>/...): the inputs of a rule drawing a run's seeds."""
-    return [in_run(path, seed_name(run, k)) for k in SEEDED[run]["seeds"]]
+# path (results/<study>/...) at every seed of a seeds run: seed_paths(run, path)
+seed_paths = functools.partial(runs.seed_paths, SEEDED)
 # the science modules a rule's script imports, as its inputs
 modules = functools.partial(module_inputs, workflow.basedir)
 DOWNLOADS_FILE = "config/downloads.yaml"

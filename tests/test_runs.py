@@ -17,6 +17,7 @@ from xai_repro.common.runs import (
     read_sheet,
     run_folder,
     seed_of,
+    seed_paths,
     seeded_config,
     selected_names,
 )
@@ -211,6 +212,14 @@ def test_instances_and_their_folders():
     assert in_run("results/duffing/x.csv", "r_seed4") == "results/r/seed4/duffing/x.csv"
     assert in_run("results/r/seed4/duffing/x.csv", "r_seed4") == "results/r/seed4/duffing/x.csv"
     assert in_run("logs/duffing/x.log", "r_seed4") == "logs/r/seed4/duffing/x.log"
+
+
+def test_seed_paths_name_each_seed_folder_in_order():
+    seeded = {"r": {"seeds": [3, 0]}}
+    assert seed_paths(seeded, "r", "results/cfrl/metrics.json") == [
+        "results/r/seed3/cfrl/metrics.json",
+        "results/r/seed0/cfrl/metrics.json",
+    ]
 
 
 def test_seeds_words_and_names_refused():

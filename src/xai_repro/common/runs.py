@@ -156,6 +156,12 @@ def seed_name(run: str, seed: int) -> str:
     return f"{run}_seed{seed}"
 
 
+def seed_paths(seeded: dict, run: str, path: str) -> list[str]:
+    """``path`` (results/<study>/...) at every seed of seeds run ``run`` of ``seeded`` (run ->
+    {"seeds": [...]}), i.e. results/<run>/seed<k>/<study>/...: a rule's inputs over seeds."""
+    return [in_run(path, seed_name(run, k)) for k in seeded[run]["seeds"]]
+
+
 def seed_of(name: str) -> tuple[str, int] | None:
     """(run, seed) of an instance name ``<run>_seed<k>``; None for a run's own name."""
     match = _INSTANCE.match(name)
