@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from xai_repro.common.stats import wilson_interval
+
 N_CLASSES = 10
 
 
@@ -63,17 +65,6 @@ def baseline_pairs(y_pred, per_image: int, seed: int, *, shard: int = 0, shards:
     target = targets.reshape(-1)
     keep = target % shards == shard
     return instance[keep], target[keep]
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> list:
-    """Wilson score interval [lo, hi] of a binomial share (95 % by default)."""
-    if n <= 0:
-        return [None, None]
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return [float(max(0.0, centre - half)), float(min(1.0, centre + half))]
 
 
 def share_summary(hits) -> dict:

@@ -2,6 +2,7 @@
 
 ``runtime``: logging into the rule's log, thread limits, seeds, the torch device. ``io``: clear input errors
 and atomic writers/readers for JSON, YAML (read), CSV, NPZ, figures and torch checkpoints.
+``stats``: interval estimates (``wilson_interval``).
 """
 
 from xai_repro.common.io import (

@@ -13,10 +13,10 @@ import os
 import numpy as np
 
 from xai_repro.common import InputError
+from xai_repro.common.stats import Z95, wilson_interval
 from xai_repro.highway.network import FEATURES, N_VEHICLES
 
 ENV_ID = "intersection-v0"
-Z95 = 1.959964
 
 
 def _read_json(path):
@@ -120,16 +120,6 @@ def configure_observation(env, observation):
     reset, where highway-env rebuilds its observation type."""
     env.unwrapped.configure({"observation": dict(observation)})
     return env
-
-
-def wilson_interval(successes, n, z=Z95):
-    """Wilson score interval [lo, hi] of a binomial share (95 % by default)."""
-    if n == 0:
-        return [0.0, 1.0]
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [float(max(0.0, centre - half)), float(min(1.0, centre + half))]
 
 
 def bootstrap_mean_interval(values, rng, resamples=10_000, level=0.95):
