@@ -84,7 +84,7 @@ rule train_cfrl_classifier:
         "../envs/cfrl.yaml"
     threads: 1
     resources:
-        mem_mb=1536 * CFRL_MEM,
+        mem_mb=2048 * CFRL_MEM,
         runtime=60,
     params:
         **CFRL["classifier"],
@@ -109,7 +109,7 @@ rule train_cfrl_autoencoder:
         "../envs/cfrl.yaml"
     threads: 1
     resources:
-        mem_mb=1536 * CFRL_MEM,
+        mem_mb=2048 * CFRL_MEM,
         runtime=120,
     params:
         **CFRL["autoencoder"],
@@ -169,7 +169,7 @@ rule explain_cfrl:
         "../envs/cfrl.yaml"
     threads: 1
     resources:
-        mem_mb=1536 * CFRL_MEM,
+        mem_mb=2048 * CFRL_MEM,
         runtime=20,
     params:
         seed=CFRL["seed"],
@@ -227,7 +227,7 @@ rule search_baseline_counterfactuals:
         "../envs/cfrl.yaml"
     threads: 1
     resources:
-        mem_mb=1536 * CFRL_MEM,
+        mem_mb=2048 * CFRL_MEM,
         runtime=120,
     params:
         seed=CFRL["seed"],

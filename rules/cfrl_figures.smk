@@ -122,7 +122,7 @@ rule summarize_cfrl:
         "../envs/cfrl.yaml"
     threads: 1
     resources:
-        mem_mb=1536 * CFRL_MEM,
+        mem_mb=2048 * CFRL_MEM,
         runtime=10,
     params:
         dataset=CFRL["dataset"],

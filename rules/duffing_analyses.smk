@@ -20,7 +20,7 @@ rule differentiate_models:
         "../envs/duffing.yaml"
     threads: 1
     resources:
-        mem_mb=1024,
+        mem_mb=2048,
         runtime=10,
     params:
         ode=DUFFING["ode"],
