@@ -1,6 +1,6 @@
 """Determinism and offline operation, from one extra run: a clean copy of the workflow runs
 the test config with networking removed (``unshare -n``: a new network namespace with no
-interface up), and its results are compared with the session's first run (with network,
+interface up), and its results are compared with the pytest invocation's first run (with network,
 workflow_state.completed_test_run).
 
 - The offline run completes (nothing downloads: datasets, weights and environments are local).

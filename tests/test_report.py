@@ -3,7 +3,7 @@ tools/chromium/check_report.py): the landing page shows the scorecard table, eve
 the run is an entry that loads an image of non-zero natural size and has a caption, and no
 docutils system message appears on the page or in a caption; a screenshot is saved. The
 check is shown to fail on a report whose figure was emptied, on a figure missing from the
-report and on a caption with an rst error. Reuses the session's completed test run. A fast
+report and on a caption with an rst error. Reuses the pytest invocation's completed test run. A fast
 test renders every caption with docutils."""
 
 import importlib.util

@@ -98,7 +98,7 @@ def test_every_rule_has_log_benchmark_threads_resources_conda(workflow_copy):
 
 @pytest.mark.slow
 def test_test_config_end_to_end():
-    """The whole DAG at toy size (the session's shared run): every study's metrics and
+    """The whole DAG at toy size (the test run's shared workflow run): every study's metrics and
     figures and the scorecard; a second run has nothing to do. The report of this run is
     built and opened in a browser by tests/test_report.py."""
     work = completed_test_run()

@@ -7,7 +7,7 @@
 - ``compare_runs``: two finished runs' results, file by file, clock outputs (CLOCK_FILES,
   each with why) and torch archives (tensor by tensor) told apart from real differences;
   exact, or within a stated tolerance for runs that may round differently.
-- ``completed_test_run``: one local run of the whole test config per pytest session,
+- ``completed_test_run``: one local run of the whole test config per pytest invocation,
   copied (with mtimes and Snakemake's metadata) for each test that needs a finished
   workflow, so the suite pays for the run once.
 """
@@ -86,7 +86,7 @@ _COMPLETED: dict[str, Path] = {}
 
 
 def completed_test_run() -> Path:
-    """A workflow copy on which the whole test config ran locally (once per session)."""
+    """A workflow copy on which the whole test config ran locally (once per pytest invocation)."""
     if "path" not in _COMPLETED:
         root = Path(tempfile.mkdtemp(prefix="xai-repro-local-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
