@@ -1,13 +1,36 @@
 # The scorecard over every run: each reference row beside our number of each run it names,
-# with a verdict (docs/scorecard.md). Its table opens the report (report/workflow.rst). A
-# seeds run's rows are over its seeds (mean, 95 % interval), drawn seed by seed in
-# results/<run>/seeds.png.
+# with a verdict (docs/scorecard.md); a run of the sheet outside the invocation is read from
+# the results an earlier invocation left, and marked so. Its table opens the report
+# (report/workflow.rst). A seeds run's rows are over its seeds (mean, 95 % interval), drawn
+# seed by seed in results/<run>/seeds.png.
+import os
+
+from xai_repro.common.runs import sheet_config
+
 # every study the workflow has (the config schema's list), in the scorecard's order
 KNOWN_STUDIES = read_yaml("config/schema/config.schema.yaml")["properties"]["studies"][
     "items"
 ]["enum"]
 # the per-seed figure of each built seeds run
 SEEDS_FIGURES = [f"results/{run}/seeds.png" for run in RUNS if run in SEEDED]
+# Each run of the sheet outside this invocation -> the metrics.json files it has when
+# complete (every study of its sheet config, at every seed of a seeds run) -> mtime in ns,
+# None when absent. The scorecard reads those on disk, marked as an earlier invocation's.
+# They are a param, not inputs: as inputs Snakemake would build those runs. A param change
+# (such a run built, rebuilt or removed by another invocation) reruns the scorecard.
+EARLIER_METRICS = {
+    run: {
+        path: os.stat(path).st_mtime_ns if os.path.exists(path) else None
+        for study in sheet_config(run, SHEET, "config/config.yaml", {})["studies"]
+        for path in (
+            seed_paths(run, f"results/{study}/metrics.json")
+            if run in SEEDED
+            else [in_run(f"results/{study}/metrics.json", run)]
+        )
+    }
+    for run in SHEET
+    if run not in RUNS
+}
 
 
 rule build_scorecard:
@@ -23,6 +46,7 @@ rule build_scorecard:
             "scorecard.references",
             "scorecard.verdict",
             "scorecard.seeds",
+            "scorecard.tables",
             "scorecard.runs",
         ),
     output:
@@ -44,6 +68,7 @@ rule build_scorecard:
         sheet={run: entry["size"] for run, entry in SHEET.items()},
         known=KNOWN_STUDIES,
         seeded=SEEDED,
+        earlier=EARLIER_METRICS,
     script:
         "../scripts/scorecard/build_scorecard.py"
 

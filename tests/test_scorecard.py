@@ -306,7 +306,10 @@ def test_scorecard_counts_and_studies_without_references(tmp_path):
     assert elsewhere["runs"]["test"] == {
         "size": "not in config/runs.yaml",
         "built": False,
+        "built_by": None,
         "studies": [],
+        "metrics_modified": None,
+        "missing": None,
         "seeds": None,
         "counts_by_kind": elsewhere["counts_by_kind"],
         "headline": elsewhere["headline"],

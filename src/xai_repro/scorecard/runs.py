@@ -1,63 +1,123 @@
 """The scorecard over every run: each reference row beside each run it names.
 
 A row lists the runs (``configs``) at whose scale our number is comparable. For each of those
-runs that this invocation built, the row is judged against that run's metrics, in its kind's
-words (:mod:`~xai_repro.scorecard.verdict`); for a run of the sheet that was not built, the
-row reads *not run*. A row naming no run of the sheet and no built run appears once, as not
-run. A row without a metric (a published number the workflow computes nothing beside) is not
-comparable at any run and appears once, with no run. A built seeds run (config/runs.yaml's
-``seeds``) shows, besides the rows naming it, the rows of the run it compares as (its
-``compare_as``) for its studies, each judged over its seeds
-(:mod:`~xai_repro.scorecard.seeds`: mean, 95 % interval, reproduced / deviates /
+runs that has results, the row is judged against that run's metrics, in its kind's words
+(:mod:`~xai_repro.scorecard.verdict`): a run this invocation built, or a run of the sheet
+whose metrics.json an earlier invocation left on disk (marked so: ``built_by``, the files'
+times; a study whose file is absent, at some seed of a seeds run, is not run, with why). For
+a run of the sheet without results, the row reads *not run*. A row naming no run of the sheet
+and no built run appears once, as not run. A row without a metric (a published number the
+workflow computes nothing beside) is not comparable at any run and appears once, with no run.
+A seeds run with results (config/runs.yaml's ``seeds``) shows, besides the rows naming it,
+the rows of the run it compares as (its ``compare_as``) for its studies, each judged over its
+seeds (:mod:`~xai_repro.scorecard.seeds`: mean, 95 % interval, reproduced / deviates /
 inconclusive).
 
-Rendering: the verdicts counted per kind (all runs, then each run), the verdicts counted per
-study and run, a compact table (claim, ours, reference, verdict, run, kind), then the sources,
-tolerances and the reason behind each verdict in a details table.
+Rendering (the cells: :mod:`~xai_repro.scorecard.tables`): the verdicts counted per kind (all
+runs, then each run), the verdicts counted per study and run, a compact table (claim, ours,
+reference, verdict, run, kind), then the sources, tolerances and the reason behind each
+verdict in a details table; a run read from an earlier invocation is labelled
+"<run> (earlier)" throughout.
 """
 
 from xai_repro.common import InputError
 from xai_repro.scorecard.seeds import judge_seeded
-from xai_repro.scorecard.verdict import KINDS, VERDICTS, count, fmt, headline, judge, kind_text
+from xai_repro.scorecard.tables import (
+    COMPACT_COLUMNS,
+    COUNT_COLUMNS,
+    DETAIL_COLUMNS,
+    KIND_COLUMNS,
+    compact_rows,
+    count_rows,
+    detail_rows,
+    kind_rows,
+    summary,
+)
+from xai_repro.scorecard.verdict import (
+    ANY_RUN,
+    EARLIER,
+    KINDS,
+    THIS,
+    VERDICTS,
+    count,
+    headline,
+    judge,
+)
 
-ANY_RUN = "any run"  # the run column of a row without a metric
 
-
-def run_pairs(row: dict, built: dict, sheet: dict, seeded=None, study=None) -> list[str]:
-    """The runs a reference row is shown at: its ``configs`` that are built or in the sheet,
-    then each built seeds run of ``study`` that compares as one of its ``configs``."""
-    runs = [run for run in row["configs"] if run in built or run in sheet]
+def run_pairs(row: dict, shown: dict, sheet: dict, seeded=None, study=None) -> list[str]:
+    """The runs a reference row is shown at: its ``configs`` that have results or are in the
+    sheet, then each seeds run of ``study`` with results that compares as one of its
+    ``configs``. ``shown``: run with results -> its studies."""
+    runs = [run for run in row["configs"] if run in shown or run in sheet]
     for run, info in (seeded or {}).items():
-        if run in built and run not in runs and study in built[run]:
+        if run in shown and run not in runs and study in shown[run]:
             if info.get("compare_as") in row["configs"]:
                 runs.append(run)
     return runs
 
 
-def _judge_runs(row, study, metrics, built, sheet, seeded, seed_metrics) -> list[dict]:
+def _judged(row, study, run, given) -> dict:
+    """The row against run ``run``'s metrics (over its seeds for a seeds run); ``given``:
+    (metrics, built, seeded, seed_metrics) as :func:`build_run_scorecard` takes them."""
+    metrics, _, seeded, seed_metrics = given
+    if run in seeded:
+        return judge_seeded(row, study, seed_metrics, run, seeded[run])
+    data, path = metrics.get((run, study), (None, ""))
+    judged = judge(row, study, data, run, path)
+    if data is None:
+        judged["why"] = f"{study} is not among run {run}'s studies"
+    return judged
+
+
+def _not_run(row, study, run, why, seeded) -> dict:
+    seeds = seeded.get(run, {}).get("seeds")
+    return {**judge(row, study, None, run, ""), "seeds": seeds, "why": why}
+
+
+def _judge_at(row, study, run, given, sheet, earlier) -> dict:
+    """The row at one run: judged when the run has results for ``study`` (built now, or on
+    disk from an earlier invocation), else not run, with why. ``built_by`` says who wrote
+    the metrics.json read (None: none was). An earlier run's metric that the row cannot read
+    (results older than the reference row) is not run, naming the error: those files are
+    not this invocation's to fix."""
+    metrics, built, seeded, seed_metrics = given
+    found = earlier.get(run, {"modified": {}, "missing": {}})
+    if run in built or study in found["modified"]:
+        try:
+            judged = _judged(row, study, run, given)
+        except InputError as err:
+            if run in built:
+                raise
+            why = f"{err}; these results are from an earlier invocation: rebuild run {run}"
+            judged = _not_run(row, study, run, why, seeded)
+        read = (run, study) in metrics or (run, study) in seed_metrics
+        by = (THIS if run in built else EARLIER) if read else None
+        return {**judged, "built_by": by, "metrics_modified": found["modified"].get(study)}
+    if study in found["missing"]:
+        absent = ", ".join(found["missing"][study])
+        why = f"run {run} was not built by this invocation, and not on disk: {absent}"
+    elif run in earlier:
+        why = f"{study} is not among run {run}'s studies"
+    elif run in sheet:
+        why = (
+            f"run {run} ({sheet[run]}) was not built by this invocation and has no results on disk"
+        )
+    else:
+        why = f"run {run} is not in config/runs.yaml and was not built"
+    return {**_not_run(row, study, run, why, seeded), "built_by": None, "metrics_modified": None}
+
+
+def _judge_runs(row, study, given, sheet, earlier) -> list[dict]:
     """The row judged at each run it is shown at (one row with run None when it has no
     metric); raises InputError naming the row for a metric path absent at a built run."""
     if row["metric"] is None:
-        return [{"run": None, **judge(row, study, {}, "", "")}]
-    out = []
-    for run in run_pairs(row, built, sheet, seeded, study) or row["configs"][:1]:
-        if run in built and run in seeded:
-            judged = judge_seeded(row, study, seed_metrics, run, seeded[run])
-        elif run in built:
-            data, path = metrics.get((run, study), (None, ""))
-            judged = judge(row, study, data, run, path)
-            if data is None:
-                judged["why"] = f"{study} is not among run {run}'s studies"
-        else:
-            judged = judge(row, study, None, run, "")
-            where = sheet.get(run)
-            judged["why"] = (
-                f"run {run} ({where}) was not built by this invocation"
-                if where
-                else f"run {run} is not in config/runs.yaml and was not built"
-            )
-        out.append({"run": run, **judged})
-    return out
+        judged = judge(row, study, {}, "", "")
+        return [{"run": None, **judged, "built_by": None, "metrics_modified": None}]
+    _, built, seeded, _ = given
+    shown = {**{r: [*e["modified"], *e["missing"]] for r, e in earlier.items()}, **built}
+    runs = run_pairs(row, shown, sheet, seeded, study) or row["configs"][:1]
+    return [{"run": run, **_judge_at(row, study, run, given, sheet, earlier)} for run in runs]
 
 
 def _check_given(built: dict, metrics: dict, seeded: dict, seed_metrics: dict) -> None:
@@ -84,6 +144,7 @@ def build_run_scorecard(
     *,
     seeded: dict | None = None,
     seed_metrics: dict | None = None,
+    earlier: dict | None = None,
 ) -> dict:
     """The scorecard of every run.
 
@@ -92,19 +153,23 @@ def build_run_scorecard(
     for the runs this invocation built; ``sheet``: run -> size (laptop or cluster) for the
     runs of config/runs.yaml; ``known``: every study the workflow has, in order;
     ``seeded``: run -> {seeds, compare_as} for the sheet's seeds runs; ``seed_metrics``:
-    (run, study) -> {seed: (metrics dict, its path)} for the built seeds runs. Every bad row
+    (run, study) -> {seed: (metrics dict, its path)} for the built seeds runs; ``earlier``:
+    run -> {"modified": {study: time of its metrics.json}, "missing": {study: its absent
+    metrics.json paths}} for the sheet's runs outside the invocation with any metrics.json
+    on disk, whose complete studies' metrics are in ``metrics`` / ``seed_metrics`` too. Every bad row
     is named in one :class:`InputError`.
     """
-    seeded, seed_metrics = seeded or {}, seed_metrics or {}
+    seeded, seed_metrics, earlier = seeded or {}, seed_metrics or {}, earlier or {}
     unknown = sorted(set(references) - set(known))
     if unknown:
         raise InputError(f"references for unknown studies {unknown}; known: {known}")
     _check_given(built, metrics, seeded, seed_metrics)
     rows, errors = [], []
+    given = (metrics, built, seeded, seed_metrics)
     for study in known:
         for row in references.get(study, []):
             try:
-                rows += _judge_runs(row, study, metrics, built, sheet, seeded, seed_metrics)
+                rows += _judge_runs(row, study, given, sheet, earlier)
             except InputError as err:  # report every bad row at once
                 errors.append(str(err))
     if errors:
@@ -121,10 +186,14 @@ def build_run_scorecard(
     info = {}
     for run in runs:
         of_run = count([r for r in rows if r["run"] == run])
+        found = earlier.get(run, {})
         info[run] = {
             "size": sheet.get(run, "ad hoc" if run in built else "not in config/runs.yaml"),
-            "built": run in built,
-            "studies": list(built.get(run, [])),
+            "built": run in built,  # by this invocation
+            "built_by": THIS if run in built else EARLIER if found.get("modified") else None,
+            "studies": list(built.get(run, found.get("modified", []))),
+            "metrics_modified": found.get("modified") or None,
+            "missing": found.get("missing") or None,
             "seeds": seeded.get(run, {}).get("seeds"),
             "counts_by_kind": {k: of_run[k] for k in KINDS},
             "headline": headline(of_run),
@@ -138,84 +207,6 @@ def build_run_scorecard(
         "studies_without_references": [s for s in known if s not in references],
         "rows": rows,
     }
-
-
-def ours(row: dict) -> str:
-    """Our value as text: "mean [low, high] (n = k seeds)" for a seeds run's row, else the
-    value with its spread ("± s" or "[low, high]")."""
-    value, spread = fmt(row["value"]), row["spread"]
-    if row.get("interval") is not None and row["value"] is not None:
-        return f"{value} {fmt(row['interval'])} (n = {len(row['seeds'])} seeds)"
-    if spread is None or row["value"] is None:
-        return value
-    if isinstance(spread, list) and len(spread) == 2:
-        return f"{value} [{fmt(spread[0])}, {fmt(spread[1])}]"
-    return f"{value} ± {fmt(spread)}"
-
-
-def kind_rows(card: dict) -> list[tuple[str, ...]]:
-    """(run, one text per kind) for all runs together, then for each run that has rows."""
-    groups = [("all runs", card["counts_by_kind"])]
-    groups += [(run, info["counts_by_kind"]) for run, info in card["runs"].items()]
-    return [
-        (name, *(kind_text(k, by_kind[k]) or "—" for k in KINDS))
-        for name, by_kind in groups
-        if any(any(by_kind[k].values()) for k in KINDS)
-    ]
-
-
-def count_rows(card: dict) -> list[tuple[str, ...]]:
-    """(study, run, one count per verdict) for each study and run that has rows."""
-    return [
-        (study, run, *(str(counts[v]) for v in VERDICTS))
-        for study, by_run in card["counts"].items()
-        for run, counts in by_run.items()
-    ]
-
-
-def compact_rows(card: dict) -> list[tuple[str, ...]]:
-    """(claim, ours, reference, verdict, run, kind) per row: the table read at a glance."""
-    return [
-        (
-            f"{r['study']}: {r['claim']}",
-            ours(r),
-            fmt(r["reference"]),
-            r["verdict"],
-            r["run"] or ANY_RUN,
-            r["kind"],
-        )
-        for r in card["rows"]
-    ]
-
-
-def detail_rows(card: dict) -> list[tuple[str, ...]]:
-    """(run, id, tolerance, why, source) per row: what stands behind each verdict."""
-    return [
-        (r["run"] or ANY_RUN, r["id"], r["tolerance"], r["why"], r["source"]) for r in card["rows"]
-    ]
-
-
-KIND_COLUMNS = ("Run", *KINDS)
-COUNT_COLUMNS = ("Study", "Run", *VERDICTS)
-COMPACT_COLUMNS = ("Claim", "Ours", "Reference", "Verdict", "Run", "Kind")
-DETAIL_COLUMNS = ("Run", "Row", "Tolerance", "Why", "Source")
-
-
-def summary(card: dict) -> list[str]:
-    """Lines above the tables: which runs were built and which not, studies without
-    references."""
-    built = [
-        f"{r} ({len(info['seeds'])} seeds)" if info.get("seeds") else r
-        for r, info in card["runs"].items()
-        if info["built"]
-    ]
-    rest = [f"{r} ({info['size']})" for r, info in card["runs"].items() if not info["built"]]
-    lines = [f"Runs built: {', '.join(built) or 'none'}."]
-    if rest:
-        lines.append(f"Not built by this invocation: {', '.join(rest)}.")
-    for study in card["studies_without_references"]:
-        lines.append(f"{study}: no config/references/{study}.yaml, so no rows.")
-    return lines
 
 
 KINDS_NOTE = (

@@ -1,7 +1,9 @@
 """Snapshots of a run's scorecard rows (expected/<run>.json), checked row by row.
 
-``snapshot``: write a finished run's rows of results/scorecard.json (each with its kind) to
-expected/<run>.json. ``verify``: compare a finished run with its snapshot, each row within
+A finished run is one with results in results/scorecard.json: built by the invocation that
+wrote it, or read from the results an earlier invocation left on disk (``built_by``; verify
+says so). ``snapshot``: write a finished run's rows of results/scorecard.json (each with its
+kind) to expected/<run>.json. ``verify``: compare a finished run with its snapshot, each row within
 the tolerance that expected/tolerances.yaml gives it (first matching id pattern; exact when
 none matches), its verdict and kind the snapshot's, and print a table of the differences;
 the exit status is 1 when a row is out of tolerance. ``headline``: the README's headline
@@ -22,7 +24,7 @@ import sys
 from pathlib import Path
 
 from xai_repro.common.io import InputError, read_json, read_yaml, write_json
-from xai_repro.scorecard.verdict import KINDS, NOT_RUN, VERDICTS, fmt
+from xai_repro.scorecard.verdict import EARLIER, KINDS, NOT_RUN, THIS, VERDICTS, fmt
 from xai_repro.scorecard.verdict import headline as kind_lines
 
 KEEP = (
@@ -41,10 +43,20 @@ KEEP = (
 )
 
 
+def built_by(card: dict, run: str) -> str | None:
+    """Who built ``run``'s results in the scorecard: this invocation (of the scorecard), an
+    earlier one (results found on disk), or None (no results; also an unknown run)."""
+    info = card["runs"].get(run, {})
+    return info.get("built_by", THIS if info.get("built") else None)
+
+
 def snapshot_rows(card: dict, run: str) -> dict:
-    """The snapshot of ``run``: its built rows of the scorecard, keyed by row id."""
-    if not card["runs"].get(run, {}).get("built"):
-        raise InputError(f"run {run} is not built in this scorecard; build it first")
+    """The snapshot of ``run``: its rows of the scorecard, keyed by row id, when the run has
+    results (built by the invocation that wrote the scorecard, or an earlier one)."""
+    if built_by(card, run) is None:
+        raise InputError(
+            f"run {run} is not built in this scorecard, nor are its results on disk; build it first"
+        )
     rows = {r["id"]: {k: r.get(k) for k in KEEP} for r in card["rows"] if r["run"] == run}
     return {"run": run, "rows": rows}
 
@@ -189,10 +201,17 @@ def headline(snap: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _say_earlier(card: dict, run: str) -> None:
+    """Print that ``run``'s rows come from an earlier invocation's results, when they do."""
+    if built_by(card, run) == EARLIER:
+        newest = max(card["runs"][run]["metrics_modified"].values())
+        print(f"{run}: results of an earlier invocation, not rebuilt (metrics.json of {newest})")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("snapshot", "verify", "headline"))
-    parser.add_argument("--run", help="the run (verify: every snapshot whose run is built)")
+    parser.add_argument("--run", help="the run (verify: every snapshot whose run has results)")
     parser.add_argument("--scorecard", default="results/scorecard.json", type=Path)
     parser.add_argument("--expected", default="expected", type=Path)
     args = parser.parse_args(argv)
@@ -205,17 +224,22 @@ def main(argv=None) -> int:
             parser.error("snapshot needs --run")
         path = args.expected / f"{args.run}.json"
         write_json(path, snapshot_rows(card, args.run))
+        _say_earlier(card, args.run)
         print(f"wrote {path}")
         return 0
     tolerances = read_yaml(args.expected / "tolerances.yaml")["tolerances"]
-    if args.run:
-        runs = [args.run]
-    else:
-        runs = [p.stem for p in sorted(args.expected.glob("*.json"))]
-        runs = [r for r in runs if card["runs"].get(r, {}).get("built")]
+    runs = [args.run] if args.run else [p.stem for p in sorted(args.expected.glob("*.json"))]
+    runs = [r for r in runs if built_by(card, r)]
     if not runs:
-        print(f"no snapshot in {args.expected}/ is of a run built in {args.scorecard}")
+        print(
+            f"run {args.run} has no results in {args.scorecard}: not built by the "
+            "invocation that wrote it, nor read from an earlier one's results"
+            if args.run
+            else f"no snapshot in {args.expected}/ is of a run with results in {args.scorecard}"
+        )
         return 1
+    for run in runs:
+        _say_earlier(card, run)
     records = []
     for run in runs:
         records += compare(card, read_json(args.expected / f"{run}.json"), tolerances)

@@ -20,6 +20,10 @@ KINDS = ("published", "derived", "goal")
 REPRODUCED, DEVIATES, MET, MISSED = "reproduced", "deviates", "met", "missed"
 NOT_COMPARABLE, NOT_RUN = "not comparable", "not run at this scale"
 INCONCLUSIVE = "inconclusive"  # a seeds run's interval straddles the tolerance
+# who wrote the metrics.json a row was read from, a row's and a run's ``built_by`` (None:
+# none was read); the run of a row without a metric
+THIS, EARLIER = "this invocation", "earlier invocation"
+ANY_RUN = "any run"
 VERDICTS = (REPRODUCED, DEVIATES, MET, MISSED, INCONCLUSIVE, NOT_COMPARABLE, NOT_RUN)
 # kind -> (verdict within tolerance, verdict outside it)
 OUTCOMES = {
