@@ -162,7 +162,7 @@ def diffig_mmn(folder: Path, name: str) -> list[Curve]:
     return _csv(folder, name, "step", {"mean_return": panel})
 
 
-# SB3's checkpoint zip: the checkpoint files and the pickled globals its episode buffer needs
+# an SB3 checkpoint zip of train_highway, named by its env step
 CHECKPOINT = re.compile(r"^dqn_(\d+)_steps\.zip$")
 HIGHWAY_PANELS = {
     "r": Panel("DQN: mean return of the last 100 training episodes", "env step", RETURN),
