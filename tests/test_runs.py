@@ -150,7 +150,8 @@ def _seeds_sheet(workdir, **entry):
 def test_seeds_run_layout_in_a_dry_run(workflow_copy):
     """Each seed k of run r: results/, logs/, benchmarks/ under r/seed<k>/, rules named
     r_seed<k>__<rule>; the run without seeds keeps results/a/<study>/; the scorecard reads
-    every seed's metrics and draws the run's seeds figure; the stability rule compares them."""
+    every seed's metrics and draws the run's seeds figure; the stability rules compare them
+    into the run's own metrics.json, which the scorecard does not read."""
     _seeds_sheet(workflow_copy)
     proc = run_snakemake(workflow_copy, "--dry-run", "--config", "runs=a,r")
     for k in (0, 2):
@@ -159,9 +160,17 @@ def test_seeds_run_layout_in_a_dry_run(workflow_copy):
         assert f"benchmarks/r/seed{k}/duffing/train_surrogate.tsv" in proc.stdout
         assert f"rule r_seed{k}__train_surrogate:" in proc.stdout
     assert "results/r/seed1/" not in proc.stdout
-    # under results/r/<study>/ only what compares the seeds: attribution stability
-    assert "results/r/duffing/metrics.json" not in proc.stdout
-    assert "output: results/r/duffing/stability.json" in proc.stdout
+    # under results/r/<study>/ only what compares the seeds: the run's metrics.json holds
+    # their attribution stability, and their training curves are drawn together
+    assert "rule r__" not in proc.stdout
+    assert "output: results/r/duffing/metrics.json, results/r/duffing/figures/stability.png" in (
+        proc.stdout
+    )
+    assert "output: results/r/duffing/figures/training_over_seeds.png" in proc.stdout
+    # the scorecard reads each seed's metrics.json, never the run's
+    scorecard_input = proc.stdout.split("rule build_scorecard:\n")[1].splitlines()[0]
+    assert "results/r/seed2/duffing/metrics.json" in scorecard_input
+    assert "results/r/duffing/metrics.json" not in scorecard_input
     assert "results/a/duffing/metrics.json" in proc.stdout
     assert "rule a__train_surrogate:" in proc.stdout
     assert "output: results/r/seeds.png" in proc.stdout

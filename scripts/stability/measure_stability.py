@@ -1,7 +1,8 @@
 """Rule ``measure_stability``: reads one study's attribution outputs of every training seed of
-a seeds run (results/<run>/seed<k>/<study>/, beside each seed's metrics.json), writes
-stability.json (rank correlation and top-k overlap over seed pairs, with the study's sanity
-checks) and the stability figure."""
+a seeds run (results/<run>/seed<k>/<study>/, beside each seed's metrics.json), writes the
+run's metrics.json for the study (results/<run>/<study>/metrics.json: under ``stability``, the
+rank correlation and top-k overlap over seed pairs, with the study's sanity checks) and the
+stability figure."""
 
 import logging
 
@@ -11,7 +12,7 @@ from xai_repro.stability.measure import measure, stability_figure
 log = logging.getLogger(__name__)
 
 
-def main(metrics, json_path, figure_path, *, study, seeds, top_k_fraction, options):
+def main(metrics, metrics_path, figure_path, *, run, study, seeds, top_k_fraction, options):
     if len(metrics) != len(seeds):
         raise InputError(f"{len(metrics)} metrics.json files for the {len(seeds)} seeds {seeds}")
     result = measure(
@@ -30,7 +31,7 @@ def main(metrics, json_path, figure_path, *, study, seeds, top_k_fraction, optio
             v["top_k_overlap"]["mean"],
         )
     figure = stability_figure(result)
-    write_json(json_path, result)
+    write_json(metrics_path, {"stability": {"run": run, **result}})
     save_figure(figure, figure_path)
 
 
@@ -38,4 +39,4 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821  (injected by Snakemake)
     setup_logging(sm.log[0])
     limit_threads(sm.threads)
-    main(sm.input.metrics, sm.output.json, sm.output.figure, **sm.params)
+    main(sm.input.metrics, sm.output.metrics, sm.output.figure, **sm.params)

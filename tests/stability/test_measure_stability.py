@@ -11,17 +11,22 @@ STUDIES = sorted(OPTIONS)
 
 
 def _run(tmp_path, study, metrics, seeds, **kwargs):
+    """main() as the rule runs it; returns the run's metrics.json's ``stability`` and the
+    run's study folder."""
     out = tmp_path / "results" / "run" / study
     measure_stability.main(
         [str(p) for p in metrics],
-        out / "stability.json",
+        out / "metrics.json",
         out / "figures" / "stability.png",
+        run="run",
         study=study,
         seeds=seeds,
         top_k_fraction=kwargs.get("top_k_fraction", 0.2),
         options=OPTIONS[study],
     )
-    return read_json(out / "stability.json"), out
+    metrics = read_json(out / "metrics.json")
+    assert list(metrics) == ["stability"]
+    return metrics["stability"], out
 
 
 @pytest.mark.parametrize("study", STUDIES)
@@ -29,6 +34,7 @@ def test_identical_seeds_agree_fully(tmp_path, study):
     metrics = [make_seed(tmp_path, study, seed, draw=1) for seed in (0, 3, 5)]
     result, out = _run(tmp_path, study, metrics, [0, 3, 5])
     assert (out / "figures" / "stability.png").stat().st_size > 0
+    assert result["run"] == "run"
     assert result["study"] == study and result["seeds"] == [0, 3, 5]
     assert result["vectors"]
     for name, v in result["vectors"].items():
@@ -63,7 +69,33 @@ def test_highway_and_duffing_report_their_reference(tmp_path):
     metrics = [make_seed(tmp_path, "diffig", seed) for seed in (0, 1)]
     result, _ = _run(tmp_path, "diffig", metrics, [0, 1])
     assert result["reference"] is None
-    assert all("reference" not in v for v in result["vectors"].values())
+    assert all(v["reference"] is None for v in result["vectors"].values())
+
+
+def test_the_run_metrics_have_one_shape_for_every_study(tmp_path):
+    """Every study's metrics.json holds the same keys under ``stability``, and every vector
+    the same keys (``reference`` null where the study has none)."""
+    shapes = set()
+    for study in STUDIES:
+        metrics = [make_seed(tmp_path, study, seed) for seed in (0, 1)]
+        result, _ = _run(tmp_path, study, metrics, [0, 1])
+        shapes.add(tuple(result))
+        for v in result["vectors"].values():
+            shapes.add(("vector", *v))
+    assert shapes == {
+        ("run", "study", "seeds", "top_k_fraction", "reference", "vectors", "sanity"),
+        (
+            "vector",
+            "source",
+            "entries_per_seed",
+            "pairs",
+            "spearman",
+            "top_k_overlap",
+            "chance_top_k_overlap",
+            "per_pair",
+            "reference",
+        ),
+    }
 
 
 def test_highway_randomisation_check_sits_beside_stability(tmp_path):

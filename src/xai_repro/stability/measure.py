@@ -94,6 +94,8 @@ def measure(study: str, metrics_by_seed: dict, *, top_k_fraction: float, options
             "entries_per_seed": {s: int(np.isfinite(v).sum()) for s, v in trained.items()},
             **pairwise(trained, top_k_fraction),
         }
+        # null where the study has no reference: every vector has the same keys
+        entry["reference"] = None
         if first.reference is not None:
             references = {s: v[name].reference for s, v in by_seed.items()}
             entry["reference"] = {
@@ -118,10 +120,21 @@ def _points(ax, y, values, **style):
     ax.scatter(defined, [y] * len(defined), **style)
 
 
+def _numbers(ax, y, stats: dict):
+    """The summary over seed pairs as text above the row: mean [min, max], or undefined."""
+    if stats["mean"] is None:
+        text = "undefined"
+    else:
+        text = f"{stats['mean']:.2f} [{stats['min']:.2f}, {stats['max']:.2f}]"
+    ax.annotate(
+        text, xy=(0.99, y + 0.3), xycoords=("axes fraction", "data"), ha="right", fontsize=7
+    )
+
+
 def stability_figure(result: dict):
-    """Per vector: Spearman's rho and top-k overlap of every seed pair (dots; bar: mean), each
-    seed against its reference (x) and the reference's own seed pairs (grey diamonds), where
-    there is one, and the top-k overlap of random rankings (|)."""
+    """Per vector: Spearman's rho and top-k overlap of every seed pair (dots; bar: mean; text:
+    mean [min, max]), each seed against its reference (x) and the reference's own seed pairs
+    (grey diamonds), where there is one, and the top-k overlap of random rankings (|)."""
     import matplotlib.pyplot as plt
 
     names = list(result["vectors"])
@@ -135,7 +148,8 @@ def stability_figure(result: dict):
             if v[key]["mean"] is not None:
                 ax.barh(y, v[key]["mean"], color="tab:blue", alpha=0.3)
             _points(ax, y, values, color="tab:blue", s=18, label="seed pairs")
-            if "reference" in v:
+            _numbers(ax, y, v[key])
+            if v["reference"] is not None:
                 ref = [c[key] for c in v["reference"]["per_seed"].values()]
                 _points(ax, y, ref, color="tab:red", marker="x", s=30, label="vs reference")
                 ref = [p[key] for p in v["reference"]["between_seeds"]["per_pair"]]
@@ -143,9 +157,10 @@ def stability_figure(result: dict):
                 _points(ax, y - 0.25, ref, **style)
         if v["chance_top_k_overlap"] is not None:
             axes[1].scatter(v["chance_top_k_overlap"], y, color="black", marker="|", s=120)
-    axes[0].set(xlim=(-1.05, 1.05), xlabel="Spearman's rho between seeds")
+    axes[0].set(xlim=(-1.05, 1.05), xlabel="Spearman's rho between seeds (text: mean [min, max])")
     axes[1].set(xlim=(0, 1.05), xlabel="top-k overlap between seeds (|: random rankings)")
     axes[0].set_yticks(range(len(names)), names)
+    axes[0].set_ylim(-0.7, len(names) - 0.35)  # room for the numbers above the top row
     axes[0].axvline(0, color="grey", lw=0.5)
     handles, labels = axes[0].get_legend_handles_labels()
     unique = dict(zip(labels, handles))
