@@ -94,12 +94,13 @@ def test_invalid_config_is_refused_naming_the_key(workflow_copy, mutate, expecte
 
 
 # Snakemake evaluates a rule's script: expression twice: when the workflow is parsed (the path
-# the DAG, --summary and the code trigger see) and again in the rule's generated run function
-# when the job runs. A module-level name in it (a loop variable) is read then, after the loop
-# has moved on, and the job runs another rule's script while every dry run shows its own. So:
-# the run function reads no global besides `script` and `config` (its own call), and a job
-# that writes highway/analysis/<rule>.json resolves scripts/highway/<rule>.py. The
-# snippet reaches into Snakemake 9's DAG and jobs (no public API lists a job's script).
+# the DAG and --summary see) and again in the rule's generated run function when the job runs
+# (the code trigger records the text of the script: line, not the path). A module-level name
+# in it (a loop variable) is read then, after the loop has moved on, and the job runs another
+# rule's script while every dry run shows its own. So: the run function reads no global
+# besides `script` and `config` (its own call), and a job that writes
+# highway/analysis/<stem>.json is of the rule <stem> and resolves scripts/highway/<stem>.py.
+# The snippet reaches into Snakemake 9's DAG and jobs (no public API lists a job's script).
 _SCRIPTS_OF_THE_DAG = """
 import json
 from pathlib import Path
@@ -153,9 +154,11 @@ def test_every_job_runs_its_own_rule_script(workflow_copy):
     for job in jobs:
         for output in job["outputs"]:
             if match := re.fullmatch(r"results/.+/highway/analysis/(\w+)\.json", output):
-                analyses[job["rule"]] = (job["script"], f"scripts/highway/{match[1]}.py")
+                analyses[job["rule"]] = (match[1], job["script"], f"scripts/highway/{match[1]}.py")
     assert len(analyses) > 8, analyses  # the eight analyses and collect_states_highway
-    assert {rule: pair for rule, pair in analyses.items() if pair[0] != pair[1]} == {}
+    # the stem names the rule (<run>__<rule>, as tests/test_layout.py takes it) and its script
+    assert {rule: a for rule, a in analyses.items() if not rule.endswith(f"__{a[0]}")} == {}
+    assert {rule: a for rule, a in analyses.items() if a[1] != a[2]} == {}
 
 
 def test_every_rule_has_log_benchmark_threads_resources_conda(workflow_copy):
