@@ -1,13 +1,16 @@
 """The workflow as a whole: config validation, dry-runs of every run of the sheet and of
-every config file, the test config end to end."""
+every config file, the script each job of the DAG runs, the test config end to end."""
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, run_snakemake, workflow_env
 from workflow_state import completed_test_run
 
 SHEET = yaml.safe_load((REPO / "config/runs.yaml").read_text())
@@ -88,6 +91,74 @@ def test_invalid_config_is_refused_naming_the_key(workflow_copy, mutate, expecte
     assert proc.returncode != 0
     assert expected in proc.stdout
     assert not (workflow_copy / "results").exists()
+
+
+# Snakemake evaluates a rule's script: expression twice: when the workflow is parsed (the path
+# the DAG and --summary see) and again in the rule's generated run function when the job runs
+# (the code trigger records the text of the script: line, not the path). A module-level name
+# in it (a loop variable) is read then, after the loop has moved on, and the job runs another
+# rule's script while every dry run shows its own. So: the run function reads no global
+# besides `script` and `config` (its own call), and a job that writes
+# highway/analysis/<stem>.json is of the rule <stem> and resolves scripts/highway/<stem>.py.
+# The snippet reaches into Snakemake 9's DAG and jobs (no public API lists a job's script).
+_SCRIPTS_OF_THE_DAG = """
+import json
+from pathlib import Path
+
+from snakemake.api import SnakemakeApi
+from snakemake.settings.types import (
+    ConfigSettings, DAGSettings, OutputSettings, ResourceSettings,
+)
+
+with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+    workflow = api.workflow(
+        resource_settings=ResourceSettings(cores=1),
+        config_settings=ConfigSettings(configfiles=[Path("config/test.yaml")]),
+        snakefile=Path("Snakefile"),
+    ).dag(dag_settings=DAGSettings()).workflow_api._workflow
+    workflow._prepare_dag(forceall=False, ignore_incomplete=True, lock_warn_only=True)
+    workflow._build_dag()
+    jobs = [
+        {
+            "rule": job.rule.name,
+            "outputs": list(map(str, job.output)),
+            "script": str(
+                Path(job._path_to_source_file(job.rule.script).get_path_or_uri(secret_free=True))
+                .resolve()
+                .relative_to(Path.cwd().resolve())
+            ),
+            "globals": sorted(set(job.rule.run_func.__code__.co_names) - {"script", "config"}),
+        }
+        for job in workflow.dag.jobs
+        if job.rule.script
+    ]
+print("JOBS", json.dumps(jobs))
+"""
+
+
+def test_every_job_runs_its_own_rule_script(workflow_copy):
+    proc = subprocess.run(
+        [sys.executable, "-c", _SCRIPTS_OF_THE_DAG],
+        cwd=workflow_copy,
+        env=workflow_env(workflow_copy),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    jobs = json.loads(proc.stdout.split("JOBS ", 1)[1])
+    late = {job["rule"]: job["globals"] for job in jobs if job["globals"]}
+    assert not late, f"script paths read module globals when the job runs: {late}"
+    analyses = {}
+    for job in jobs:
+        for output in job["outputs"]:
+            if match := re.fullmatch(r"results/.+/highway/analysis/(\w+)\.json", output):
+                analyses[job["rule"]] = (match[1], job["script"], f"scripts/highway/{match[1]}.py")
+    assert len(analyses) > 8, analyses  # the eight analyses and collect_states_highway
+    # the stem names the rule (<run>__<rule>, as tests/test_layout.py takes it) and its script
+    assert {rule: a for rule, a in analyses.items() if not rule.endswith(f"__{a[0]}")} == {}
+    assert {rule: a for rule, a in analyses.items() if a[1] != a[2]} == {}
 
 
 def test_every_rule_has_log_benchmark_threads_resources_conda(workflow_copy):
