@@ -101,7 +101,7 @@ def test_cli_writes_verifies_and_prints_differences(tmp_path, capsys):
     assert "| r | a.x | published -> goal | 1 | 1 |" in out and "reproduced -> met" in out
     assert main(["headline", "--run", "r", "--expected", str(tmp_path / "expected")]) == 0
     out = capsys.readouterr().out
-    assert "- published: 2 of 2 reproduced" in out
+    assert "`make headline`): published: 2 of 2 reproduced." in out
     assert "| a | published | claim a.x | 1 | 1 | reproduced |" in out
 
 
@@ -204,8 +204,10 @@ def test_test_config_matches_its_snapshot():
     assert records and all(r["ok"] for r in records), records
 
 
-def test_the_readme_headline_table_is_the_default_snapshot():
-    """README.md carries `make headline`'s output for expected/default.json verbatim, so its
-    numbers cannot drift from the snapshot (regenerate both together)."""
-    snap = json.loads((REPO / "expected" / "default.json").read_text())
+@pytest.mark.parametrize("run", ["default", "highway_seeds", "diffig_seeds"])
+def test_the_readme_headline_tables_are_the_snapshots(run):
+    """README.md carries `make headline`'s output for expected/<run>.json verbatim: the
+    default run, and the highway and diffig headlines over training seeds; so its numbers
+    cannot drift from the snapshots (regenerate both together)."""
+    snap = json.loads((REPO / "expected" / f"{run}.json").read_text())
     assert headline(snap).strip() in (REPO / "README.md").read_text()

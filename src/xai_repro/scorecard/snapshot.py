@@ -168,15 +168,15 @@ def table(records: list[dict], *, only_differences: bool) -> str:
 
 
 def headline(snap: dict) -> str:
-    """The README's headline table: the verdicts counted per kind, then study, kind, claim,
-    ours, reference, verdict per row (rows not run at this scale left out)."""
+    """The README's headline table: a line with the verdicts counted per kind, then study,
+    kind, claim, ours, reference, verdict per row (rows not run at this scale left out)."""
     counts = {k: {v: 0 for v in VERDICTS} for k in KINDS}
     for row in snap["rows"].values():
         counts[row["kind"]][row["verdict"]] += 1
     lines = [
-        f"Run `{snap['run']}` (generated from expected/{snap['run']}.json by `make headline`):",
-        "",
-        *(f"- {line}" for line in kind_lines(counts)),
+        f"Run `{snap['run']}` (generated from expected/{snap['run']}.json by `make headline`): "
+        + "; ".join(kind_lines(counts))
+        + ".",
         "",
         "| Study | Kind | Claim | Ours | Reference | Verdict |",
         "|---|---|---|---|---|---|",
