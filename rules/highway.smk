@@ -18,84 +18,18 @@ HIGHWAY_OBSERVATION = (
     else {"order": HIGHWAY["env"]["order"]}
 )
 
-# One rule per analysis (rules/highway_analyses.smk): the figures it writes (its outputs and
-# params.figures), the package modules its script imports, its params beside figures and seed,
-# its inputs where not HIGHWAY_ANALYSIS_INPUTS, its memory (MB, default 2048), run time (min,
-# default 30) and priority (default 0). Each runs scripts/highway/<name>.py through one
-# script: template filled per job (Snakemake reads the script: expression when the job runs,
-# not when the loop defines the rule); that line is the code trigger's record for all of them.
-_ANALYSIS = HIGHWAY["analysis"]
-_NETWORKS = ["highway.data", "highway.network", "highway.plots", "highway.pretrained"]
-HIGHWAY_ANALYSIS_RULES = {
-    "explain_ig_highway": dict(
-        figures=["ig", "ig_signed"],
-        modules=["highway.attribution", *_NETWORKS, "highway.states"],
-        params=dict(ig_steps=_ANALYSIS["ig_steps"]),
-        mem_mb=4096,
-    ),
-    "explain_conductance_highway": dict(
-        figures=["conductance", "neuron_conductance"],
-        modules=["highway.attribution", *_NETWORKS, "highway.states"],
-        params=dict(
-            conductance_steps=_ANALYSIS["conductance_steps"],
-            attribution_states=_ANALYSIS["attribution_states"],
-        ),
-        mem_mb=4096,
-    ),
-    "explain_shap_highway": dict(
-        figures=["shap"],
-        modules=["highway.attribution", *_NETWORKS, "highway.states"],
-        params=dict(
-            shap_background=_ANALYSIS["shap_background"],
-            shap_samples=_ANALYSIS["shap_samples"],
-            attribution_states=_ANALYSIS["attribution_states"],
-        ),
-        mem_mb=4096,
-    ),
-    "inspect_circuits_highway": dict(
-        figures=["circuits"],
-        modules=["highway.inspection", *_NETWORKS, "highway.states"],
-    ),
-    # the weights alone: no states
-    "inspect_weights_highway": dict(
-        figures=["weights"],
-        modules=["highway.inspection", *_NETWORKS, "highway.states"],
-        inputs=HIGHWAY_MODELS,
-    ),
-    # with evaluate_highway, the longest job after the training (see there)
-    "ablate_highway": dict(
-        figures=["ablation"],
-        modules=[
-            "highway.env",
-            "highway.evaluation",
-            "highway.fast_numpy",
-            "highway.fast_sim",
-            "highway.intervention",
-            *_NETWORKS,
-            "highway.states",
-        ],
-        params=dict(
-            fast_env=HIGHWAY["env"].get("fast", True),
-            ablation_episodes=_ANALYSIS["ablation_episodes"],
-            observation=HIGHWAY_OBSERVATION,
-        ),
-        runtime=60,
-        priority=40,
-    ),
-    "perturb_highway": dict(
-        figures=["perturbation"],
-        modules=["highway.intervention", *_NETWORKS, "highway.states"],
-        params=dict(
-            perturb_sigmas=_ANALYSIS["perturb_sigmas"],
-            perturb_shift=_ANALYSIS["perturb_shift"],
-        ),
-    ),
-    "apply_logit_lens_highway": dict(
-        figures=["logit_lens"],
-        modules=["highway.intervention", *_NETWORKS, "highway.states"],
-    ),
+# One rule per analysis -> the figures it writes (stated once: the rules' outputs and the
+# scripts' params.figures both come from here).
+HIGHWAY_ANALYSES = {
+    "explain_ig_highway": ["ig", "ig_signed"],
+    "explain_conductance_highway": ["conductance", "neuron_conductance"],
+    "explain_shap_highway": ["shap"],
+    "inspect_circuits_highway": ["circuits"],
+    "inspect_weights_highway": ["weights"],
+    "ablate_highway": ["ablation"],
+    "perturb_highway": ["perturbation"],
+    "apply_logit_lens_highway": ["logit_lens"],
 }
-HIGHWAY_ANALYSES = {name: a["figures"] for name, a in HIGHWAY_ANALYSIS_RULES.items()}
 HIGHWAY_ROLLOUT_FIGURES = ["activations", "contact_sheet"]
 # Every analysis compares the trained and untrained networks on the trained agent's states
 # pooled over many seeded episodes.

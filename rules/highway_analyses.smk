@@ -2,42 +2,262 @@
 # pooled states (after rules/highway.smk): attribution, circuits, interventions, the logit
 # lens, the rollout figures and the summary.
 
-from pathlib import Path
 
-# One rule per entry of HIGHWAY_ANALYSIS_RULES (rules/highway.smk). Snakemake evaluates the
-# script: expression again when the job runs, after this loop has ended, so the path is a
-# template each job fills from its own params: params[0] is the stem of its analysis output,
-# the entry's name (positional: not passed to main(); derived from an output: not in the
-# params rerun trigger). The code trigger records the script: line as each rule's code, so
-# editing that line reruns every built analysis once.
-for _rule, _spec in HIGHWAY_ANALYSIS_RULES.items():
+rule explain_ig_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution",
+            "highway.data",
+            "highway.network",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_ig_highway"],
+    log:
+        logs("highway/explain_ig_highway"),
+    benchmark:
+        benchmarks("highway/explain_ig_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["explain_ig_highway"],
+        seed=HIGHWAY["seed"],
+        ig_steps=HIGHWAY["analysis"]["ig_steps"],
+    script:
+        "../scripts/highway/explain_ig_highway.py"
 
-    rule:
-        name:
-            _rule
-        input:
-            **_spec.get("inputs", HIGHWAY_ANALYSIS_INPUTS),
-            modules=modules(*_spec["modules"]),
-        output:
-            **HIGHWAY_ANALYSIS_OUTPUTS[_rule],
-        log:
-            logs(f"highway/{_rule}"),
-        benchmark:
-            benchmarks(f"highway/{_rule}")
-        priority: _spec.get("priority", 0)
-        conda:
-            "../envs/highway.yaml"
-        threads: 1
-        resources:
-            mem_mb=_spec.get("mem_mb", 2048),
-            runtime=_spec.get("runtime", 30),
-        params:
-            lambda wildcards, output: Path(output.analysis).stem,
-            **_spec.get("params", {}),
-            figures=_spec["figures"],
-            seed=HIGHWAY["seed"],
-        script:
-            "../scripts/highway/{params[0]}.py"
+
+rule explain_conductance_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution",
+            "highway.data",
+            "highway.network",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_conductance_highway"],
+    log:
+        logs("highway/explain_conductance_highway"),
+    benchmark:
+        benchmarks("highway/explain_conductance_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["explain_conductance_highway"],
+        seed=HIGHWAY["seed"],
+        conductance_steps=HIGHWAY["analysis"]["conductance_steps"],
+        attribution_states=HIGHWAY["analysis"]["attribution_states"],
+    script:
+        "../scripts/highway/explain_conductance_highway.py"
+
+
+rule explain_shap_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.attribution",
+            "highway.data",
+            "highway.network",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["explain_shap_highway"],
+    log:
+        logs("highway/explain_shap_highway"),
+    benchmark:
+        benchmarks("highway/explain_shap_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["explain_shap_highway"],
+        seed=HIGHWAY["seed"],
+        shap_background=HIGHWAY["analysis"]["shap_background"],
+        shap_samples=HIGHWAY["analysis"]["shap_samples"],
+        attribution_states=HIGHWAY["analysis"]["attribution_states"],
+    script:
+        "../scripts/highway/explain_shap_highway.py"
+
+
+rule inspect_circuits_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data",
+            "highway.network",
+            "highway.inspection",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["inspect_circuits_highway"],
+    log:
+        logs("highway/inspect_circuits_highway"),
+    benchmark:
+        benchmarks("highway/inspect_circuits_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["inspect_circuits_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/inspect_circuits_highway.py"
+
+
+rule inspect_weights_highway:
+    input:
+        **HIGHWAY_MODELS,
+        modules=modules(
+            "highway.data",
+            "highway.network",
+            "highway.inspection",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["inspect_weights_highway"],
+    log:
+        logs("highway/inspect_weights_highway"),
+    benchmark:
+        benchmarks("highway/inspect_weights_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["inspect_weights_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/inspect_weights_highway.py"
+
+
+rule ablate_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data",
+            "highway.network",
+            "highway.env",
+            "highway.evaluation",
+            "highway.fast_numpy",
+            "highway.fast_sim",
+            "highway.intervention",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["ablate_highway"],
+    log:
+        logs("highway/ablate_highway"),
+    benchmark:
+        benchmarks("highway/ablate_highway")
+    # with evaluate_highway, the longest job after the training (see there)
+    priority: 40
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=60,
+    params:
+        fast_env=HIGHWAY["env"].get("fast", True),
+        figures=HIGHWAY_ANALYSES["ablate_highway"],
+        seed=HIGHWAY["seed"],
+        ablation_episodes=HIGHWAY["analysis"]["ablation_episodes"],
+        observation=HIGHWAY_OBSERVATION,
+    script:
+        "../scripts/highway/ablate_highway.py"
+
+
+rule perturb_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data",
+            "highway.network",
+            "highway.intervention",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["perturb_highway"],
+    log:
+        logs("highway/perturb_highway"),
+    benchmark:
+        benchmarks("highway/perturb_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["perturb_highway"],
+        seed=HIGHWAY["seed"],
+        perturb_sigmas=HIGHWAY["analysis"]["perturb_sigmas"],
+        perturb_shift=HIGHWAY["analysis"]["perturb_shift"],
+    script:
+        "../scripts/highway/perturb_highway.py"
+
+
+rule apply_logit_lens_highway:
+    input:
+        **HIGHWAY_ANALYSIS_INPUTS,
+        modules=modules(
+            "highway.data",
+            "highway.network",
+            "highway.intervention",
+            "highway.plots",
+            "highway.pretrained",
+            "highway.states",
+        ),
+    output:
+        **HIGHWAY_ANALYSIS_OUTPUTS["apply_logit_lens_highway"],
+    log:
+        logs("highway/apply_logit_lens_highway"),
+    benchmark:
+        benchmarks("highway/apply_logit_lens_highway")
+    conda:
+        "../envs/highway.yaml"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        figures=HIGHWAY_ANALYSES["apply_logit_lens_highway"],
+        seed=HIGHWAY["seed"],
+    script:
+        "../scripts/highway/apply_logit_lens_highway.py"
 
 
 rule summarize_highway:

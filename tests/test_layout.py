@@ -5,9 +5,7 @@ What is checked (all by parsing: nothing is imported or run):
   ``script:`` of the rule ``<rule>`` in ``rules/<wing>.smk`` or in a stage of it,
   ``rules/<wing>_<stage>.smk`` (wings: the four studies and the aggregators ``scorecard``
   and ``bench``), and every rule's script exists (a loop ``for <name>, <spec> in
-  <TABLE>.items():`` around an anonymous ``rule:`` makes one rule per entry of ``<TABLE>``, a
-  table in a file of the same wing; its script is a template each job fills from its own
-  params, see ``_table_scripts``);
+  <TABLE>.items():`` around an anonymous ``rule:`` makes one rule per entry of ``<TABLE>``);
 - every module of ``src/xai_repro/`` lies in one wing: a study, ``common`` or an aggregator;
 - each rule's ``modules(...)`` input lists exactly the ``xai_repro`` modules its script
   imports, followed transitively through the package. ``common`` is *not* listed (a change to
@@ -87,77 +85,21 @@ def _body(lines: list[str], i: int, indent: int) -> list[str]:
     return body
 
 
-def _assignment(files: list[Path], name: str) -> ast.expr | None:
-    """The value of the top-level ``<name> = ...`` in the first of ``files`` that has one."""
-    for path in files:
-        lines = path.read_text().splitlines()
-        for i, line in enumerate(lines):
-            if not line.startswith(f"{name} = "):
-                continue
-            for end in range(i + 1, len(lines) + 1):  # the shortest statement that parses
-                try:
-                    return ast.parse("\n".join(lines[i:end])).body[0].value
-                except SyntaxError:
-                    continue
-    return None
-
-
-def _module_names(files: list[Path], modules: ast.expr) -> tuple[str, ...]:
-    """A table entry's ``modules`` list: strings and ``*<LIST>`` of a list of strings assigned
-    in ``files``; anything else comes back as ``?<source>`` (listed, so the check fails)."""
-    names = []
-    for element in modules.elts:
-        if isinstance(element, ast.Constant):
-            names.append(element.value)
-            continue
-        if isinstance(element, ast.Starred) and isinstance(element.value, ast.Name):
-            value = _assignment(files, element.value.id)
-            if isinstance(value, ast.List):
-                names += _module_names(files, value)
-                continue
-        names.append(f"?{ast.unparse(element)}")
-    return tuple(names)
-
-
-def _table_scripts(body: str, loop: re.Match, names: list[str]) -> dict[str, str | None]:
-    """The script each rule of a table loop runs, by entry name. Two forms:
-    ``script: "...{params[0]}..."`` with ``output: **<OUTPUTS>[<name>]`` and the positional
-    first param ``lambda wildcards, output: Path(output.<key>).stem``: each job fills the
-    template with the stem of its own output, taken to be the entry's name (tests/
-    test_workflow.py checks, per job, that the stem names the rule and the script it runs).
-    ``script: f"...{<name>}..."``: Snakemake evaluates it again when the job runs, after the
-    loop has ended, so every rule runs the last entry's script. Any other form: no script.
-    """
-    plain = re.search(r"\bscript:\s*[\"']([^\"']*\{params\[0\]\}[^\"']*)[\"']", body)
-    stem = re.search(r"\bparams:\s*\n\s*lambda\b[^:\n]*:\s*Path\(output\.\w+\)\.stem\s*[,\n]", body)
-    output = re.search(r"\boutput:\s*\n\s*\*\*\w+\[(\w+)\]\s*,", body)
-    if plain and stem and output and output[1] == loop["name"]:
-        return {name: plain[1].replace("{params[0]}", name) for name in names}
-    late = re.search(r"\bscript:\s*f[\"']([^\"']+)[\"']", body)
-    if late:
-        return {name: late[1].replace(f"{{{loop['name']}}}", names[-1]) for name in names}
-    return dict.fromkeys(names)
-
-
 def table_rules(smk: Path, lines: list[str], i: int, body: str) -> list[Rule]:
     """The rules an anonymous ``rule:`` at line ``i`` makes, one per entry of a table.
 
     The form: ``for <name>, <spec> in <TABLE>.items():`` right above the rule, ``name: <name>``
-    in it, ``modules(*<spec>["modules"])`` and a script path per entry (``_table_scripts``);
-    ``<TABLE> = {`` at the top of this file or of another file of its wing, each entry a
-    ``dict(...)`` or ``{...}`` with a ``modules`` list (strings, or ``*<LIST>`` of such a list
-    assigned at the top of one of those files).
+    in it, ``modules(*<spec>["modules"])`` and ``script: f"...{<name>}..."``; ``<TABLE> = {``
+    at the top of the file, each entry a ``dict(...)`` or ``{...}`` with a ``modules`` list.
     """
     loop = next((LOOP_HEAD.match(line) for line in reversed(lines[:i]) if line.strip()), None)
     name = re.search(r"\bname:\s*(\w+)", body)
     if not loop or not name or name[1] != loop["name"]:
         return []
-    wing = rules_wing(smk)
-    files = [smk, *sorted({*smk.parent.glob(f"{wing}.smk"), *smk.parent.glob(f"{wing}_*.smk")})]
-    table = _assignment(files, loop["table"])
-    if not isinstance(table, ast.Dict):
-        return []
-    scripts = _table_scripts(body, loop, [key.value for key in table.keys])
+    start = lines.index(f"{loop['table']} = {{")
+    end = lines.index("}", start)
+    table = ast.parse("\n".join(lines[start : end + 1])).body[0].value
+    script = re.search(r"\bscript:\s*f[\"']([^\"']+)[\"']", body)
     rules = []
     for key, spec in zip(table.keys, table.values):
         fields = (
@@ -165,13 +107,14 @@ def table_rules(smk: Path, lines: list[str], i: int, body: str) -> list[Rule]:
             if isinstance(spec, ast.Call)
             else {k.value: v for k, v in zip(spec.keys, spec.values)}
         )
-        path = scripts[key.value]
+        modules = fields["modules"]
+        path = script[1].replace(f"{{{loop['name']}}}", key.value) if script else None
         rules.append(
             Rule(
                 key.value,
                 smk,
                 (smk.parent / path).resolve() if path else None,
-                _module_names(files, fields["modules"]),
+                tuple(element.value for element in modules.elts),
             )
         )
     return rules
@@ -736,17 +679,11 @@ def test_a_lazy_import_left_out_of_modules_fails(tmp_path):
     ]
 
 
-# a table in the wing's file and a loop over it in a stage file, as rules/highway*.smk
-TABLE = """\
-    _ODE = ["duffing.ode"]
-    STAGES = {
-        "plot_duffing": dict(modules=[*_ODE, "duffing.numerics"], mem_mb=1),
-        "check_duffing": {"modules": [*_ODE], "mem_mb": 1},
-    }
-    STAGE_OUTPUTS = {name: {"done": f"results/duffing/{name}.done"} for name in STAGES}
-    """
 TABLE_LOOP = """\
-    from pathlib import Path
+    STAGES = {
+        "plot_duffing": dict(modules=["duffing.ode", "duffing.numerics"], mem_mb=1),
+        "check_duffing": {"modules": ["duffing.ode"], "mem_mb": 1},
+    }
 
 
     for _stage, _spec in STAGES.items():
@@ -756,33 +693,24 @@ TABLE_LOOP = """\
                 _stage
             input:
                 modules=modules(*_spec["modules"]),
-            output:
-                **STAGE_OUTPUTS[_stage],
-            params:
-                lambda wildcards, output: Path(output.done).stem,
             script:
-                "../scripts/duffing/{params[0]}.py"
+                f"../scripts/duffing/{_stage}.py"
     """
 
 
-def table_tree(tmp_path, table=TABLE, loop=TABLE_LOOP) -> Path:
-    script = "from xai_repro.duffing.ode import step\n"
-    smk = textwrap.dedent(TOY["rules/duffing.smk"]) + "\n\n" + textwrap.dedent(table)
-    files = {
-        **TOY,
-        "rules/duffing.smk": smk,
-        "rules/duffing_stages.smk": loop,
-        "scripts/duffing/plot_duffing.py": script,
-        "scripts/duffing/check_duffing.py": script,
-    }
-    return write_tree(tmp_path, files)
-
-
 def test_rules_of_a_table_loop_are_found_and_checked(tmp_path):
-    root = table_tree(tmp_path)
+    script = "from xai_repro.duffing.ode import step\n"
+    root = write_tree(
+        tmp_path,
+        {
+            **TOY,
+            "rules/duffing_stages.smk": TABLE_LOOP,
+            "scripts/duffing/plot_duffing.py": script,
+            "scripts/duffing/check_duffing.py": script,
+        },
+    )
     rules = {rule.name: rule for rule in parse_rules(root)}
     assert rules["plot_duffing"].modules == ("duffing.ode", "duffing.numerics")
-    assert rules["plot_duffing"].smk == root / "rules/duffing_stages.smk"
     assert rules["check_duffing"].script == root / "scripts/duffing/check_duffing.py"
     assert check_scripts_are_rule_scripts(root) == []
     # ode imports numerics: the second entry's list misses it
@@ -790,38 +718,6 @@ def test_rules_of_a_table_loop_are_found_and_checked(tmp_path):
         "rule check_duffing (duffing_stages.smk): modules() lacks ['duffing.numerics'] "
         "(its script imports them)"
     ]
-
-
-def test_a_script_without_a_table_entry_fails(tmp_path):
-    table = TABLE.replace('"check_duffing": {"modules": [*_ODE], "mem_mb": 1},\n', "")
-    root = table_tree(tmp_path, table=table)
-    assert "check_duffing" not in {rule.name for rule in parse_rules(root)}
-    assert check_scripts_are_rule_scripts(root) == [
-        "scripts/duffing/check_duffing.py: no rule runs it (every script is one rule's script)"
-    ]
-
-
-@pytest.mark.parametrize(
-    "script, params",
-    [
-        # read again when the job runs, after the loop: every rule runs the last entry's script
-        ('f"../scripts/duffing/{_stage}.py"', "lambda wildcards, output: Path(output.done).stem,"),
-        # templates of other forms are not followed: their rules have no known script
-        ('"../scripts/duffing/{params[0]}.py"', "_stage,"),
-        ('"../scripts/duffing/{params.name}.py"', "name=_stage,"),
-    ],
-)
-def test_a_table_loop_script_of_another_form_fails(tmp_path, script, params):
-    loop = TABLE_LOOP.replace('"../scripts/duffing/{params[0]}.py"', script).replace(
-        "lambda wildcards, output: Path(output.done).stem,", params
-    )
-    problems = check_scripts_are_rule_scripts(table_tree(tmp_path, loop=loop))
-    assert "scripts/duffing/plot_duffing.py: no rule runs it" in "\n".join(problems), problems
-    if script.startswith("f"):
-        assert problems[0] == (
-            "rule plot_duffing (duffing_stages.smk): script is scripts/duffing/check_duffing.py, "
-            "expected scripts/duffing/plot_duffing.py"
-        )
 
 
 def test_a_stray_or_misnamed_script_fails(tmp_path):
